@@ -1,0 +1,49 @@
+// Operations endpoints: liveness, readiness, metrics, the OpenAPI document and its page.
+#include "api/common.h"
+#include "api/embedded_docs.h"
+
+namespace json = boost::json;
+
+namespace scigate {
+namespace api {
+
+Response healthz(const ApiDeps&, const RequestContext&, const Request&) {
+  return Response::json(200, json::object{{"status", "ok"}});
+}
+
+// Ready when every backend answers: the ledger, the staging store and the engine.
+Response readyz(const ApiDeps& d, const RequestContext& ctx, const Request&) {
+  json::object checks;
+  bool ready = true;
+  auto record = [&](const char* name, const Error* err) {
+    checks[name] = err ? json::value(json::string("unavailable: " + err->client)) : json::value("ok");
+    if (err) ready = false;
+  };
+  auto ledger = d.ledger.get("readiness-probe");
+  record("ledger", (!ledger && ledger.error().code != ErrorCode::kNotFound) ? &ledger.error() : nullptr);
+  auto staging = d.staging.list({d.config.staging.bucket, d.config.staging.prefix, "/", "", 1});
+  record("staging", staging ? nullptr : &staging.error());
+  auto engine = d.engine.list_workflows();
+  record("engine", engine ? nullptr : &engine.error());
+  return Response::json(ready ? 200 : 503, json::object{{"status", ready ? "ready" : "not ready"}, {"checks", checks}});
+}
+
+Response metrics(const ApiDeps& d, const RequestContext& ctx, const Request&) {
+  std::string text = d.metrics.render();
+  if (auto counts = d.ledger.count_by_state()) {
+    text += "# HELP scigate_runs Runs in the ledger by state.\n# TYPE scigate_runs gauge\n";
+    for (const auto& [state, n] : *counts) text += "scigate_runs{state=\"" + std::string(to_string(state)) + "\"} " + std::to_string(n) + "\n";
+  }
+  return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+Response openapi(const ApiDeps&, const RequestContext&, const Request&) {
+  return Response::text(200, std::string(openapi_document()), "application/json");
+}
+
+Response docs(const ApiDeps&, const RequestContext&, const Request&) {
+  return Response::text(200, std::string(docs_page()), "text/html; charset=utf-8");
+}
+
+}  // namespace api
+}  // namespace scigate

@@ -1,0 +1,191 @@
+// Staged outputs: browsing (JSON or HTML), metadata sidecars, and the presigned file
+// links that scigate serves itself for `type: file` providers.
+#include <algorithm>
+#include <set>
+
+#include "api/common.h"
+#include "api/html.h"
+#include "api/sidecar.h"
+#include "core/json_util.h"
+#include "core/key_path.h"
+
+namespace json = boost::json;
+
+namespace scigate {
+namespace api {
+
+namespace {
+
+constexpr size_t kMaxFilesPerUpdate = 1000;
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The caller's output path (relative to staging.prefix): the tail of the URL, which must
+// lie under the caller's own root "{username}/". Empty = the root itself.
+Result<RelativeKey> own_output_path(const RequestContext& ctx, const Request& req) {
+  auto key = parse_relative_key(req.tail);
+  if (!key) return key.error();
+  if (key->path.empty()) return RelativeKey{ctx.username, true};
+  std::string first = key->path.substr(0, key->path.find('/'));
+  if (first != ctx.username) return Error::forbidden("outputs of other users are not accessible");
+  return key;
+}
+
+std::string listing_url(const ApiDeps& d, const std::string& rel_folder) {
+  return d.config.server.public_url + "/output-data/" + percent_encode(rel_folder);
+}
+
+json::object property_json(ObjectStore& store, const std::string& bucket, const std::string& key) {
+  json::object props;
+  auto text = store.get(bucket, key);
+  if (!text) return props;
+  for (auto& [k, v] : read_sidecar(*text)) props[k] = v;
+  return props;
+}
+
+Result<json::object> listing(const ApiDeps& d, const std::string& rel, const ListPage& page, const std::string& folder_key) {
+  std::set<std::string> names;
+  for (const auto& o : page.objects) names.insert(o.key);
+  json::array folders, files;
+  for (const auto& cp : page.common_prefixes) {
+    std::string name = cp.substr(folder_key.size(), cp.size() - folder_key.size() - 1);
+    folders.push_back(json::object{{"name", name}, {"path", rel + "/" + name + "/"}, {"url", listing_url(d, rel + "/" + name + "/")}});
+  }
+  for (const auto& o : page.objects) {
+    if (ends_with(o.key, kSidecarSuffix) && names.count(o.key.substr(0, o.key.size() - kSidecarSuffix.size()))) continue;
+    auto href = d.staging.presign_get(d.config.staging.bucket, o.key, d.config.staging.presign_ttl);
+    if (!href) return href.error();
+    std::string sidecar = o.key + std::string(kSidecarSuffix);
+    json::object props = names.count(sidecar) ? property_json(d.staging, d.config.staging.bucket, sidecar) : json::object{};
+    std::string name = o.key.substr(folder_key.size());
+    files.push_back(json::object{{"name", name},
+                                 {"path", rel + "/" + name},
+                                 {"size", o.size},
+                                 {"last_modified", format_iso8601(o.modified)},
+                                 {"href", *href},
+                                 {"properties", std::move(props)}});
+  }
+  json::object out{{"prefix", rel + "/"}, {"folders", std::move(folders)}, {"files", std::move(files)}};
+  out["next_cursor"] = page.next_token.empty() ? json::value(nullptr) : json::value(json::string(page.next_token));
+  if (!page.next_token.empty()) {
+    out["next_url"] = listing_url(d, rel + "/") + "?cursor=" + percent_encode(page.next_token, false);
+  }
+  return out;
+}
+
+// "files" → {name: {"properties": {k: v}}}, validated completely before anything is written.
+Result<std::map<std::string, std::map<std::string, std::string>>> parse_metadata(const std::string& body) {
+  auto parsed = parse_json(body);
+  if (!parsed) return parsed.error();
+  const json::object* obj = parsed->if_object();
+  const json::value* files = obj ? obj->if_contains("files") : nullptr;
+  if (!files || !files->is_object()) return Error::bad_request("body must be {\"files\": {name: {\"properties\": {...}}}}");
+  if (files->get_object().size() > kMaxFilesPerUpdate) return Error::bad_request("at most 1000 files per request");
+  std::map<std::string, std::map<std::string, std::string>> out;
+  for (const auto& [name_sv, spec] : files->get_object()) {
+    std::string name(name_sv);
+    auto key = parse_relative_key(percent_encode(name));
+    if (!key || key->path.empty() || key->is_folder || ends_with(name, kSidecarSuffix)) {
+      return Error::bad_request("invalid file name '" + name + "'");
+    }
+    const json::value* props = spec.is_object() ? spec.get_object().if_contains("properties") : nullptr;
+    if (!props || !props->is_object()) return Error::bad_request("file '" + name + "' needs a 'properties' object");
+    auto& dest = out[key->path];
+    for (const auto& [k, v] : props->get_object()) {
+      std::string value;
+      if (v.is_string()) value = std::string(v.get_string());
+      else if (v.is_number() || v.is_bool()) value = json::serialize(v);
+      else return Error::bad_request("property '" + std::string(k) + "' of '" + name + "' must be a string, number or boolean");
+      if (auto st = check_property(std::string(k), value); !st) return st.error();
+      dest[std::string(k)] = std::move(value);
+    }
+  }
+  return out;
+}
+
+std::string content_type_for(const std::string& key) {
+  static const std::pair<const char*, const char*> kTypes[] = {
+      {".png", "image/png"},   {".jpg", "image/jpeg"},         {".jpeg", "image/jpeg"}, {".tif", "image/tiff"},
+      {".tiff", "image/tiff"}, {".json", "application/json"},  {".txt", "text/plain; charset=utf-8"},
+      {".csv", "text/csv"},    {".cfg", "text/plain; charset=utf-8"}, {".log", "text/plain; charset=utf-8"},
+      {".pgm", "image/x-portable-graymap"}};
+  for (const auto& [ext, type] : kTypes) {
+    if (ends_with(key, ext)) return type;
+  }
+  return "application/octet-stream";  // never text/html: a staged file must not run script on our origin
+}
+
+}  // namespace
+
+Response browse_outputs(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
+  auto key = own_output_path(ctx, req);
+  if (!key) return fail(ctx, key.error());
+  auto limit = page_limit(req, 1000, 1000);
+  if (!limit) return fail(ctx, limit.error());
+  const std::string& rel = key->path;
+  std::string folder_key = d.config.staging.prefix + rel + "/";
+  std::string cursor = req.query_param("cursor");
+  auto page = d.staging.list({d.config.staging.bucket, folder_key, "/", cursor, *limit});
+  if (!page) return fail(ctx, page.error());
+  bool empty = page->objects.empty() && page->common_prefixes.empty();
+  if (empty && cursor.empty() && rel != ctx.username) {
+    // Not a folder: a file is answered with a redirect to its presigned link.
+    auto info = d.staging.head(d.config.staging.bucket, d.config.staging.prefix + rel);
+    if (!info || key->is_folder) return fail(ctx, Error::not_found("no such output: " + rel));
+    auto href = d.staging.presign_get(d.config.staging.bucket, info->key, d.config.staging.presign_ttl);
+    if (!href) return fail(ctx, href.error());
+    Response r = Response::json(302, json::object{{"href", *href}});
+    return r.with_header("Location", *href);
+  }
+  auto body = listing(d, rel, *page, folder_key);
+  if (!body) return fail(ctx, body.error());
+  if (wants_html(req.header("accept"))) {
+    return Response::text(200, render_listing_html(*body), "text/html; charset=utf-8");
+  }
+  return Response::json(200, *body);
+}
+
+Response update_output_metadata(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
+  auto key = own_output_path(ctx, req);
+  if (!key) return fail(ctx, key.error());
+  auto files = parse_metadata(req.body);
+  if (!files) return fail(ctx, files.error());
+  std::string folder_key = d.config.staging.prefix + key->path + "/";
+  for (const auto& [name, props] : *files) {
+    auto info = d.staging.head(d.config.staging.bucket, folder_key + name);
+    if (!info) {
+      if (info.error().code == ErrorCode::kNotFound) return fail(ctx, Error::not_found("no such file: " + name));
+      return fail(ctx, info.error());
+    }
+  }
+  json::array updated;
+  for (const auto& [name, props] : *files) {
+    std::string section = name.substr(name.rfind('/') == std::string::npos ? 0 : name.rfind('/') + 1);
+    auto st = d.staging.put(d.config.staging.bucket, folder_key + name + std::string(kSidecarSuffix),
+                            write_sidecar(section, props));
+    if (!st) return fail(ctx, st.error());
+    updated.push_back(json::string(name));
+  }
+  return Response::json(200, json::object{{"updated", std::move(updated)}});
+}
+
+Response serve_signed_file(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
+  auto store = d.local_stores.find(req.path_params.at("provider"));
+  if (store == d.local_stores.end()) return fail(ctx, Error::not_found("no such file"));
+  auto key = parse_relative_key(req.tail);
+  if (!key) return fail(ctx, key.error());
+  if (key->path.empty() || key->is_folder) return fail(ctx, Error::not_found("no such file"));
+  auto file = store->second->open_signed(req.path_params.at("bucket"), key->path, req.query_param("expires"),
+                                         req.query_param("sig"), ctx.now);
+  if (!file) return fail(ctx, file.error());
+  Response r;
+  r.content_type = content_type_for(key->path);
+  r.file = file->path;
+  r.with_header("X-Content-Type-Options", "nosniff").with_header("Cache-Control", "private, max-age=60");
+  return r;
+}
+
+}  // namespace api
+}  // namespace scigate

@@ -1,0 +1,39 @@
+// The route table: one line per endpoint of DESIGN.md's API table.
+#include "api/api.h"
+
+namespace scigate {
+
+namespace {
+
+using ApiHandler = Response (*)(const ApiDeps&, const RequestContext&, const Request&);
+
+Route route(const ApiDeps& deps, const char* method, const char* pattern, ApiHandler fn, bool authenticated = true,
+            bool blocking = true) {
+  return Route{method, pattern, authenticated, blocking,
+               [&deps, fn](const RequestContext& ctx, const Request& req) { return fn(deps, ctx, req); }};
+}
+
+}  // namespace
+
+void add_routes(Router& r, const ApiDeps& d) {
+  r.add(route(d, "GET", "/workflows", api::list_workflows));
+  r.add(route(d, "GET", "/workflows/{id}", api::describe_workflow));
+  r.add(route(d, "POST", "/workflows/{id}/runs", api::start_run));
+  r.add(route(d, "GET", "/workflows/{id}/runs", api::list_runs));
+  r.add(route(d, "GET", "/data-selections", api::list_data_selections));
+  r.add(route(d, "GET", "/data-selections/workflows", api::workflows_for_data_selection));
+  r.add(route(d, "GET", "/data-selections/{id}/workflows", api::workflows_for_data_selection));
+  r.add(route(d, "GET", "/runs/{run_id}", api::get_run));
+  r.add(route(d, "POST", "/runs/{run_id}/cancel", api::cancel_run));
+  r.add(route(d, "GET", "/runs/{run_id}/logs", api::run_logs));
+  r.add(route(d, "GET", "/output-data/{prefix...}", api::browse_outputs));
+  r.add(route(d, "PUT", "/output-data/{prefix...}", api::update_output_metadata));
+  r.add(route(d, "GET", "/files/{provider}/{bucket}/{key...}", api::serve_signed_file, false));
+  r.add(route(d, "GET", "/healthz", api::healthz, false, false));
+  r.add(route(d, "GET", "/readyz", api::readyz, false));
+  r.add(route(d, "GET", "/metrics", api::metrics, false));
+  r.add(route(d, "GET", "/openapi.json", api::openapi, false, false));
+  r.add(route(d, "GET", "/docs", api::docs, false, false));
+}
+
+}  // namespace scigate

@@ -1,0 +1,55 @@
+#include "api/sidecar.h"
+
+namespace scigate::api {
+
+namespace {
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+Status check_property(const std::string& key, const std::string& value) {
+  std::string_view k = trim(key);
+  if (k.empty()) return Error::bad_request("property names may not be empty");
+  if (key.size() > 1024 || value.size() > 1024) return Error::bad_request("property '" + key.substr(0, 64) + "' is too long");
+  if (k.front() == '[' || k.front() == '#' || k.front() == ';' || k.size() != key.size()) {
+    return Error::bad_request("property name '" + key + "' is not allowed");
+  }
+  for (char c : key) {
+    if (c == '=' || c == ':' || c == '\n' || c == '\r' || c == '\0') {
+      return Error::bad_request("property name '" + key + "' may not contain '=', ':' or line breaks");
+    }
+  }
+  for (char c : value) {
+    if (c == '\n' || c == '\r' || c == '\0') return Error::bad_request("property '" + key + "' value may not contain line breaks");
+  }
+  return ok_status();
+}
+
+std::string write_sidecar(const std::string& section, const std::map<std::string, std::string>& properties) {
+  std::string out = "[" + section + "]\n";
+  for (const auto& [k, v] : properties) out += k + " = " + v + "\n";
+  out += "\n";
+  return out;
+}
+
+std::map<std::string, std::string> read_sidecar(std::string_view text) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = trim(text.substr(start, end - start));
+    start = end + 1;
+    if (line.empty() || line.front() == '#' || line.front() == ';' || line.front() == '[') continue;
+    size_t sep = line.find_first_of("=:");
+    if (sep == std::string_view::npos) continue;
+    std::string_view k = trim(line.substr(0, sep));
+    if (!k.empty()) out[std::string(k)] = std::string(trim(line.substr(sep + 1)));
+  }
+  return out;
+}
+
+}  // namespace scigate::api

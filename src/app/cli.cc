@@ -1,0 +1,210 @@
+#include "app/cli.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/app.h"
+#include "app/logging.h"
+#include "auth/jwt.h"
+#include "catalog/config_loader.h"
+#include "core/duration.h"
+
+namespace scigate {
+
+namespace {
+
+constexpr const char* kUsage = R"(scigate: a science gateway (workflows, data selections, outputs)
+
+Usage: scigate <command> [options]
+
+Commands:
+  serve         run the HTTP server
+  check-config  validate a config file and print every problem
+  token         mint an HS256 token for local use
+  version       print the version
+
+Run 'scigate <command> --help' for a command's options.
+)";
+
+constexpr const char* kServeUsage = R"(Usage: scigate serve [--config FILE]
+
+Runs the server until SIGTERM or SIGINT. The config file comes from --config or the
+SCIGATE_CONFIG environment variable.
+)";
+
+constexpr const char* kCheckUsage = R"(Usage: scigate check-config [--config FILE]
+
+Loads and validates the config; prints each problem as FILE:LINE: KEY.PATH: REASON.
+Exit status 0 when valid, 1 when not.
+)";
+
+constexpr const char* kTokenUsage = R"(Usage: scigate token --secret-env VAR --user NAME [--ttl 1h] [--config FILE]
+
+Prints an HS256 JWT for NAME signed with the secret in environment variable VAR. With a
+config (--config or SCIGATE_CONFIG), its auth.jwt issuer and audience are used.
+)";
+
+// --name value pairs and bare flags; unknown options are errors.
+struct Args {
+  std::map<std::string, std::string> values;
+  bool help = false;
+  std::string error;
+};
+
+Args parse_args(int argc, char** argv, int first, const std::vector<std::string>& known) {
+  Args a;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      a.help = true;
+      continue;
+    }
+    std::string name = arg, value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      a.error = "unknown option " + name;
+      return a;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) {
+        a.error = name + " needs a value";
+        return a;
+      }
+      value = argv[++i];
+    }
+    a.values[name.substr(2)] = value;
+  }
+  return a;
+}
+
+std::optional<std::string> config_path(const Args& a) {
+  if (a.values.count("config")) return a.values.at("config");
+  if (const char* env = std::getenv("SCIGATE_CONFIG"); env && *env) return std::string(env);
+  return std::nullopt;
+}
+
+std::optional<Config> load_or_report(const std::string& path) {
+  ConfigLoad load = load_config_file(path);
+  if (!load.problems.empty()) {
+    std::cerr << load.describe(path);
+    return std::nullopt;
+  }
+  return std::move(load.config);
+}
+
+int cmd_serve(const Args& a) {
+  auto path = config_path(a);
+  if (!path) {
+    std::cerr << "scigate serve: no config (use --config FILE or SCIGATE_CONFIG)\n";
+    return 2;
+  }
+  auto config = load_or_report(*path);
+  if (!config) return 2;
+  setup_logging(config->server.log_level);
+  auto app = App::create(std::move(*config));
+  if (!app) {
+    spdlog::critical("cannot start: {}", app.error().internal);
+    return 1;
+  }
+  if (auto st = (*app)->listen(); !st) {
+    spdlog::critical("{}", st.error().internal);
+    return 1;
+  }
+  return (*app)->run();
+}
+
+int cmd_check(const Args& a) {
+  auto path = config_path(a);
+  if (!path) {
+    std::cerr << "scigate check-config: no config (use --config FILE or SCIGATE_CONFIG)\n";
+    return 1;
+  }
+  auto config = load_or_report(*path);
+  if (!config) return 1;
+  std::cout << *path << ": OK (" << config->collections.size() << " collections, " << config->workflows.size()
+            << " workflows, " << config->providers.size() << " providers)\n";
+  return 0;
+}
+
+int cmd_token(const Args& a) {
+  if (!a.values.count("secret-env") || !a.values.count("user")) {
+    std::cerr << kTokenUsage;
+    return 2;
+  }
+  const char* secret = std::getenv(a.values.at("secret-env").c_str());
+  if (secret == nullptr || *secret == '\0') {
+    std::cerr << "scigate token: environment variable " << a.values.at("secret-env") << " is not set\n";
+    return 2;
+  }
+  auto ttl = parse_duration(a.values.count("ttl") ? a.values.at("ttl") : "1h");
+  if (!ttl || ttl->count() <= 0) {
+    std::cerr << "scigate token: --ttl must be a duration like 30m or 1h\n";
+    return 2;
+  }
+  boost::json::object claims;
+  if (auto path = config_path(a)) {
+    auto config = load_or_report(*path);
+    if (!config) return 2;
+    if (!config->jwt.issuer.empty()) claims["iss"] = config->jwt.issuer;
+    if (!config->jwt.audience.empty()) claims["aud"] = config->jwt.audience;
+  }
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  claims["sub"] = a.values.at("user");
+  claims["username"] = a.values.at("user");
+  claims["iat"] = now.count();
+  claims["exp"] = (now + std::chrono::duration_cast<std::chrono::seconds>(*ttl)).count();
+  std::cout << mint_hs_token(claims, secret) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  std::string cmd = argv[1];
+  struct Command {
+    const char* usage;
+    std::vector<std::string> options;
+    int (*fn)(const Args&);
+  };
+  static const std::map<std::string, Command> kCommands{
+      {"serve", {kServeUsage, {"--config"}, cmd_serve}},
+      {"check-config", {kCheckUsage, {"--config"}, cmd_check}},
+      {"token", {kTokenUsage, {"--secret-env", "--user", "--ttl", "--config"}, cmd_token}},
+      {"version", {"Usage: scigate version\n", {}, [](const Args&) {
+                     std::cout << "scigate " << SCIGATE_VERSION << "\n";
+                     return 0;
+                   }}},
+  };
+  auto it = kCommands.find(cmd);
+  if (it == kCommands.end()) {
+    std::cerr << "scigate: unknown command '" << cmd << "'\n\n" << kUsage;
+    return 2;
+  }
+  Args args = parse_args(argc, argv, 2, it->second.options);
+  if (args.help) {
+    std::cout << it->second.usage;
+    return 0;
+  }
+  if (!args.error.empty()) {
+    std::cerr << "scigate " << cmd << ": " << args.error << "\n\n" << it->second.usage;
+    return 2;
+  }
+  return it->second.fn(args);
+}
+
+}  // namespace scigate

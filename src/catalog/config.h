@@ -1,0 +1,109 @@
+// scigate's typed configuration. Loaded once at startup (config_loader.h), immutable
+// afterwards and shared read-only by every component. The seed's `collections` shape is
+// valid unchanged; everything else has embedded defaults that need no cloud.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/secret.h"
+#include "core/param_schema.h"
+
+namespace scigate {
+
+using std::chrono::milliseconds;
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  std::string public_url;  // default: http://{host}:{port}
+  std::vector<std::string> cors_allowed_origins;
+  size_t max_body_bytes = 1 << 20;
+  size_t max_header_bytes = 16 << 10;
+  milliseconds read_timeout{30'000};
+  milliseconds write_timeout{30'000};
+  milliseconds idle_timeout{60'000};
+  milliseconds shutdown_grace{10'000};
+  int io_threads = 2;
+  int worker_threads = 8;
+  size_t worker_queue = 1024;  // requests waiting for a worker beyond this get 503
+  std::string log_level = "info";
+};
+
+struct JwtConfig {
+  std::vector<std::string> algorithms{"HS256"};
+  Secret secret;
+  std::string issuer;    // checked when non-empty
+  std::string audience;  // checked when non-empty
+  std::vector<std::string> username_claims{"username", "sub"};
+  milliseconds leeway{30'000};
+};
+
+struct ProviderConfig {
+  std::string name;
+  std::string type;                 // "file" (later "s3")
+  std::filesystem::path root;       // file: buckets are sub-folders of root
+  std::optional<Secret> signing_key;  // file: key for presigned links; random when absent
+};
+
+struct StagingConfig {
+  std::string provider;
+  std::string bucket = "staging";
+  std::string prefix;  // "" or ends with '/'
+  milliseconds presign_ttl{600'000};
+};
+
+struct EngineConfig {
+  std::string type = "local";
+  int max_parallel_runs = 2;
+  std::filesystem::path work_dir;  // local: one folder per run
+  milliseconds cancel_grace{5'000};
+};
+
+struct LedgerConfig {
+  std::string url;                    // as written, e.g. "sqlite:./data/scigate.db"
+  std::filesystem::path sqlite_path;  // resolved
+};
+
+struct WorkflowStep {
+  std::string id;
+  std::vector<std::string> command;  // argv; relative program paths resolve to the config folder
+};
+
+struct WorkflowConfig {
+  std::string id;
+  std::string description;
+  ParamSchema params;
+  std::optional<std::string> schedule;
+  std::vector<WorkflowStep> steps;
+};
+
+struct CollectionConfig {
+  std::string id;
+  std::string description;
+  std::string bucket;
+  std::string prefix;
+  std::string provider;
+  std::map<std::string, std::vector<std::string>> authorized_users;  // workflow id -> users
+};
+
+struct Config {
+  std::filesystem::path file;  // the YAML it came from
+  std::filesystem::path base_dir;
+  ServerConfig server;
+  JwtConfig jwt;
+  std::map<std::string, ProviderConfig> providers;
+  std::string default_provider;
+  StagingConfig staging;
+  EngineConfig engine;
+  LedgerConfig ledger;
+  std::map<std::string, WorkflowConfig> workflows;
+  std::map<std::string, CollectionConfig> collections;
+};
+
+}  // namespace scigate

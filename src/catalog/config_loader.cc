@@ -1,0 +1,428 @@
+#include "catalog/config_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "catalog/yaml_json.h"
+#include "core/duration.h"
+
+namespace fs = std::filesystem;
+
+namespace scigate {
+
+namespace {
+
+// Walks one YAML mapping, remembering which keys were read so that unknown keys can be
+// reported, and reporting type problems with the full key path.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path, std::vector<ConfigProblem>& problems)
+      : node_(node), path_(std::move(path)), problems_(problems) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) {
+      problem("", "must be a mapping");
+      valid_ = false;
+    }
+  }
+  ~MapReader() { report_unknown(); }
+  MapReader(const MapReader&) = delete;
+  MapReader& operator=(const MapReader&) = delete;
+
+  bool present() const { return valid_ && node_ && node_.IsMap(); }
+  bool has(const std::string& key) {
+    known_.insert(key);
+    return present() && node_[key] && !node_[key].IsNull();
+  }
+  YAML::Node raw(const std::string& key) {
+    known_.insert(key);
+    return present() ? node_[key] : YAML::Node();
+  }
+  std::string child_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  int line_of(const std::string& key) const {
+    if (!present() || !node_[key]) return node_ ? node_.Mark().line + 1 : 0;
+    return node_[key].Mark().line + 1;
+  }
+
+  void problem(const std::string& key, const std::string& reason) {
+    problems_.push_back({key.empty() ? path_ : child_path(key), key.empty() ? (node_ ? node_.Mark().line + 1 : 0) : line_of(key), reason});
+  }
+
+  void string(const std::string& key, std::string& out, bool required = false) {
+    if (!has(key)) {
+      if (required) problem(key, "is required");
+      return;
+    }
+    YAML::Node n = node_[key];
+    if (!n.IsScalar()) return problem(key, "must be a string");
+    out = n.Scalar();
+  }
+  void integer(const std::string& key, long long lo, long long hi, auto& out) {
+    if (!has(key)) return;
+    YAML::Node n = node_[key];
+    long long v;
+    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v)) return problem(key, "must be an integer");
+    if (v < lo || v > hi) {
+      return problem(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    }
+    out = static_cast<std::remove_reference_t<decltype(out)>>(v);
+  }
+  void duration(const std::string& key, milliseconds& out) {
+    if (!has(key)) return;
+    YAML::Node n = node_[key];
+    auto d = n.IsScalar() ? parse_duration(n.Scalar()) : std::nullopt;
+    if (!d) return problem(key, "must be a duration like 30s, 10m or 1h");
+    out = *d;
+  }
+  void string_list(const std::string& key, std::vector<std::string>& out) {
+    if (!has(key)) return;
+    YAML::Node n = node_[key];
+    if (!n.IsSequence()) return problem(key, "must be a list of strings");
+    out.clear();
+    for (const auto& item : n) {
+      if (!item.IsScalar()) return problem(key, "must be a list of strings");
+      out.push_back(item.Scalar());
+    }
+  }
+  void secret(const std::string& key, const fs::path& base, std::optional<Secret>& out, bool required) {
+    std::string ref;
+    string(key, ref, required);
+    if (ref.empty()) return;
+    auto s = resolve_secret(ref, base);
+    if (!s) return problem(key, s.error().client);
+    out = std::move(s).value();
+  }
+  void path(const std::string& key, const fs::path& base, fs::path& out) {
+    std::string s;
+    string(key, s);
+    if (s.empty()) return;
+    out = fs::path(s).is_relative() ? (base / s).lexically_normal() : fs::path(s);
+  }
+
+ private:
+  void report_unknown() {
+    if (!present()) return;
+    for (const auto& kv : node_) {
+      std::string k = kv.first.Scalar();
+      if (!known_.count(k)) {
+        problems_.push_back({child_path(k), kv.first.Mark().line + 1, "unknown key"});
+      }
+    }
+  }
+
+  YAML::Node node_;
+  std::string path_;
+  std::vector<ConfigProblem>& problems_;
+  std::set<std::string> known_;
+  bool valid_ = true;
+};
+
+// Iterates the entries of a mapping, each with its own reader. Non-mapping: a problem.
+template <typename Fn>
+void for_each_entry(MapReader& parent, const std::string& key, std::vector<ConfigProblem>& problems, Fn fn) {
+  YAML::Node n = parent.raw(key);
+  if (!n || n.IsNull()) return;
+  if (!n.IsMap()) return parent.problem(key, "must be a mapping");
+  for (const auto& kv : n) {
+    std::string name = kv.first.Scalar();
+    MapReader entry(kv.second, parent.child_path(key) + "." + name, problems);
+    fn(name, entry);
+  }
+}
+
+class Loader {
+ public:
+  Loader(const fs::path& file, const fs::path& base) {
+    cfg_.file = file;
+    cfg_.base_dir = base;
+  }
+
+  ConfigLoad run(const YAML::Node& root) {
+    {
+      MapReader top(root, "", problems_);
+      if (!top.present() && root && !root.IsNull()) return finish();
+      read_server(top);
+      read_auth(top);
+      read_providers(top);
+      top.string("default_provider", cfg_.default_provider);
+      read_staging(top);
+      read_engine(top);
+      read_ledger(top);
+      read_workflows(top);
+      read_collections(top);
+    }
+    apply_defaults_and_cross_check();
+    return finish();
+  }
+
+ private:
+  void read_server(MapReader& top) {
+    MapReader s(top.raw("server"), "server", problems_);
+    auto& out = cfg_.server;
+    std::string listen;
+    s.string("listen", listen);
+    if (!listen.empty()) parse_listen(s, listen);
+    s.string("public_url", out.public_url);
+    s.string_list("cors_allowed_origins", out.cors_allowed_origins);
+    s.integer("max_body_bytes", 1, 1LL << 32, out.max_body_bytes);
+    s.integer("max_header_bytes", 1024, 1 << 20, out.max_header_bytes);
+    s.duration("read_timeout", out.read_timeout);
+    s.duration("write_timeout", out.write_timeout);
+    s.duration("idle_timeout", out.idle_timeout);
+    s.duration("shutdown_grace", out.shutdown_grace);
+    s.integer("io_threads", 1, 64, out.io_threads);
+    s.integer("worker_threads", 1, 256, out.worker_threads);
+    s.integer("worker_queue", 1, 1'000'000, out.worker_queue);
+    s.string("log_level", out.log_level);
+    static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
+    if (!kLevels.count(out.log_level)) s.problem("log_level", "must be one of trace, debug, info, warn, error, off");
+  }
+
+  void parse_listen(MapReader& s, const std::string& listen) {
+    auto colon = listen.rfind(':');
+    long port = -1;
+    if (colon != std::string::npos) {
+      try {
+        port = std::stol(listen.substr(colon + 1));
+      } catch (...) {
+      }
+    }
+    if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535) {
+      return s.problem("listen", "must be HOST:PORT, e.g. 127.0.0.1:8080");
+    }
+    cfg_.server.host = listen.substr(0, colon);
+    cfg_.server.port = static_cast<uint16_t>(port);
+  }
+
+  void read_auth(MapReader& top) {
+    MapReader auth(top.raw("auth"), "auth", problems_);
+    MapReader jwt(auth.raw("jwt"), "auth.jwt", problems_);
+    auto& out = cfg_.jwt;
+    jwt.string_list("algorithms", out.algorithms);
+    for (const auto& alg : out.algorithms) {
+      if (alg != "HS256" && alg != "HS384" && alg != "HS512") {
+        jwt.problem("algorithms", "unsupported algorithm '" + alg + "' (supported: HS256, HS384, HS512)");
+      }
+    }
+    if (out.algorithms.empty()) jwt.problem("algorithms", "must name at least one algorithm");
+    std::optional<Secret> secret;
+    jwt.secret("secret", cfg_.base_dir, secret, /*required=*/true);
+    if (secret) out.secret = std::move(*secret);
+    jwt.string("issuer", out.issuer);
+    jwt.string("audience", out.audience);
+    jwt.string_list("username_claims", out.username_claims);
+    if (out.username_claims.empty()) jwt.problem("username_claims", "must name at least one claim");
+    jwt.duration("leeway", out.leeway);
+  }
+
+  void read_providers(MapReader& top) {
+    for_each_entry(top, "providers", problems_, [&](const std::string& name, MapReader& p) {
+      ProviderConfig pc;
+      pc.name = name;
+      p.string("type", pc.type, true);
+      if (pc.type == "file") {
+        p.path("root", cfg_.base_dir, pc.root);
+        if (pc.root.empty()) p.problem("root", "is required for a file provider");
+        p.secret("signing_key", cfg_.base_dir, pc.signing_key, false);
+      } else if (!pc.type.empty()) {
+        p.problem("type", "unsupported provider type '" + pc.type + "' (supported: file)");
+      }
+      cfg_.providers[name] = std::move(pc);
+    });
+  }
+
+  void read_staging(MapReader& top) {
+    MapReader s(top.raw("staging"), "staging", problems_);
+    s.string("provider", cfg_.staging.provider);
+    s.string("bucket", cfg_.staging.bucket);
+    s.string("prefix", cfg_.staging.prefix);
+    s.duration("presign_ttl", cfg_.staging.presign_ttl);
+    const auto& prefix = cfg_.staging.prefix;
+    if (!prefix.empty() && (prefix.back() != '/' || prefix.front() == '/' || prefix.find("..") != std::string::npos)) {
+      s.problem("prefix", "must be empty or a relative prefix ending with '/'");
+    }
+    if (cfg_.staging.bucket.empty()) s.problem("bucket", "must not be empty");
+  }
+
+  void read_engine(MapReader& top) {
+    MapReader e(top.raw("engine"), "engine", problems_);
+    e.string("type", cfg_.engine.type);
+    if (cfg_.engine.type != "local") e.problem("type", "unsupported engine type '" + cfg_.engine.type + "' (supported: local)");
+    e.integer("max_parallel_runs", 1, 1024, cfg_.engine.max_parallel_runs);
+    e.path("work_dir", cfg_.base_dir, cfg_.engine.work_dir);
+    e.duration("cancel_grace", cfg_.engine.cancel_grace);
+  }
+
+  void read_ledger(MapReader& top) {
+    YAML::Node n = top.raw("ledger");
+    std::string url = "sqlite:./data/scigate.db";
+    if (n && !n.IsNull()) {
+      if (!n.IsScalar()) return top.problem("ledger", "must be a string like sqlite:./data/scigate.db");
+      url = n.Scalar();
+    }
+    cfg_.ledger.url = url;
+    if (url.rfind("sqlite:", 0) != 0) {
+      return top.problem("ledger", "unsupported ledger '" + url + "' (supported: sqlite:PATH)");
+    }
+    fs::path p = url.substr(7);
+    if (p.empty()) return top.problem("ledger", "sqlite: needs a file path");
+    cfg_.ledger.sqlite_path = p.is_relative() ? (cfg_.base_dir / p).lexically_normal() : p;
+  }
+
+  void read_workflows(MapReader& top) {
+    for_each_entry(top, "workflows", problems_, [&](const std::string& id, MapReader& w) {
+      WorkflowConfig wc;
+      wc.id = id;
+      w.string("description", wc.description);
+      std::string schedule;
+      w.string("schedule", schedule);
+      if (!schedule.empty()) wc.schedule = schedule;
+      if (w.has("params")) {
+        auto json = yaml_to_json(w.raw("params"));
+        if (!json.is_object()) {
+          w.problem("params", "must be a mapping of parameter name to schema");
+        } else if (auto schema = ParamSchema::from_properties(json.get_object()); !schema) {
+          w.problem("params", schema.error().client);
+        } else {
+          wc.params = std::move(schema).value();
+        }
+      }
+      read_steps(w, wc);
+      cfg_.workflows[id] = std::move(wc);
+    });
+  }
+
+  void read_steps(MapReader& w, WorkflowConfig& wc) {
+    YAML::Node steps = w.raw("steps");
+    if (!steps || !steps.IsSequence() || steps.size() == 0) {
+      return w.problem("steps", "must be a non-empty list of {id, command}");
+    }
+    for (size_t i = 0; i < steps.size(); ++i) {
+      MapReader s(steps[i], w.child_path("steps") + "[" + std::to_string(i) + "]", problems_);
+      WorkflowStep step;
+      s.string("id", step.id, true);
+      s.string_list("command", step.command);
+      if (step.command.empty()) s.problem("command", "must be a non-empty list (program and arguments)");
+      wc.steps.push_back(std::move(step));
+    }
+  }
+
+  void read_collections(MapReader& top) {
+    for_each_entry(top, "collections", problems_, [&](const std::string& id, MapReader& c) {
+      CollectionConfig cc;
+      cc.id = id;
+      c.string("description", cc.description);
+      c.string("bucket", cc.bucket, true);
+      c.string("prefix", cc.prefix);
+      c.string("provider", cc.provider);
+      if (cc.prefix.find("..") != std::string::npos || (!cc.prefix.empty() && cc.prefix.front() == '/')) {
+        c.problem("prefix", "must be a relative prefix without '..'");
+      }
+      for_each_entry(c, "workflows", problems_, [&](const std::string& wf, MapReader& w) {
+        std::vector<std::string> users;
+        w.string_list("authorized_users", users);
+        cc.authorized_users[wf] = std::move(users);
+      });
+      collection_lines_[id] = c.line_of("provider");
+      cfg_.collections[id] = std::move(cc);
+    });
+  }
+
+  void add(const std::string& path, const std::string& reason, int line = 0) {
+    problems_.push_back({path, line, reason});
+  }
+
+  void apply_defaults_and_cross_check() {
+    auto& c = cfg_;
+    if (c.server.public_url.empty()) {
+      c.server.public_url = "http://" + c.server.host + ":" + std::to_string(c.server.port);
+    }
+    while (!c.server.public_url.empty() && c.server.public_url.back() == '/') c.server.public_url.pop_back();
+    if (c.providers.empty()) {
+      c.providers["local"] = ProviderConfig{"local", "file", (c.base_dir / "data/buckets").lexically_normal(), {}};
+    }
+    if (c.default_provider.empty()) {
+      c.default_provider = c.providers.count("local") ? "local" : c.providers.begin()->first;
+    } else if (!c.providers.count(c.default_provider)) {
+      add("default_provider", "undefined provider '" + c.default_provider + "'");
+    }
+    if (c.staging.provider.empty()) c.staging.provider = c.default_provider;
+    if (!c.providers.count(c.staging.provider)) add("staging.provider", "undefined provider '" + c.staging.provider + "'");
+    if (c.engine.work_dir.empty()) c.engine.work_dir = (c.base_dir / "data/runs").lexically_normal();
+    for (auto& [id, col] : c.collections) {
+      if (col.provider.empty()) col.provider = c.default_provider;
+      if (!c.providers.count(col.provider)) {
+        add("collections." + id + ".provider", "undefined provider '" + col.provider + "'", collection_lines_[id]);
+      }
+      for (const auto& [wf, users] : col.authorized_users) {
+        if (c.engine.type == "local" && !c.workflows.count(wf)) {
+          add("collections." + id + ".workflows." + wf, "undefined workflow '" + wf + "' (not in workflows:)");
+        }
+      }
+    }
+    for (auto& [id, wf] : c.workflows) resolve_step_programs(wf);
+  }
+
+  // A step program given as a relative path with a '/' is relative to the config file.
+  void resolve_step_programs(WorkflowConfig& wf) {
+    for (auto& step : wf.steps) {
+      if (step.command.empty()) continue;
+      std::string& prog = step.command.front();
+      if (prog.find('/') != std::string::npos && fs::path(prog).is_relative()) {
+        prog = (cfg_.base_dir / prog).lexically_normal().string();
+      }
+    }
+  }
+
+  ConfigLoad finish() {
+    ConfigLoad out;
+    out.problems = std::move(problems_);
+    if (out.problems.empty()) out.config = std::move(cfg_);
+    return out;
+  }
+
+  Config cfg_;
+  std::vector<ConfigProblem> problems_;
+  std::map<std::string, int> collection_lines_;
+};
+
+}  // namespace
+
+std::string ConfigLoad::describe(const fs::path& file) const {
+  std::ostringstream out;
+  for (const auto& p : problems) {
+    out << file.string();
+    if (p.line > 0) out << ":" << p.line;
+    out << ": " << (p.key_path.empty() ? "(top level)" : p.key_path) << ": " << p.reason << "\n";
+  }
+  return out.str();
+}
+
+ConfigLoad load_config_text(const std::string& yaml, const fs::path& file, const fs::path& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    ConfigLoad out;
+    out.problems.push_back({"", e.mark.line + 1, "invalid YAML: " + e.msg});
+    return out;
+  }
+  return Loader(file, base_dir).run(root);
+}
+
+ConfigLoad load_config_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    ConfigLoad out;
+    out.problems.push_back({"", 0, "cannot read config file"});
+    return out;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  fs::path abs = fs::absolute(file);
+  return load_config_text(ss.str(), abs, abs.parent_path());
+}
+
+}  // namespace scigate

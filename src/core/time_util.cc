@@ -1,0 +1,62 @@
+#include "core/time_util.h"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <ctime>
+#include <stdexcept>
+
+namespace scigate {
+
+namespace {
+std::tm utc_tm(SystemTime t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  return tm;
+}
+}  // namespace
+
+std::string format_iso8601(SystemTime t) {
+  std::tm tm = utc_tm(t);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() %
+            1'000'000;
+  if (us < 0) us += 1'000'000;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(us));
+  return buf;
+}
+
+std::string compact_stamp(SystemTime t) {
+  std::tm tm = utc_tm(t);
+  char buf[24];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+int64_t to_unix_micros(SystemTime t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+SystemTime from_unix_micros(int64_t us) {
+  return SystemTime(std::chrono::duration_cast<SystemTime::duration>(std::chrono::microseconds(us)));
+}
+
+std::string random_hex(size_t n_bytes) {
+  std::string raw(n_bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(n_bytes)) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n_bytes * 2);
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+}  // namespace scigate

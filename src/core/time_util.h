@@ -1,0 +1,22 @@
+// Wall-clock helpers: ISO 8601 UTC formatting and the compact stamps used in run ids.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace scigate {
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+// "2026-11-23T10:15:12.123456Z"
+std::string format_iso8601(SystemTime t);
+// "20261123T101512Z"
+std::string compact_stamp(SystemTime t);
+// Microseconds since the Unix epoch; the ledger's time unit.
+int64_t to_unix_micros(SystemTime t);
+SystemTime from_unix_micros(int64_t us);
+// `n` random bytes from OpenSSL's CSPRNG, as lowercase hex.
+std::string random_hex(size_t n_bytes);
+
+}  // namespace scigate

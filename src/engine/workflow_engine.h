@@ -1,0 +1,62 @@
+// WorkflowEngine: what scigate needs from whatever runs workflows. Backends: the local
+// engine (embedded default: child processes), Airflow 2/3 and MWAA later.
+//
+// Thread safety: all methods may be called concurrently from worker threads.
+// Failure: kNotFound for an unknown workflow, kConflict for cancelling a finished run,
+// kUpstreamFailed/kUpstreamTimeout when a remote engine misbehaves.
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/param_schema.h"
+#include "ledger/run_record.h"
+
+namespace scigate {
+
+struct WorkflowInfo {
+  std::string id;
+  std::string description;
+  ParamSchema params;
+  std::optional<std::string> schedule;
+};
+
+struct TriggerRequest {
+  RunRecord run;                // already in the ledger, state queued
+  boost::json::object conf;     // params + in_bucket, in_prefix, out_bucket, out_prefix, username
+  std::string input_provider;   // provider of the data selection's bucket
+};
+
+struct RunStatus {
+  RunState state = RunState::kQueued;
+  int64_t started_us = 0;
+  int64_t ended_us = 0;
+  int tasks_done = 0;
+  int tasks_total = 0;
+  std::string reason;
+};
+
+class WorkflowEngine {
+ public:
+  virtual ~WorkflowEngine() = default;
+
+  virtual Result<std::vector<WorkflowInfo>> list_workflows() = 0;
+  virtual Result<WorkflowInfo> describe(const std::string& workflow_id) = 0;
+  // Starts (or queues) the run; returns the engine's id for it.
+  virtual Result<std::string> trigger(const TriggerRequest& request) = 0;
+  // The engine's current view of a run the ledger knows.
+  virtual Result<RunStatus> status(const RunRecord& run) = 0;
+  virtual Status cancel(const RunRecord& run) = 0;
+  // Task logs as text (may be empty while queued).
+  virtual Result<std::string> logs(const RunRecord& run) = 0;
+
+  // Background work: recovery after a restart, runners. Called once by the app.
+  virtual void start() {}
+  // Stops background work; in-flight runs end as failed with a reason.
+  virtual void stop() {}
+};
+
+}  // namespace scigate

@@ -1,0 +1,60 @@
+// The request and response types handlers see. No sockets, no Beast: handlers are pure
+// functions of (RequestContext, Request) and are unit-tested as such.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "core/time_util.h"
+
+namespace scigate {
+
+struct Request {
+  std::string method;                             // "GET", "POST", ...
+  std::string path;                               // still percent-encoded, no query
+  std::map<std::string, std::string> query;       // decoded; last value wins
+  std::map<std::string, std::string> headers;     // lower-case names
+  std::string body;
+  std::map<std::string, std::string> path_params; // decoded {name} segments
+  std::string tail;                               // the encoded rest matched by {name...}
+
+  // Empty when absent. `name` must be lower-case.
+  std::string header(std::string_view name) const;
+  std::string query_param(std::string_view name) const;
+};
+
+struct RequestContext {
+  std::string request_id;
+  std::string username;  // empty for anonymous routes
+  SystemTime now;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::optional<std::filesystem::path> file;  // when set, the body is this file's content
+
+  static Response json(int status, const boost::json::value& value);
+  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  // {"error": {"code", "message", "request_id"}} with the status of error.code.
+  static Response error(const Error& error, const std::string& request_id);
+  Response& with_header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+// Splits "a=1&b=x%20y" into decoded pairs. Invalid escapes are kept verbatim.
+std::map<std::string, std::string> parse_query(std::string_view query);
+
+}  // namespace scigate

@@ -1,0 +1,43 @@
+// The route table: (method, pattern) → handler. Patterns are '/'-separated literals,
+// `{name}` (one segment, percent-decoded into path_params) and a final `{name...}` (the
+// encoded rest, possibly empty, into Request::tail). Built once at startup, then only
+// read: thread-safe for matching.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/request.h"
+
+namespace scigate {
+
+using Handler = std::function<Response(const RequestContext&, const Request&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;   // also the metrics label
+  bool authenticated = true;
+  bool blocking = true;  // false: cheap enough to run on the I/O thread
+  Handler handler;
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;  // null: no route
+  bool path_known = false;       // some route has this path (405 / CORS preflight)
+  std::string allowed_methods;   // "GET, POST" when path_known
+};
+
+class Router {
+ public:
+  void add(Route route);
+  // Fills request.path_params / request.tail on a match. A path param with an invalid
+  // percent escape does not match.
+  RouteMatch match(Request& request) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace scigate

@@ -1,0 +1,65 @@
+// The HTTP server: Beast + Asio C++20 coroutines on a few I/O threads, handlers that may
+// block on a bounded worker pool (full → 503 + Retry-After), header/body limits,
+// read/idle timeouts, keep-alive, CORS, one JSON access-log line per request (request
+// id, route, status, latency, user; never the query string or headers), metrics, and
+// graceful shutdown on SIGTERM/SIGINT (stop accepting, finish in-flight, exit).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace scigate {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0 = any free port (see Server::port())
+  size_t max_header_bytes = 16 << 10;
+  size_t max_body_bytes = 1 << 20;
+  std::chrono::milliseconds read_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  int io_threads = 2;
+  int worker_threads = 8;
+  size_t worker_queue = 1024;
+  std::vector<std::string> cors_allowed_origins;  // "*" allows any
+  std::shared_ptr<spdlog::logger> access_log;     // null = no access log
+};
+
+// Returns the username for an Authorization header value, or the 401 to send.
+using Authenticator = std::function<Result<std::string>(std::string_view authorization)>;
+
+class Server {
+ public:
+  Server(ServerOptions options, const Router& router, Authenticator authenticator, Metrics& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens. Failure: address in use, bad host.
+  Status listen();
+  uint16_t port() const;
+  // Serves until SIGTERM/SIGINT or request_stop(); then drains and returns.
+  void run();
+  // Thread-safe.
+  void request_stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace scigate
