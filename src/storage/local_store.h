@@ -27,7 +27,7 @@ class LocalObjectStore final : public ObjectStore {
   Result<ListPage> list(const ListRequest& request) override;
   Result<ObjectInfo> head(const std::string& bucket, const std::string& key) override;
   Result<std::string> get(const std::string& bucket, const std::string& key,
-                          std::optional<ByteRange> range) override;
+                          std::optional<ByteRange> range = std::nullopt) override;
   Status get_to_file(const std::string& bucket, const std::string& key,
                      const std::filesystem::path& destination) override;
   Status put(const std::string& bucket, const std::string& key, std::string_view data) override;

@@ -1,0 +1,309 @@
+// Handlers are pure functions: these tests call them directly, with no sockets.
+#include <gtest/gtest.h>
+
+#include "api/api.h"
+#include "catalog/config_loader.h"
+#include "fakes/fake_engine.h"
+#include "ledger/sqlite_ledger.h"
+#include "temp_dir.h"
+
+namespace json = boost::json;
+
+namespace scigate {
+namespace {
+
+using testing::FakeEngine;
+using testing::TempDir;
+
+class HandlersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("HANDLERS_TEST_SECRET", "s", 1);
+    auto load = load_config_text(R"(
+auth: {jwt: {secret: env:HANDLERS_TEST_SECRET}}
+server: {public_url: "http://gw"}
+staging: {bucket: staging, prefix: "out/"}
+workflows:
+  nebraska:
+    description: Tile
+    params: {tile_size: {type: integer, default: 64, minimum: 16}}
+    steps: [{id: a, command: [/bin/true]}]
+  image_stats: {steps: [{id: a, command: [/bin/true]}]}
+collections:
+  nebraska_images:
+    description: images
+    bucket: edrn
+    prefix: nebraska_images/
+    workflows:
+      nebraska: {authorized_users: [thomas, dliu]}
+      image_stats: {authorized_users: [thomas]}
+)",
+                                 dir_.path() / "c.yaml", dir_.path());
+    ASSERT_TRUE(load.problems.empty()) << load.describe("c.yaml");
+    config_ = std::make_unique<Config>(std::move(*load.config));
+    policy_ = std::make_unique<Policy>(config_->collections);
+    ledger_ = std::move(SqliteLedger::open(dir_.path() / "l.db")).value();
+    auto store = std::make_shared<LocalObjectStore>("local", dir_.path() / "buckets", "http://gw", "k");
+    stores_["local"] = store;
+    local_ = store.get();
+    ParamSchema schema = ParamSchema::from_properties(json::parse(R"({"tile_size": {"type": "integer", "default": 64, "minimum": 16}})").as_object()).value();
+    engine_.workflows = {{"image_stats", "Stats", {}, std::nullopt}, {"nebraska", "Tile", schema, std::nullopt}};
+    deps_ = std::make_unique<ApiDeps>(ApiDeps{*config_, *policy_, engine_, *ledger_, stores_, *store, {{"local", store.get()}}, metrics_});
+  }
+
+  RequestContext ctx(const std::string& user) { return {"req-1", user, std::chrono::system_clock::now()}; }
+  Request request(const std::string& method, std::map<std::string, std::string> params = {}, std::string body = "") {
+    Request r;
+    r.method = method;
+    r.path_params = std::move(params);
+    r.body = std::move(body);
+    return r;
+  }
+  json::value body(const Response& r) { return json::parse(r.body); }
+  std::string error_message(const Response& r) { return std::string(body(r).at("error").at("message").as_string()); }
+
+  TempDir dir_;
+  std::unique_ptr<Config> config_;
+  std::unique_ptr<Policy> policy_;
+  std::unique_ptr<SqliteLedger> ledger_;
+  StoreMap stores_;
+  LocalObjectStore* local_ = nullptr;
+  FakeEngine engine_;
+  Metrics metrics_;
+  std::unique_ptr<ApiDeps> deps_;
+};
+
+TEST_F(HandlersTest, WorkflowListingsFollowThePolicy) {
+  auto thomas = api::list_workflows(*deps_, ctx("thomas"), request("GET"));
+  EXPECT_EQ(body(thomas).at("workflows").as_array().size(), 2u);
+  auto dliu = api::list_workflows(*deps_, ctx("dliu"), request("GET"));
+  ASSERT_EQ(body(dliu).at("workflows").as_array().size(), 1u);
+  EXPECT_EQ(body(dliu).at("workflows").at(0).at("id"), "nebraska");
+  EXPECT_EQ(body(api::list_workflows(*deps_, ctx("mallory"), request("GET"))).at("workflows").as_array().size(), 0u);
+  EXPECT_EQ(api::describe_workflow(*deps_, ctx("dliu"), request("GET", {{"id", "image_stats"}})).status, 404);
+  auto d = api::describe_workflow(*deps_, ctx("dliu"), request("GET", {{"id", "nebraska"}}));
+  ASSERT_EQ(d.status, 200);
+  EXPECT_EQ(body(d).at("parameters").at("properties").at("tile_size").at("minimum"), 16);
+}
+
+TEST_F(HandlersTest, StartRunBuildsConfAndLedgerEntry) {
+  auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images", "tile_size": 32})"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  ASSERT_EQ(engine_.triggered.size(), 1u);
+  const auto& conf = engine_.triggered[0].conf;
+  EXPECT_EQ(conf.at("tile_size"), 32);
+  EXPECT_EQ(conf.at("in_bucket"), "edrn");
+  EXPECT_EQ(conf.at("in_prefix"), "nebraska_images/");
+  EXPECT_EQ(conf.at("out_bucket"), "staging");
+  std::string run_id(body(r).at("run_id").as_string());
+  EXPECT_EQ(conf.at("out_prefix").as_string(), "out/thomas/" + run_id);
+  EXPECT_EQ(conf.at("username"), "thomas");
+  EXPECT_EQ(body(r).at("output_url").as_string(), "http://gw/output-data/thomas/" + run_id + "/");
+  auto rec = ledger_->get(run_id);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->engine_run_id, "engine-" + run_id);
+  EXPECT_EQ(rec->params_json, R"({"tile_size":32})");
+}
+
+TEST_F(HandlersTest, BothBodyShapesAndDatasetInsideCollection) {
+  auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images/sub dir", "params": {"tile_size": 16}})"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(engine_.triggered.back().conf.at("in_prefix"), "nebraska_images/sub dir/");
+  EXPECT_EQ(engine_.triggered.back().conf.at("tile_size"), 16);
+}
+
+TEST_F(HandlersTest, StartRunRejections) {
+  struct Case {
+    std::string user, workflow, body;
+    int status;
+    std::string fragment;
+  };
+  std::vector<Case> cases{
+      {"thomas", "nebraska", "", 400, "body is required"},
+      {"thomas", "nebraska", "{not json", 400, "malformed JSON"},
+      {"thomas", "nebraska", "[1]", 400, "JSON object"},
+      {"thomas", "nebraska", "{}", 400, "in_data_selection"},
+      {"thomas", "nebraska", R"({"in_data_selection": 5})", 400, "in_data_selection"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "out_prefix": "x"})", 400, "'out_prefix' is set by the server"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "params": {"username": "dliu"}})", 400, "'username'"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "tile_size": 2})", 400, "'tile_size' must be >= 16"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "tile_size": "big"})", 400, "'tile_size'"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "nope": 1})", 400, "unknown parameter 'nope'"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "params": 3})", 400, "'params'"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "params": {}, "x": 1})", 400, "unexpected field 'x'"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "workflow_id": "other"})", 400, "workflow_id"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images/../x"})", 400, "invalid data selection"},
+      {"thomas", "nebraska", R"({"in_data_selection": "missing"})", 404, "no such data selection"},
+      {"thomas", "missing", R"({"in_data_selection": "nebraska_images"})", 404, "no such workflow"},
+      {"dliu", "image_stats", R"({"in_data_selection": "nebraska_images"})", 404, "no such workflow"},
+      {"mallory", "nebraska", R"({"in_data_selection": "nebraska_images"})", 404, "no such workflow"},
+  };
+  for (const auto& c : cases) {
+    auto r = api::start_run(*deps_, ctx(c.user), request("POST", {{"id", c.workflow}}, c.body));
+    EXPECT_EQ(r.status, c.status) << c.body << " → " << r.body;
+    EXPECT_NE(r.body.find(c.fragment), std::string::npos) << c.body << " → " << r.body;
+  }
+  EXPECT_TRUE(engine_.triggered.empty());
+  EXPECT_TRUE(ledger_->list_for_user({"thomas", "", 10, ""})->runs.empty());
+}
+
+TEST_F(HandlersTest, ForbiddenWhenCollectionVisibleButWorkflowNotAllowedOnIt) {
+  // dliu sees nebraska_images (through nebraska) and may run nebraska elsewhere... here
+  // image_stats is visible to dliu nowhere, so 404; make it visible on another collection.
+  config_->collections["other"] = {"other", "", "b", "o/", "local", {{"image_stats", {"dliu"}}}};
+  auto r = api::start_run(*deps_, ctx("dliu"), request("POST", {{"id", "image_stats"}}, R"({"in_data_selection": "nebraska_images"})"));
+  EXPECT_EQ(r.status, 403) << r.body;
+}
+
+TEST_F(HandlersTest, IdempotencyKeyReturnsTheSameRun) {
+  auto req = request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})");
+  req.headers["idempotency-key"] = "abc-123";
+  auto first = api::start_run(*deps_, ctx("thomas"), req);
+  auto second = api::start_run(*deps_, ctx("thomas"), req);
+  ASSERT_EQ(first.status, 201);
+  ASSERT_EQ(second.status, 200);
+  EXPECT_EQ(body(first).at("run_id"), body(second).at("run_id"));
+  EXPECT_EQ(engine_.triggered.size(), 1u);
+  req.body = R"({"in_data_selection": "nebraska_images", "tile_size": 99})";
+  EXPECT_EQ(api::start_run(*deps_, ctx("thomas"), req).status, 409);
+  req.headers["idempotency-key"] = std::string(300, 'k');
+  EXPECT_EQ(api::start_run(*deps_, ctx("thomas"), req).status, 400);
+}
+
+TEST_F(HandlersTest, FailedTriggerKeepsTheLedgerEntry) {
+  engine_.trigger_error = Error{ErrorCode::kUpstreamFailed, "airflow said 500 with secret-ish detail", "workflow engine failed"};
+  auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(r.body.find("secret-ish"), std::string::npos);
+  auto runs = ledger_->list_for_user({"thomas", "", 10, ""});
+  ASSERT_EQ(runs->runs.size(), 1u);
+  EXPECT_EQ(runs->runs[0].state, RunState::kFailed);
+  EXPECT_EQ(runs->runs[0].reason, "could not start: workflow engine failed");
+}
+
+TEST_F(HandlersTest, RunsAreOnlyVisibleToTheirOwner) {
+  auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
+  std::string id(body(r).at("run_id").as_string());
+  EXPECT_EQ(api::get_run(*deps_, ctx("thomas"), request("GET", {{"run_id", id}})).status, 200);
+  for (auto fn : {api::get_run, api::cancel_run, api::run_logs}) {
+    auto other = fn(*deps_, ctx("dliu"), request("GET", {{"run_id", id}}));
+    EXPECT_EQ(other.status, 404);
+    EXPECT_EQ(error_message(other), "no such run");
+    EXPECT_EQ(fn(*deps_, ctx("dliu"), request("GET", {{"run_id", "nonexistent"}})).body.find("no such run") != std::string::npos, true);
+  }
+  EXPECT_EQ(api::run_logs(*deps_, ctx("thomas"), request("GET", {{"run_id", id}})).body, "logs of " + id);
+}
+
+TEST_F(HandlersTest, RunDetailReflectsEngineStatusAndPersistsIt) {
+  auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
+  std::string id(body(r).at("run_id").as_string());
+  engine_.statuses["engine-" + id] = RunStatus{RunState::kRunning, 5, 0, 1, 3, ""};
+  auto d = api::get_run(*deps_, ctx("thomas"), request("GET", {{"run_id", id}}));
+  EXPECT_EQ(body(d).at("status"), "running");
+  EXPECT_EQ(body(d).at("progress").at("tasks_done"), 1);
+  EXPECT_EQ(body(d).at("progress").at("tasks_total"), 3);
+  EXPECT_EQ(body(d).at("params").at("tile_size"), 64);
+  EXPECT_EQ(ledger_->get(id)->state, RunState::kRunning);
+}
+
+TEST_F(HandlersTest, RunListIsPaginatedNewestFirst) {
+  for (int i = 0; i < 5; ++i) {
+    auto c = ctx("thomas");
+    c.now += std::chrono::seconds(i);
+    ASSERT_EQ(api::start_run(*deps_, c, request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})")).status, 201);
+  }
+  auto req = request("GET", {{"id", "nebraska"}});
+  req.query["limit"] = "2";
+  auto p1 = body(api::list_runs(*deps_, ctx("thomas"), req));
+  ASSERT_EQ(p1.at("runs").as_array().size(), 2u);
+  EXPECT_GT(std::string(p1.at("runs").at(0).at("run_id").as_string()), std::string(p1.at("runs").at(1).at("run_id").as_string()));
+  req.query["cursor"] = std::string(p1.at("next_cursor").as_string());
+  auto p2 = body(api::list_runs(*deps_, ctx("thomas"), req));
+  EXPECT_EQ(p2.at("runs").as_array().size(), 2u);
+  req.query["limit"] = "0";
+  EXPECT_EQ(api::list_runs(*deps_, ctx("thomas"), req).status, 400);
+  req.query["limit"] = "abc";
+  EXPECT_EQ(api::list_runs(*deps_, ctx("thomas"), req).status, 400);
+  EXPECT_EQ(body(api::list_runs(*deps_, ctx("dliu"), request("GET", {{"id", "nebraska"}}))).at("runs").as_array().size(), 0u);
+}
+
+TEST_F(HandlersTest, OutputBrowsingMetadataAndSignedDownloads) {
+  ASSERT_TRUE(local_->put("staging", "out/thomas/r1/result.png", "PNG"));
+  ASSERT_TRUE(local_->put("staging", "out/thomas/r1/tiles/t1.png", "T"));
+  ASSERT_TRUE(local_->put("staging", "out/dliu/r9/secret.png", "D"));
+  Request browse = request("GET");
+  browse.tail = "thomas/r1/";
+  auto listing = api::browse_outputs(*deps_, ctx("thomas"), browse);
+  ASSERT_EQ(listing.status, 200) << listing.body;
+  auto js = body(listing);
+  ASSERT_EQ(js.at("files").as_array().size(), 1u);
+  EXPECT_EQ(js.at("folders").at(0).at("name"), "tiles");
+  std::string href(js.at("files").at(0).at("href").as_string());
+
+  Request put = request("PUT", {}, R"({"files": {"result.png": {"properties": {"reviewer": "thomas", "score": 5}}}})");
+  put.tail = "thomas/r1/";
+  auto updated = api::update_output_metadata(*deps_, ctx("thomas"), put);
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(local_->get("staging", "out/thomas/r1/result.png.cfg").value(), "[result.png]\nreviewer = thomas\nscore = 5\n\n");
+  auto after = body(api::browse_outputs(*deps_, ctx("thomas"), browse));
+  ASSERT_EQ(after.at("files").as_array().size(), 1u);  // the sidecar is not listed as a file
+  EXPECT_EQ(after.at("files").at(0).at("properties").at("reviewer"), "thomas");
+
+  put.body = R"({"files": {"missing.png": {"properties": {"a": "b"}}}})";
+  EXPECT_EQ(api::update_output_metadata(*deps_, ctx("thomas"), put).status, 404);
+  put.body = R"({"files": {"../../dliu/r9/secret.png": {"properties": {"a": "b"}}}})";
+  EXPECT_EQ(api::update_output_metadata(*deps_, ctx("thomas"), put).status, 400);
+  put.body = R"({"files": {"result.png": {"properties": {"bad=key": "b"}}}})";
+  EXPECT_EQ(api::update_output_metadata(*deps_, ctx("thomas"), put).status, 400);
+  put.body = R"({"nofiles": 1})";
+  EXPECT_EQ(api::update_output_metadata(*deps_, ctx("thomas"), put).status, 400);
+
+  Request other = request("GET");
+  other.tail = "dliu/r9/";
+  EXPECT_EQ(api::browse_outputs(*deps_, ctx("thomas"), other).status, 403);
+  Request html = browse;
+  html.headers["accept"] = "text/html";
+  auto page = api::browse_outputs(*deps_, ctx("thomas"), html);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("result.png"), std::string::npos);
+
+  // Follow the href through the /files handler.
+  std::string path = href.substr(std::string("http://gw/files/local/staging/").size());
+  Request dl = request("GET", {{"provider", "local"}, {"bucket", "staging"}});
+  dl.tail = path.substr(0, path.find('?'));
+  dl.query = parse_query(path.substr(path.find('?') + 1));
+  auto file = api::serve_signed_file(*deps_, ctx(""), dl);
+  ASSERT_EQ(file.status, 200) << file.body;
+  ASSERT_TRUE(file.file);
+  EXPECT_EQ(file.content_type, "image/png");
+  dl.query["sig"] = std::string(64, '0');
+  EXPECT_EQ(api::serve_signed_file(*deps_, ctx(""), dl).status, 403);
+}
+
+TEST_F(HandlersTest, FileUnderOutputPathRedirectsToItsLink) {
+  ASSERT_TRUE(local_->put("staging", "out/thomas/r1/result.png", "PNG"));
+  Request req = request("GET");
+  req.tail = "thomas/r1/result.png";
+  auto r = api::browse_outputs(*deps_, ctx("thomas"), req);
+  EXPECT_EQ(r.status, 302);
+  req.tail = "thomas/r1/nothing";
+  EXPECT_EQ(api::browse_outputs(*deps_, ctx("thomas"), req).status, 404);
+  req.tail = "";
+  EXPECT_EQ(api::browse_outputs(*deps_, ctx("newuser"), req).status, 200);  // empty root
+}
+
+TEST_F(HandlersTest, DataSelections) {
+  auto r = body(api::list_data_selections(*deps_, ctx("dliu"), request("GET")));
+  ASSERT_EQ(r.at("data_selections").as_array().size(), 1u);
+  EXPECT_EQ(r.at("data_selections").at(0).at("workflows").as_array().size(), 1u);
+  Request q = request("GET");
+  q.query["data_id"] = "nebraska_images";
+  EXPECT_EQ(body(api::workflows_for_data_selection(*deps_, ctx("thomas"), q)).at("workflows").as_array().size(), 2u);
+  EXPECT_EQ(api::workflows_for_data_selection(*deps_, ctx("mallory"), q).status, 404);
+  EXPECT_EQ(api::workflows_for_data_selection(*deps_, ctx("thomas"), request("GET")).status, 400);
+  auto by_path = api::workflows_for_data_selection(*deps_, ctx("dliu"), request("GET", {{"id", "nebraska_images"}}));
+  EXPECT_EQ(body(by_path).at("workflows").as_array().size(), 1u);
+}
+
+}  // namespace
+}  // namespace scigate

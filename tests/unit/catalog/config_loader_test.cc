@@ -1,0 +1,185 @@
+#include "catalog/config_loader.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+
+namespace scigate {
+namespace {
+
+const std::filesystem::path kBase = "/srv/scigate";
+
+ConfigLoad load(const std::string& yaml) {
+  ::setenv("CONFIG_TEST_SECRET", "s3cr3t-value", 1);
+  return load_config_text(yaml, kBase / "config.yaml", kBase);
+}
+
+const char* kMinimalAuth = "auth: {jwt: {secret: env:CONFIG_TEST_SECRET}}\n";
+
+std::string with_auth(const std::string& rest) { return std::string(kMinimalAuth) + rest; }
+
+// True when some problem has exactly this key path and mentions `reason`.
+bool has_problem(const ConfigLoad& load, const std::string& key_path, const std::string& reason) {
+  for (const auto& p : load.problems) {
+    if (p.key_path == key_path && p.reason.find(reason) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string dump(const ConfigLoad& l) { return l.describe("config.yaml"); }
+
+TEST(ConfigLoader, SeedCollectionsShapeIsAcceptedUnchanged) {
+  auto l = load(with_auth(R"(
+workflows:
+  nebraska: {steps: [{id: a, command: [examples/a.sh]}]}
+collections:
+  nebraska_images:
+    bucket: edrn-bucket
+    prefix: nebraska_images/
+    workflows:
+      nebraska:
+        authorized_users:
+          - thomas
+          - dliu
+)"));
+  ASSERT_TRUE(l.problems.empty()) << dump(l);
+  const Config& c = *l.config;
+  const auto& col = c.collections.at("nebraska_images");
+  EXPECT_EQ(col.bucket, "edrn-bucket");
+  EXPECT_EQ(col.prefix, "nebraska_images/");
+  EXPECT_EQ(col.provider, "local");
+  EXPECT_EQ(col.authorized_users.at("nebraska"), (std::vector<std::string>{"thomas", "dliu"}));
+  EXPECT_EQ(c.jwt.secret.value(), "s3cr3t-value");
+  EXPECT_EQ(c.jwt.secret.reference(), "env:CONFIG_TEST_SECRET");
+}
+
+TEST(ConfigLoader, DefaultsNeedNoCloudAndRelativePathsResolveAgainstConfigFolder) {
+  auto l = load(with_auth("ledger: sqlite:db/runs.db\nworkflows:\n  w: {steps: [{id: s, command: [bin/step.sh, x]}]}\n"));
+  ASSERT_TRUE(l.problems.empty()) << dump(l);
+  const Config& c = *l.config;
+  EXPECT_EQ(c.providers.at("local").type, "file");
+  EXPECT_EQ(c.providers.at("local").root, kBase / "data/buckets");
+  EXPECT_EQ(c.ledger.sqlite_path, kBase / "db/runs.db");
+  EXPECT_EQ(c.engine.type, "local");
+  EXPECT_EQ(c.engine.work_dir, kBase / "data/runs");
+  EXPECT_EQ(c.staging.provider, "local");
+  EXPECT_EQ(c.server.public_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(c.workflows.at("w").steps[0].command[0], (kBase / "bin/step.sh").string());
+  EXPECT_EQ(c.workflows.at("w").steps[0].command[1], "x");
+}
+
+TEST(ConfigLoader, FullDesignShape) {
+  auto l = load(R"(
+server: {listen: "127.0.0.1:9000", public_url: "http://gw.example/", cors_allowed_origins: ["http://a"],
+         max_body_bytes: 2048, read_timeout: 5s}
+auth:
+  jwt: {algorithms: [HS256], secret: "env:CONFIG_TEST_SECRET", issuer: LabCAS, audience: LabCAS,
+        username_claims: [username, sub], leeway: 30s}
+providers:
+  local: {type: file, root: /data/buckets}
+default_provider: local
+staging: {provider: local, bucket: staging, prefix: "out/", presign_ttl: 10m}
+engine: {type: local, max_parallel_runs: 3, cancel_grace: 2s}
+ledger: "sqlite:/var/lib/scigate.db"
+workflows:
+  nebraska:
+    description: Tile images and detect nuclei
+    params: {tile_size: {type: integer, default: 64, minimum: 16}}
+    steps: [{id: tile, command: [/bin/true]}, {id: detect, command: [/bin/true]}]
+collections:
+  nebraska_images: {bucket: b, prefix: p/, provider: local, workflows: {nebraska: {authorized_users: [thomas]}}}
+)");
+  ASSERT_TRUE(l.problems.empty()) << dump(l);
+  const Config& c = *l.config;
+  EXPECT_EQ(c.server.port, 9000);
+  EXPECT_EQ(c.server.public_url, "http://gw.example");
+  EXPECT_EQ(c.server.max_body_bytes, 2048u);
+  EXPECT_EQ(c.server.read_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.jwt.issuer, "LabCAS");
+  EXPECT_EQ(c.staging.prefix, "out/");
+  EXPECT_EQ(c.staging.presign_ttl, std::chrono::minutes(10));
+  EXPECT_EQ(c.engine.max_parallel_runs, 3);
+  EXPECT_EQ(c.workflows.at("nebraska").params.specs().size(), 1u);
+}
+
+struct BadCase {
+  const char* name;
+  std::string yaml;
+  const char* key_path;
+  const char* reason;
+};
+
+class BadConfigs : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadConfigs, ReportKeyPathAndReason) {
+  auto l = load(GetParam().yaml);
+  EXPECT_FALSE(l.config);
+  EXPECT_TRUE(has_problem(l, GetParam().key_path, GetParam().reason)) << dump(l);
+}
+
+const std::string kWf = "workflows:\n  w: {steps: [{id: s, command: [/bin/true]}]}\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadConfigs,
+    ::testing::Values(
+        BadCase{"unknown_top", with_auth("colections: {}\n"), "colections", "unknown key"},
+        BadCase{"unknown_nested", with_auth("server: {listen: '127.0.0.1:1', lisen: x}\n"), "server.lisen", "unknown key"},
+        BadCase{"wrong_type", with_auth("engine: {max_parallel_runs: lots}\n"), "engine.max_parallel_runs", "integer"},
+        BadCase{"out_of_range", with_auth("engine: {max_parallel_runs: 0}\n"), "engine.max_parallel_runs", "between"},
+        BadCase{"bad_duration", with_auth("server: {read_timeout: soon}\n"), "server.read_timeout", "duration"},
+        BadCase{"bad_listen", with_auth("server: {listen: nowhere}\n"), "server.listen", "HOST:PORT"},
+        BadCase{"inline_secret", "auth: {jwt: {secret: hunter2}}\n", "auth.jwt.secret", "by reference"},
+        BadCase{"missing_secret_env", "auth: {jwt: {secret: env:SCIGATE_TEST_UNSET_VAR}}\n", "auth.jwt.secret",
+                "SCIGATE_TEST_UNSET_VAR is not set"},
+        BadCase{"missing_secret_file", "auth: {jwt: {secret: file:/nonexistent/secret}}\n", "auth.jwt.secret",
+                "cannot read"},
+        BadCase{"no_secret", "auth: {jwt: {issuer: x}}\n", "auth.jwt.secret", "required"},
+        BadCase{"alg_none", "auth: {jwt: {secret: env:CONFIG_TEST_SECRET, algorithms: [none]}}\n",
+                "auth.jwt.algorithms", "unsupported"},
+        BadCase{"undefined_workflow",
+                with_auth(kWf + "collections: {c: {bucket: b, workflows: {nope: {authorized_users: [a]}}}}\n"),
+                "collections.c.workflows.nope", "undefined workflow"},
+        BadCase{"undefined_provider",
+                with_auth(kWf + "collections: {c: {bucket: b, provider: mars, workflows: {w: {authorized_users: [a]}}}}\n"),
+                "collections.c.provider", "undefined provider 'mars'"},
+        BadCase{"missing_bucket", with_auth(kWf + "collections: {c: {workflows: {w: {authorized_users: [a]}}}}\n"),
+                "collections.c.bucket", "required"},
+        BadCase{"users_not_list",
+                with_auth(kWf + "collections: {c: {bucket: b, workflows: {w: {authorized_users: thomas}}}}\n"),
+                "collections.c.workflows.w.authorized_users", "list"},
+        BadCase{"provider_type", with_auth("providers: {x: {type: ftp}}\n"), "providers.x.type", "unsupported"},
+        BadCase{"staging_provider", with_auth("staging: {provider: nope}\n"), "staging.provider", "undefined provider"},
+        BadCase{"staging_prefix", with_auth("staging: {prefix: ../up/}\n"), "staging.prefix", "relative prefix"},
+        BadCase{"ledger_kind", with_auth("ledger: mysql://x\n"), "ledger", "unsupported"},
+        BadCase{"no_steps", with_auth("workflows: {w: {description: x}}\n"), "workflows.w.steps", "non-empty"},
+        BadCase{"bad_param", with_auth("workflows: {w: {params: {p: {type: float}}, steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.params", "unsupported type"},
+        BadCase{"not_mapping", with_auth("server: [1, 2]\n"), "server", "mapping"},
+        BadCase{"bad_yaml", "server: {listen: [\n", "", "invalid YAML"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ConfigLoader, ReportsEveryProblemWithLineNumbers) {
+  auto l = load("auth: {jwt: {secret: hunter2}}\nbogus: 1\nengine: {max_parallel_runs: x}\n");
+  EXPECT_GE(l.problems.size(), 3u) << dump(l);
+  EXPECT_NE(dump(l).find("config.yaml:2: bogus: unknown key"), std::string::npos) << dump(l);
+}
+
+TEST(ConfigLoader, SecretFileRelativeToConfigFolder) {
+  auto dir = std::filesystem::temp_directory_path() / ("scigate-cfg-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "jwt-secret") << "from-file\n";
+  auto l = load_config_text("auth: {jwt: {secret: file:jwt-secret}}\n", dir / "c.yaml", dir);
+  ASSERT_TRUE(l.problems.empty()) << dump(l);
+  EXPECT_EQ(l.config->jwt.secret.value(), "from-file");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigLoader, MissingFileIsAProblem) {
+  auto l = load_config_file("/nonexistent/scigate.yaml");
+  EXPECT_FALSE(l.config);
+  ASSERT_EQ(l.problems.size(), 1u);
+}
+
+}  // namespace
+}  // namespace scigate

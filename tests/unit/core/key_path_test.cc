@@ -1,0 +1,67 @@
+#include "core/key_path.h"
+
+#include <gtest/gtest.h>
+
+namespace scigate {
+namespace {
+
+TEST(ParseRelativeKey, AcceptsPlainPaths) {
+  auto k = parse_relative_key("thomas/run-1/file.png");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->path, "thomas/run-1/file.png");
+  EXPECT_FALSE(k->is_folder);
+}
+
+TEST(ParseRelativeKey, TrailingSlashMeansFolder) {
+  auto k = parse_relative_key("thomas/run-1/");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->path, "thomas/run-1");
+  EXPECT_TRUE(k->is_folder);
+}
+
+TEST(ParseRelativeKey, EmptyIsRootFolder) {
+  auto k = parse_relative_key("");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->path, "");
+  EXPECT_TRUE(k->is_folder);
+}
+
+TEST(ParseRelativeKey, DecodesSpacesUnicodeAndReservedCharacters) {
+  auto k = parse_relative_key("a%20b/%C3%A9t%C3%A9+x%3Dy%25");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->path, "a b/\xC3\xA9t\xC3\xA9+x=y%");
+}
+
+class TraversalCorpus : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TraversalCorpus, IsRefused) {
+  auto k = parse_relative_key(GetParam());
+  EXPECT_FALSE(k) << GetParam();
+  if (!k) {
+    EXPECT_EQ(k.error().code, ErrorCode::kBadRequest);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, TraversalCorpus,
+    ::testing::Values("..", "../etc/passwd", "a/../../b", "a/..", "%2e%2e", "%2E%2E/x", "a/%2e%2e/b", ".%2e/x", ".",
+                      "a/./b", "a%2fb", "a%2F..%2Fb", "/etc/passwd", "//etc", "a//b", "a\\b", "..\\x", "a%5cb",
+                      "a%00b", "a%0ab", "%", "%zz", "a%2", "x/%2e"));
+
+TEST(PercentEncode, RoundTrips) {
+  std::string raw = "a b/é+=%?#&";
+  std::string decoded;
+  ASSERT_TRUE(percent_decode(percent_encode(raw), decoded));
+  EXPECT_EQ(decoded, raw);
+  EXPECT_EQ(percent_encode("a/b c", true), "a/b%20c");
+  EXPECT_EQ(percent_encode("a/b", false), "a%2Fb");
+}
+
+TEST(JoinKey, OneSlashBetweenParts) {
+  EXPECT_EQ(join_key("a/", "/b"), "a/b");
+  EXPECT_EQ(join_key("", "b"), "b");
+  EXPECT_EQ(join_key("a", ""), "a");
+}
+
+}  // namespace
+}  // namespace scigate
