@@ -124,6 +124,18 @@ json::object make_conf(const ApiDeps& d, const RunRecord& run, const DataSelecti
   return conf;
 }
 
+// A dataset inside a collection ("collection/sub/path") must hold at least one object;
+// a whole collection is taken as configured.
+Status check_dataset_exists(const ApiDeps& d, const DataSelection& sel) {
+  if (sel.sub_path.empty()) return ok_status();
+  auto store = d.stores.find(sel.collection->provider);
+  if (store == d.stores.end()) return Error::internal_error("no store for provider " + sel.collection->provider);
+  auto page = store->second->list({sel.collection->bucket, sel.prefix(), "", "", 1});
+  if (!page) return page.error();
+  if (page->objects.empty()) return Error::not_found("no such data selection: " + sel.collection->id + "/" + sel.sub_path);
+  return ok_status();
+}
+
 Response created_response(const ApiDeps& d, const RunRecord& run, int status) {
   json::object body{{"run_id", run.run_id},
                     {"workflow_id", run.workflow_id},
@@ -148,6 +160,7 @@ Response start_run(const ApiDeps& d, const RequestContext& ctx, const Request& r
   if (!d.policy.may_run(ctx.username, workflow_id, sel->collection->id)) {
     return fail(ctx, Error::forbidden("not authorized to run " + workflow_id + " on " + body->data_selection));
   }
+  if (auto st = check_dataset_exists(d, *sel); !st) return fail(ctx, st.error());
   auto wf = d.engine.describe(workflow_id);
   if (!wf) return fail(ctx, wf.error());
   auto params = wf->params.validate(body->params);

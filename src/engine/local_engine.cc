@@ -161,6 +161,7 @@ void LocalEngine::start() {
   if (auto running = ledger_.list_in_state(RunState::kRunning)) {
     for (auto& run : *running) {
       spdlog::warn("run {} was running when scigate stopped; marking it failed", run.run_id);
+      kill_orphaned_step(run.run_id);
       finish(run, RunState::kFailed, "scigate restarted while the run was running");
     }
   }
@@ -169,6 +170,19 @@ void LocalEngine::start() {
     for (auto& run : *queued) queue_.push_back(run.run_id);
   }
   for (int i = 0; i < config_.max_parallel_runs; ++i) runners_.emplace_back([this] { runner_loop(); });
+}
+
+// After a crash a step's process group may still run. Kill it only if /proc shows it
+// is really that run's step (a recycled pid must not be hit).
+void LocalEngine::kill_orphaned_step(const std::string& run_id) {
+  std::ifstream pgid_file(run_dir(run_id) / "step.pgid");
+  int pgid = 0;
+  if (!(pgid_file >> pgid) || pgid <= 1) return;
+  std::ifstream environ_file("/proc/" + std::to_string(pgid) + "/environ", std::ios::binary);
+  std::string env((std::istreambuf_iterator<char>(environ_file)), {});
+  if (env.find(std::string("SCIGATE_RUN_ID=") + run_id + '\0') == std::string::npos) return;
+  spdlog::warn("run {}: killing process group {} left from before the restart", run_id, pgid);
+  ::kill(-pgid, SIGKILL);
 }
 
 void LocalEngine::stop() {
@@ -353,12 +367,16 @@ Status LocalEngine::run_step(const RunRecord& run, const WorkflowStep& step, con
     ::dup2(in_pipe[0], 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
+    // Nothing of the server's (listening socket, ledger, client connections) may leak
+    // into a step: an orphaned step would otherwise keep the port bound after a crash.
+    ::close_range(3, ~0U, 0);
     if (::chdir(dir.c_str()) != 0) ::_exit(126);
     ::execve(argv_c[0], argv_c, envp_c);
     ::_exit(127);
   }
   ::setpgid(pid, pid);  // also in the parent, so kill(-pid) works whoever runs first
   ::close(in_pipe[0]);
+  std::ofstream(dir / "step.pgid") << pid;  // lets a restart kill what a crash left behind
   {
     std::lock_guard lock(mu_);
     active_[run.run_id].pgid = pid;

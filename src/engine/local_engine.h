@@ -57,6 +57,7 @@ class LocalEngine final : public WorkflowEngine {
   Status run_step(const RunRecord& run, const WorkflowStep& step, const std::string& conf_json,
                   const std::filesystem::path& run_dir, int log_fd);
   int wait_child(const std::string& run_id, int pid);
+  void kill_orphaned_step(const std::string& run_id);
   StopCause stop_cause(const std::string& run_id);
   void finish(RunRecord run, RunState state, std::string reason);
   std::filesystem::path run_dir(const std::string& run_id) const { return config_.work_dir / run_id; }

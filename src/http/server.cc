@@ -76,7 +76,7 @@ struct Server::Impl {
   }
 
   asio::awaitable<void> session(beast::tcp_stream stream) {
-    beast::flat_buffer buffer(8192);
+    beast::flat_buffer buffer;  // its size is bounded by the parser's header and body limits
     bool first = true;
     while (!stopping || first) {
       http::request_parser<http::string_body> parser;

@@ -106,6 +106,9 @@ TEST_F(HandlersTest, StartRunBuildsConfAndLedgerEntry) {
 }
 
 TEST_F(HandlersTest, BothBodyShapesAndDatasetInsideCollection) {
+  ASSERT_TRUE(local_->put("edrn", "nebraska_images/sub dir/x.png", "x"));
+  auto missing = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images/nothing"})"));
+  EXPECT_EQ(missing.status, 404) << missing.body;
   auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images/sub dir", "params": {"tile_size": 16}})"));
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(engine_.triggered.back().conf.at("in_prefix"), "nebraska_images/sub dir/");
