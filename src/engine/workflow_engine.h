@@ -2,6 +2,8 @@
 // engine (embedded default: child processes), Airflow 2/3 and MWAA later.
 //
 // Thread safety: all methods may be called concurrently from worker threads.
+// list_workflows() and describe() must not block (answer from memory or a cache that is
+// refreshed in the background): the server calls them on its I/O threads.
 // Failure: kNotFound for an unknown workflow, kConflict for cancelling a finished run,
 // kUpstreamFailed/kUpstreamTimeout when a remote engine misbehaves.
 #pragma once

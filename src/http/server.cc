@@ -51,9 +51,14 @@ struct Server::Impl {
   const Router& router;
   Authenticator authenticate;
   Metrics& metrics;
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
-  asio::signal_set signals{ioc, SIGINT, SIGTERM};
+  // One single-threaded io_context per I/O thread: a connection lives on one of them for
+  // its whole life, so there are no strands and no cross-thread wake-ups per request.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  asio::io_context& ioc;  // contexts[0]: acceptor, signals, shutdown
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  size_t next_context = 0;
   asio::thread_pool pool;
   std::atomic<size_t> pending{0};    // requests on or waiting for the worker pool
   std::atomic<size_t> in_flight{0};  // requests read and not yet answered
@@ -61,11 +66,21 @@ struct Server::Impl {
 
   Impl(ServerOptions o, const Router& r, Authenticator a, Metrics& m)
       : opts(std::move(o)), router(r), authenticate(std::move(a)), metrics(m),
-        pool(static_cast<size_t>(opts.worker_threads)) {}
+        contexts(make_contexts(opts.io_threads)), ioc(*contexts[0]), acceptor(ioc), signals(ioc, SIGINT, SIGTERM),
+        pool(static_cast<size_t>(opts.worker_threads)) {
+    for (auto& c : contexts) keep_running.push_back(asio::make_work_guard(*c));
+  }
+
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < std::max(1, n); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
 
   asio::awaitable<void> accept_loop() {
     while (!stopping) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), use_tuple);
+      asio::io_context& target = *contexts[next_context++ % contexts.size()];
+      auto [ec, socket] = co_await acceptor.async_accept(target, use_tuple);
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) co_return;
         continue;  // e.g. EMFILE: keep serving the connections we have
@@ -247,7 +262,8 @@ struct Server::Impl {
       timer.expires_after(std::chrono::milliseconds(20));
       co_await timer.async_wait(use_tuple);
     }
-    ioc.stop();
+    keep_running.clear();
+    for (auto& c : contexts) c->stop();
   }
 };
 
@@ -282,7 +298,7 @@ void Server::run() {
   });
   asio::co_spawn(i.ioc, i.accept_loop(), asio::detached);
   std::vector<std::thread> threads;
-  for (int t = 1; t < i.opts.io_threads; ++t) threads.emplace_back([&] { i.ioc.run(); });
+  for (size_t t = 1; t < i.contexts.size(); ++t) threads.emplace_back([&i, t] { i.contexts[t]->run(); });
   i.ioc.run();
   for (auto& t : threads) t.join();
 }
