@@ -13,9 +13,10 @@ namespace {
 
 // The measured user ("me") has 120 runs (60 nebraska) whatever the table size; the other
 // rows belong to 1,000 other users. Filled with one SQL statement per part.
-std::unique_ptr<scigate::SqliteLedger> ledger_with(int64_t rows) {
+// Built once per size and kept for every benchmark of the process.
+scigate::SqliteLedger* ledger_with(int64_t rows) {
   static std::map<int64_t, std::unique_ptr<scigate::SqliteLedger>> cache;
-  if (cache.count(rows)) return std::move(cache[rows]);
+  if (auto it = cache.find(rows); it != cache.end()) return it->second.get();
   auto file = std::filesystem::temp_directory_path() / ("scigate-ledger-bench-" + std::to_string(rows) + ".db");
   std::filesystem::remove(file);
   std::filesystem::remove(file.string() + "-wal");
@@ -23,18 +24,22 @@ std::unique_ptr<scigate::SqliteLedger> ledger_with(int64_t rows) {
   sqlite3* db = nullptr;
   sqlite3_open(file.c_str(), &db);
   auto fill = [&](int64_t count, const std::string& user_expr, const std::string& id_prefix) {
-    std::string sql =
-        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < " + std::to_string(count) +
-        ") INSERT INTO runs (run_id, workflow_id, username, data_selection, params_json, output_bucket, "
-        "output_prefix, engine_run_id, state, created_us) SELECT '" + id_prefix + "' || i, CASE i % 2 WHEN 0 THEN "
-        "'nebraska' ELSE 'image_stats' END, " + user_expr + ", 'sel', '{}', 'staging', 'p/', 'r' || i, 'success', "
-        "1000000 + i * 7 FROM n";
+    std::string sql = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < " +
+                      std::to_string(count) +
+                      ") INSERT INTO runs (run_id, workflow_id, username, data_selection, params_json, output_bucket, "
+                      "output_prefix, engine_run_id, state, created_us) SELECT '" +
+                      id_prefix +
+                      "' || i, CASE i % 2 WHEN 0 THEN "
+                      "'nebraska' ELSE 'image_stats' END, " +
+                      user_expr +
+                      ", 'sel', '{}', 'staging', 'p/', 'r' || i, 'success', "
+                      "1000000 + i * 7 FROM n";
     sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
   };
   fill(120, "'me'", "me");
   if (rows > 120) fill(rows - 120, "'user' || (i % 1000)", "o");
   sqlite3_close(db);
-  return ledger;
+  return (cache[rows] = std::move(ledger)).get();
 }
 
 void BM_UserRunsPage(benchmark::State& state) {

@@ -103,7 +103,8 @@ Response list_data_selections(const ApiDeps& d, const RequestContext& ctx, const
   for (const auto& id : d.policy.collections_for(ctx.username)) {
     const auto& c = d.config.collections.at(id);
     auto wfs = d.policy.workflows_on(ctx.username, id);
-    out.push_back(json::object{{"id", id}, {"description", c.description}, {"workflows", json::array(wfs.begin(), wfs.end())}});
+    out.push_back(
+        json::object{{"id", id}, {"description", c.description}, {"workflows", json::array(wfs.begin(), wfs.end())}});
   }
   return Response::json(200, json::object{{"data_selections", std::move(out)}});
 }

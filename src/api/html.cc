@@ -9,12 +9,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -42,7 +53,9 @@ std::string render_listing_html(const json::object& listing) {
   std::string out =
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>Outputs: " + html_escape(prefix) +
       "</title><style>body{font-family:sans-serif;margin:2em}td,th{padding:.2em 1em;text-align:left}</style>"
-      "</head><body><h1>" + html_escape(prefix) + "</h1><table><tr><th>Name</th><th>Size</th><th>Modified</th>"
+      "</head><body><h1>" +
+      html_escape(prefix) +
+      "</h1><table><tr><th>Name</th><th>Size</th><th>Modified</th>"
       "<th>Properties</th></tr>";
   for (const auto& f : listing.at("folders").as_array()) {
     const auto& o = f.as_object();
@@ -53,7 +66,10 @@ std::string render_listing_html(const json::object& listing) {
     const auto& o = f.as_object();
     std::string props;
     for (const auto& kv : o.at("properties").as_object()) {
-      props += html_escape(kv.key()) + " = " + html_escape(kv.value().is_string() ? std::string(kv.value().get_string()) : json::serialize(kv.value())) + "<br>";
+      props +=
+          html_escape(kv.key()) + " = " +
+          html_escape(kv.value().is_string() ? std::string(kv.value().get_string()) : json::serialize(kv.value())) +
+          "<br>";
     }
     out += "<tr><td><a href=\"" + html_escape(str(o, "href")) + "\">" + html_escape(str(o, "name")) + "</a></td><td>" +
            html_escape(str(o, "size")) + "</td><td>" + html_escape(str(o, "last_modified")) + "</td><td>" + props +

@@ -32,7 +32,8 @@ Response metrics(const ApiDeps& d, const RequestContext& ctx, const Request&) {
   std::string text = d.metrics.render();
   if (auto counts = d.ledger.count_by_state()) {
     text += "# HELP scigate_runs Runs in the ledger by state.\n# TYPE scigate_runs gauge\n";
-    for (const auto& [state, n] : *counts) text += "scigate_runs{state=\"" + std::string(to_string(state)) + "\"} " + std::to_string(n) + "\n";
+    for (const auto& [state, n] : *counts)
+      text += "scigate_runs{state=\"" + std::string(to_string(state)) + "\"} " + std::to_string(n) + "\n";
   }
   return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -45,20 +45,24 @@ json::object property_json(ObjectStore& store, const std::string& bucket, const 
   return props;
 }
 
-Result<json::object> listing(const ApiDeps& d, const std::string& rel, const ListPage& page, const std::string& folder_key) {
+Result<json::object> listing(const ApiDeps& d, const std::string& rel, const ListPage& page,
+                             const std::string& folder_key) {
   std::set<std::string> names;
   for (const auto& o : page.objects) names.insert(o.key);
   json::array folders, files;
   for (const auto& cp : page.common_prefixes) {
     std::string name = cp.substr(folder_key.size(), cp.size() - folder_key.size() - 1);
-    folders.push_back(json::object{{"name", name}, {"path", rel + "/" + name + "/"}, {"url", listing_url(d, rel + "/" + name + "/")}});
+    folders.push_back(json::object{
+        {"name", name}, {"path", rel + "/" + name + "/"}, {"url", listing_url(d, rel + "/" + name + "/")}});
   }
   for (const auto& o : page.objects) {
-    if (ends_with(o.key, kSidecarSuffix) && names.count(o.key.substr(0, o.key.size() - kSidecarSuffix.size()))) continue;
+    if (ends_with(o.key, kSidecarSuffix) && names.count(o.key.substr(0, o.key.size() - kSidecarSuffix.size())))
+      continue;
     auto href = d.staging.presign_get(d.config.staging.bucket, o.key, d.config.staging.presign_ttl);
     if (!href) return href.error();
     std::string sidecar = o.key + std::string(kSidecarSuffix);
-    json::object props = names.count(sidecar) ? property_json(d.staging, d.config.staging.bucket, sidecar) : json::object{};
+    json::object props =
+        names.count(sidecar) ? property_json(d.staging, d.config.staging.bucket, sidecar) : json::object{};
     std::string name = o.key.substr(folder_key.size());
     files.push_back(json::object{{"name", name},
                                  {"path", rel + "/" + name},
@@ -81,7 +85,8 @@ Result<std::map<std::string, std::map<std::string, std::string>>> parse_metadata
   if (!parsed) return parsed.error();
   const json::object* obj = parsed->if_object();
   const json::value* files = obj ? obj->if_contains("files") : nullptr;
-  if (!files || !files->is_object()) return Error::bad_request("body must be {\"files\": {name: {\"properties\": {...}}}}");
+  if (!files || !files->is_object())
+    return Error::bad_request("body must be {\"files\": {name: {\"properties\": {...}}}}");
   if (files->get_object().size() > kMaxFilesPerUpdate) return Error::bad_request("at most 1000 files per request");
   std::map<std::string, std::map<std::string, std::string>> out;
   for (const auto& [name_sv, spec] : files->get_object()) {
@@ -95,9 +100,13 @@ Result<std::map<std::string, std::map<std::string, std::string>>> parse_metadata
     auto& dest = out[key->path];
     for (const auto& [k, v] : props->get_object()) {
       std::string value;
-      if (v.is_string()) value = std::string(v.get_string());
-      else if (v.is_number() || v.is_bool()) value = json::serialize(v);
-      else return Error::bad_request("property '" + std::string(k) + "' of '" + name + "' must be a string, number or boolean");
+      if (v.is_string())
+        value = std::string(v.get_string());
+      else if (v.is_number() || v.is_bool())
+        value = json::serialize(v);
+      else
+        return Error::bad_request("property '" + std::string(k) + "' of '" + name +
+                                  "' must be a string, number or boolean");
       if (auto st = check_property(std::string(k), value); !st) return st.error();
       dest[std::string(k)] = std::move(value);
     }
@@ -106,11 +115,17 @@ Result<std::map<std::string, std::map<std::string, std::string>>> parse_metadata
 }
 
 std::string content_type_for(const std::string& key) {
-  static const std::pair<const char*, const char*> kTypes[] = {
-      {".png", "image/png"},   {".jpg", "image/jpeg"},         {".jpeg", "image/jpeg"}, {".tif", "image/tiff"},
-      {".tiff", "image/tiff"}, {".json", "application/json"},  {".txt", "text/plain; charset=utf-8"},
-      {".csv", "text/csv"},    {".cfg", "text/plain; charset=utf-8"}, {".log", "text/plain; charset=utf-8"},
-      {".pgm", "image/x-portable-graymap"}};
+  static const std::pair<const char*, const char*> kTypes[] = {{".png", "image/png"},
+                                                               {".jpg", "image/jpeg"},
+                                                               {".jpeg", "image/jpeg"},
+                                                               {".tif", "image/tiff"},
+                                                               {".tiff", "image/tiff"},
+                                                               {".json", "application/json"},
+                                                               {".txt", "text/plain; charset=utf-8"},
+                                                               {".csv", "text/csv"},
+                                                               {".cfg", "text/plain; charset=utf-8"},
+                                                               {".log", "text/plain; charset=utf-8"},
+                                                               {".pgm", "image/x-portable-graymap"}};
   for (const auto& [ext, type] : kTypes) {
     if (ends_with(key, ext)) return type;
   }

@@ -47,12 +47,14 @@ Result<RunRequest> parse_run_request(const std::string& body, const std::string&
     if (!p->value().is_object()) return Error::bad_request("field 'params' must be an object");
     out.params = std::move(p->value().get_object());
     obj.erase("params");
-    if (!obj.empty()) return Error::bad_request("unexpected field '" + std::string(obj.begin()->key()) + "' beside 'params'");
+    if (!obj.empty())
+      return Error::bad_request("unexpected field '" + std::string(obj.begin()->key()) + "' beside 'params'");
   } else {
     out.params = std::move(obj);
   }
   for (const char* key : kReservedConf) {
-    if (out.params.contains(key)) return Error::bad_request("parameter '" + std::string(key) + "' is set by the server");
+    if (out.params.contains(key))
+      return Error::bad_request("parameter '" + std::string(key) + "' is set by the server");
   }
   return out;
 }
@@ -132,7 +134,8 @@ Status check_dataset_exists(const ApiDeps& d, const DataSelection& sel) {
   if (store == d.stores.end()) return Error::internal_error("no store for provider " + sel.collection->provider);
   auto page = store->second->list({sel.collection->bucket, sel.prefix(), "", "", 1});
   if (!page) return page.error();
-  if (page->objects.empty()) return Error::not_found("no such data selection: " + sel.collection->id + "/" + sel.sub_path);
+  if (page->objects.empty())
+    return Error::not_found("no such data selection: " + sel.collection->id + "/" + sel.sub_path);
   return ok_status();
 }
 

@@ -13,7 +13,8 @@ std::string_view trim(std::string_view s) {
 Status check_property(const std::string& key, const std::string& value) {
   std::string_view k = trim(key);
   if (k.empty()) return Error::bad_request("property names may not be empty");
-  if (key.size() > 1024 || value.size() > 1024) return Error::bad_request("property '" + key.substr(0, 64) + "' is too long");
+  if (key.size() > 1024 || value.size() > 1024)
+    return Error::bad_request("property '" + key.substr(0, 64) + "' is too long");
   if (k.front() == '[' || k.front() == '#' || k.front() == ';' || k.size() != key.size()) {
     return Error::bad_request("property name '" + key + "' is not allowed");
   }
@@ -23,7 +24,8 @@ Status check_property(const std::string& key, const std::string& value) {
     }
   }
   for (char c : value) {
-    if (c == '\n' || c == '\r' || c == '\0') return Error::bad_request("property '" + key + "' value may not contain line breaks");
+    if (c == '\n' || c == '\r' || c == '\0')
+      return Error::bad_request("property '" + key + "' value may not contain line breaks");
   }
   return ok_status();
 }

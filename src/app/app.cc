@@ -63,7 +63,8 @@ Status App::listen() { return server_->listen(); }
 
 int App::run() {
   engine_->start();
-  spdlog::info("scigate listening on {}:{} (public URL {})", config_.server.host, server_->port(), config_.server.public_url);
+  spdlog::info("scigate listening on {}:{} (public URL {})", config_.server.host, server_->port(),
+               config_.server.public_url);
   server_->run();
   spdlog::info("stopping the engine");
   engine_->stop();

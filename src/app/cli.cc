@@ -103,13 +103,18 @@ std::optional<Config> load_or_report(const std::string& path) {
   return std::move(load.config);
 }
 
-int cmd_serve(const Args& a) {
+// The config a command must have: from --config or SCIGATE_CONFIG, loaded and valid.
+std::optional<Config> required_config(const Args& a, const char* command) {
   auto path = config_path(a);
   if (!path) {
-    std::cerr << "scigate serve: no config (use --config FILE or SCIGATE_CONFIG)\n";
-    return 2;
+    std::cerr << "scigate " << command << ": no config (use --config FILE or SCIGATE_CONFIG)\n";
+    return std::nullopt;
   }
-  auto config = load_or_report(*path);
+  return load_or_report(*path);
+}
+
+int cmd_serve(const Args& a) {
+  auto config = required_config(a, "serve");
   if (!config) return 2;
   setup_logging(config->server.log_level);
   auto app = App::create(std::move(*config));
@@ -125,15 +130,10 @@ int cmd_serve(const Args& a) {
 }
 
 int cmd_check(const Args& a) {
-  auto path = config_path(a);
-  if (!path) {
-    std::cerr << "scigate check-config: no config (use --config FILE or SCIGATE_CONFIG)\n";
-    return 1;
-  }
-  auto config = load_or_report(*path);
+  auto config = required_config(a, "check-config");
   if (!config) return 1;
-  std::cout << *path << ": OK (" << config->collections.size() << " collections, " << config->workflows.size()
-            << " workflows, " << config->providers.size() << " providers)\n";
+  std::cout << config->file.string() << ": OK (" << config->collections.size() << " collections, "
+            << config->workflows.size() << " workflows, " << config->providers.size() << " providers)\n";
   return 0;
 }
 
@@ -185,10 +185,13 @@ int run_cli(int argc, char** argv) {
       {"serve", {kServeUsage, {"--config"}, cmd_serve}},
       {"check-config", {kCheckUsage, {"--config"}, cmd_check}},
       {"token", {kTokenUsage, {"--secret-env", "--user", "--ttl", "--config"}, cmd_token}},
-      {"version", {"Usage: scigate version\n", {}, [](const Args&) {
-                     std::cout << "scigate " << SCIGATE_VERSION << "\n";
-                     return 0;
-                   }}},
+      {"version",
+       {"Usage: scigate version\n",
+        {},
+        [](const Args&) {
+          std::cout << "scigate " << SCIGATE_VERSION << "\n";
+          return 0;
+        }}},
   };
   auto it = kCommands.find(cmd);
   if (it == kCommands.end()) {

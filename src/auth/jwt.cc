@@ -106,8 +106,8 @@ Result<json::object> JwtVerifier::verified_claims(const std::string& token) cons
   }
   const std::string& key = config_.secret.value();
   jwt_t* raw = nullptr;
-  int rc = jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(key.data()),
-                      static_cast<int>(key.size()));
+  int rc =
+      jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()));
   JwtPtr jwt(raw);
   if (rc != 0 || !jwt) return unauth("invalid token signature");
   if (jwt_alg_str(jwt_get_alg(jwt.get())) != *alg) return unauth("token algorithm mismatch");

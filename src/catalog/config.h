@@ -46,8 +46,8 @@ struct JwtConfig {
 
 struct ProviderConfig {
   std::string name;
-  std::string type;                 // "file" (later "s3")
-  std::filesystem::path root;       // file: buckets are sub-folders of root
+  std::string type;                   // "file" (later "s3")
+  std::filesystem::path root;         // file: buckets are sub-folders of root
   std::optional<Secret> signing_key;  // file: key for presigned links; random when absent
 };
 

@@ -47,7 +47,8 @@ class MapReader {
   }
 
   void problem(const std::string& key, const std::string& reason) {
-    problems_.push_back({key.empty() ? path_ : child_path(key), key.empty() ? (node_ ? node_.Mark().line + 1 : 0) : line_of(key), reason});
+    problems_.push_back({key.empty() ? path_ : child_path(key),
+                         key.empty() ? (node_ ? node_.Mark().line + 1 : 0) : line_of(key), reason});
   }
 
   void string(const std::string& key, std::string& out, bool required = false) {
@@ -249,7 +250,8 @@ class Loader {
   void read_engine(MapReader& top) {
     MapReader e(top.raw("engine"), "engine", problems_);
     e.string("type", cfg_.engine.type);
-    if (cfg_.engine.type != "local") e.problem("type", "unsupported engine type '" + cfg_.engine.type + "' (supported: local)");
+    if (cfg_.engine.type != "local")
+      e.problem("type", "unsupported engine type '" + cfg_.engine.type + "' (supported: local)");
     e.integer("max_parallel_runs", 1, 1024, cfg_.engine.max_parallel_runs);
     e.path("work_dir", cfg_.base_dir, cfg_.engine.work_dir);
     e.duration("cancel_grace", cfg_.engine.cancel_grace);
@@ -349,7 +351,8 @@ class Loader {
       add("default_provider", "undefined provider '" + c.default_provider + "'");
     }
     if (c.staging.provider.empty()) c.staging.provider = c.default_provider;
-    if (!c.providers.count(c.staging.provider)) add("staging.provider", "undefined provider '" + c.staging.provider + "'");
+    if (!c.providers.count(c.staging.provider))
+      add("staging.provider", "undefined provider '" + c.staging.provider + "'");
     if (c.engine.work_dir.empty()) c.engine.work_dir = (c.base_dir / "data/runs").lexically_normal();
     for (auto& [id, col] : c.collections) {
       if (col.provider.empty()) col.provider = c.default_provider;

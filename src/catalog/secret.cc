@@ -12,9 +12,7 @@ Secret::~Secret() {
   if (!value_.empty()) OPENSSL_cleanse(value_.data(), value_.size());
 }
 
-bool is_secret_reference(const std::string& text) {
-  return text.rfind("env:", 0) == 0 || text.rfind("file:", 0) == 0;
-}
+bool is_secret_reference(const std::string& text) { return text.rfind("env:", 0) == 0 || text.rfind("file:", 0) == 0; }
 
 Result<Secret> resolve_secret(const std::string& reference, const std::filesystem::path& base_dir) {
   if (reference.rfind("env:", 0) == 0) {

@@ -37,8 +37,10 @@ json::value yaml_to_json(const YAML::Node& node) {
       for (const auto& item : node) a.push_back(yaml_to_json(item));
       return a;
     }
-    case YAML::NodeType::Scalar: return scalar_to_json(node);
-    default: return nullptr;
+    case YAML::NodeType::Scalar:
+      return scalar_to_json(node);
+    default:
+      return nullptr;
   }
 }
 

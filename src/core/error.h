@@ -11,18 +11,18 @@
 namespace scigate {
 
 enum class ErrorCode {
-  kBadRequest,         // 400: the caller sent something invalid
-  kUnauthenticated,    // 401: no token, or a token that does not verify
-  kForbidden,          // 403: identity known, not allowed
-  kNotFound,           // 404
-  kMethodNotAllowed,   // 405
-  kConflict,           // 409
-  kPayloadTooLarge,    // 413
-  kHeadersTooLarge,    // 431
-  kUnavailable,        // 503: overloaded, or a dependency is temporarily unusable
-  kUpstreamFailed,     // 502: a backend answered wrongly
-  kUpstreamTimeout,    // 504
-  kInternal,           // 500: a bug or an unexpected local failure
+  kBadRequest,        // 400: the caller sent something invalid
+  kUnauthenticated,   // 401: no token, or a token that does not verify
+  kForbidden,         // 403: identity known, not allowed
+  kNotFound,          // 404
+  kMethodNotAllowed,  // 405
+  kConflict,          // 409
+  kPayloadTooLarge,   // 413
+  kHeadersTooLarge,   // 431
+  kUnavailable,       // 503: overloaded, or a dependency is temporarily unusable
+  kUpstreamFailed,    // 502: a backend answered wrongly
+  kUpstreamTimeout,   // 504
+  kInternal,          // 500: a bug or an unexpected local failure
 };
 
 struct Error {
@@ -49,7 +49,7 @@ const char* error_code_name(ErrorCode code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }

@@ -46,8 +46,8 @@ std::string percent_encode(std::string_view in, bool keep_slash) {
   std::string out;
   out.reserve(in.size());
   for (unsigned char c : in) {
-    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/');
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_' || c == '.' || c == '~' || (keep_slash && c == '/');
     if (unreserved) {
       out.push_back(static_cast<char>(c));
     } else {

@@ -47,26 +47,22 @@ std::optional<double> number_field(const json::object& o, const char* key, bool&
 }
 
 Result<ParamSpec> spec_from_json(const std::string& name, const json::value& raw) {
-  auto fail = [&](const std::string& what) {
-    return Error::bad_request("parameter '" + name + "': " + what);
-  };
+  auto fail = [&](const std::string& what) { return Error::bad_request("parameter '" + name + "': " + what); };
   if (!raw.is_object()) return fail("must be a mapping");
   const json::object& o = raw.get_object();
   ParamSpec spec;
   spec.name = name;
-  static constexpr const char* kKeys[] = {"type", "description", "default", "enum",
-                                          "minimum", "maximum", "required", "title"};
+  static constexpr const char* kKeys[] = {"type",    "description", "default",  "enum",
+                                          "minimum", "maximum",     "required", "title"};
   for (const auto& kv : o) {
-    if (std::none_of(std::begin(kKeys), std::end(kKeys),
-                     [&](const char* k) { return kv.key() == k; })) {
+    if (std::none_of(std::begin(kKeys), std::end(kKeys), [&](const char* k) { return kv.key() == k; })) {
       return fail("unknown key '" + std::string(kv.key()) + "'");
     }
   }
   if (auto it = o.find("type"); it != o.end()) {
     if (!it->value().is_string()) return fail("type must be a string");
     spec.type = std::string(it->value().get_string());
-    if (std::none_of(std::begin(kTypes), std::end(kTypes),
-                     [&](const char* t) { return spec.type == t; })) {
+    if (std::none_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return spec.type == t; })) {
       return fail("unsupported type '" + spec.type + "'");
     }
   }
@@ -99,9 +95,7 @@ json::value number_json(double d) {
 }
 
 Status check_value(const ParamSpec& spec, const json::value& v) {
-  auto fail = [&](const std::string& what) {
-    return Error::bad_request("parameter '" + spec.name + "' " + what);
-  };
+  auto fail = [&](const std::string& what) { return Error::bad_request("parameter '" + spec.name + "' " + what); };
   if (!matches_type(spec.type, v)) {
     return fail("must be of type " + spec.type + ", got " + json_type_name(v));
   }
@@ -111,10 +105,9 @@ Status check_value(const ParamSpec& spec, const json::value& v) {
     if (spec.maximum && d > *spec.maximum) return fail("must be <= " + json::serialize(number_json(*spec.maximum)));
   }
   if (!spec.enum_values.empty() &&
-      std::none_of(spec.enum_values.begin(), spec.enum_values.end(),
-                   [&](const json::value& e) {
-                     return e == v || (e.is_number() && v.is_number() && as_double(e) == as_double(v));
-                   })) {
+      std::none_of(spec.enum_values.begin(), spec.enum_values.end(), [&](const json::value& e) {
+        return e == v || (e.is_number() && v.is_number() && as_double(e) == as_double(v));
+      })) {
     return fail("must be one of " + json::serialize(json::array(spec.enum_values.begin(), spec.enum_values.end())));
   }
   return ok_status();
@@ -123,14 +116,21 @@ Status check_value(const ParamSpec& spec, const json::value& v) {
 
 const char* json_type_name(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "boolean";
     case json::kind::int64:
-    case json::kind::uint64: return "integer";
-    case json::kind::double_: return is_integer_value(v) ? "integer" : "number";
-    case json::kind::string: return "string";
-    case json::kind::array: return "array";
-    case json::kind::object: return "object";
+    case json::kind::uint64:
+      return "integer";
+    case json::kind::double_:
+      return is_integer_value(v) ? "integer" : "number";
+    case json::kind::string:
+      return "string";
+    case json::kind::array:
+      return "array";
+    case json::kind::object:
+      return "object";
   }
   return "unknown";
 }
@@ -147,8 +147,7 @@ Result<ParamSchema> ParamSchema::from_properties(const json::object& properties)
 
 Result<json::object> ParamSchema::validate(const json::object& given) const {
   for (const auto& kv : given) {
-    bool known = std::any_of(specs_.begin(), specs_.end(),
-                             [&](const ParamSpec& s) { return s.name == kv.key(); });
+    bool known = std::any_of(specs_.begin(), specs_.end(), [&](const ParamSpec& s) { return s.name == kv.key(); });
     if (!known) return Error::bad_request("unknown parameter '" + std::string(kv.key()) + "'");
   }
   json::object out;

@@ -72,8 +72,8 @@ void write_all(int fd, const std::string& data) {
 
 }  // namespace
 
-LocalEngine::LocalEngine(EngineConfig config, const std::map<std::string, WorkflowConfig>& workflows,
-                         RunLedger& ledger, StoreMap stores, std::shared_ptr<ObjectStore> staging)
+LocalEngine::LocalEngine(EngineConfig config, const std::map<std::string, WorkflowConfig>& workflows, RunLedger& ledger,
+                         StoreMap stores, std::shared_ptr<ObjectStore> staging)
     : config_(std::move(config)),
       workflows_(workflows),
       ledger_(ledger),
@@ -101,8 +101,8 @@ Result<std::string> LocalEngine::trigger(const TriggerRequest& req) {
   fs::create_directories(dir, ec);
   if (ec) return Error::internal_error("cannot create run folder " + dir.string() + ": " + ec.message());
   // The trigger is persisted so that a queued run can still start after a restart.
-  std::ofstream(dir / "trigger.json")
-      << json::serialize(json::object{{"conf", req.conf}, {"input_provider", req.input_provider}});
+  std::ofstream(dir / "trigger.json") << json::serialize(
+      json::object{{"conf", req.conf}, {"input_provider", req.input_provider}});
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Error{ErrorCode::kUnavailable, "engine stopping", "server is shutting down"};
@@ -232,7 +232,8 @@ void LocalEngine::finish(RunRecord run, RunState state, std::string reason) {
   run.state = state;
   run.reason = std::move(reason);
   run.ended_us = now_us();
-  if (auto st = ledger_.update(run); !st) spdlog::error("run {}: cannot record final state: {}", run.run_id, st.error().internal);
+  if (auto st = ledger_.update(run); !st)
+    spdlog::error("run {}: cannot record final state: {}", run.run_id, st.error().internal);
 }
 
 void LocalEngine::execute(const std::string& run_id) {
@@ -244,7 +245,8 @@ void LocalEngine::execute(const std::string& run_id) {
   TriggerRequest trig;
   json::object saved = read_json_file(dir / "trigger.json");
   if (wf == workflows_.end() || !saved.contains("conf")) {
-    return finish(run, RunState::kFailed, wf == workflows_.end() ? "workflow no longer configured" : "run trigger lost");
+    return finish(run, RunState::kFailed,
+                  wf == workflows_.end() ? "workflow no longer configured" : "run trigger lost");
   }
   trig.conf = saved["conf"].as_object();
   trig.input_provider = string_or(saved, "input_provider");
@@ -259,7 +261,9 @@ void LocalEngine::execute(const std::string& run_id) {
   fs::create_directories(dir / "output", ec);
   int log_fd = ::open((dir / "log.txt").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   std::ofstream log(dir / "log.txt", std::ios::app);
-  auto close_log = [&] { if (log_fd >= 0) ::close(log_fd); };
+  auto close_log = [&] {
+    if (log_fd >= 0) ::close(log_fd);
+  };
 
   if (auto st = fetch_inputs(trig, dir / "input", log); !st) {
     close_log();
@@ -392,7 +396,7 @@ Status LocalEngine::run_step(const RunRecord& run, const WorkflowStep& step, con
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return ok_status();
   std::string what = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
-                                        : "was killed by signal " + std::to_string(WTERMSIG(status));
+                                       : "was killed by signal " + std::to_string(WTERMSIG(status));
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) what += " (program not found or not executable)";
   return Error{ErrorCode::kInternal, "step " + step.id + " " + what, "step '" + step.id + "' " + what};
 }

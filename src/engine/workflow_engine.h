@@ -27,9 +27,9 @@ struct WorkflowInfo {
 };
 
 struct TriggerRequest {
-  RunRecord run;                // already in the ledger, state queued
-  boost::json::object conf;     // params + in_bucket, in_prefix, out_bucket, out_prefix, username
-  std::string input_provider;   // provider of the data selection's bucket
+  RunRecord run;               // already in the ledger, state queued
+  boost::json::object conf;    // params + in_bucket, in_prefix, out_bucket, out_prefix, username
+  std::string input_provider;  // provider of the data selection's bucket
 };
 
 struct RunStatus {

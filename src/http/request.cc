@@ -30,8 +30,8 @@ Response Response::text(int status, std::string body, std::string content_type) 
 }
 
 Response Response::error(const Error& error, const std::string& request_id) {
-  boost::json::object inner{{"code", error_code_name(error.code)}, {"message", error.client},
-                            {"request_id", request_id}};
+  boost::json::object inner{
+      {"code", error_code_name(error.code)}, {"message", error.client}, {"request_id", request_id}};
   Response r = json(http_status(error.code), boost::json::object{{"error", std::move(inner)}});
   if (error.code == ErrorCode::kUnauthenticated) r.with_header("WWW-Authenticate", "Bearer");
   if (error.code == ErrorCode::kUnavailable) r.with_header("Retry-After", "1");

@@ -18,13 +18,13 @@
 namespace scigate {
 
 struct Request {
-  std::string method;                             // "GET", "POST", ...
-  std::string path;                               // still percent-encoded, no query
-  std::map<std::string, std::string> query;       // decoded; last value wins
-  std::map<std::string, std::string> headers;     // lower-case names
+  std::string method;                          // "GET", "POST", ...
+  std::string path;                            // still percent-encoded, no query
+  std::map<std::string, std::string> query;    // decoded; last value wins
+  std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
-  std::map<std::string, std::string> path_params; // decoded {name} segments
-  std::string tail;                               // the encoded rest matched by {name...}
+  std::map<std::string, std::string> path_params;  // decoded {name} segments
+  std::string tail;                                // the encoded rest matched by {name...}
 
   // Empty when absent. `name` must be lower-case.
   std::string header(std::string_view name) const;

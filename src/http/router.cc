@@ -67,8 +67,10 @@ RouteMatch Router::match(Request& request) const {
     std::map<std::string, std::string> params;
     std::string tail;
     if (!matches(route.pattern, request.path, params, tail)) continue;
-    if (!result.path_known) result.path_known = true;
-    else result.allowed_methods += ", ";
+    if (!result.path_known)
+      result.path_known = true;
+    else
+      result.allowed_methods += ", ";
     result.allowed_methods += route.method;
     if (route.method == request.method && result.route == nullptr) {
       result.route = &route;

@@ -16,7 +16,7 @@ using Handler = std::function<Response(const RequestContext&, const Request&)>;
 
 struct Route {
   std::string method;
-  std::string pattern;   // also the metrics label
+  std::string pattern;  // also the metrics label
   bool authenticated = true;
   bool blocking = true;  // false: cheap enough to run on the I/O thread
   Handler handler;

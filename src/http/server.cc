@@ -65,8 +65,14 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
 
   Impl(ServerOptions o, const Router& r, Authenticator a, Metrics& m)
-      : opts(std::move(o)), router(r), authenticate(std::move(a)), metrics(m),
-        contexts(make_contexts(opts.io_threads)), ioc(*contexts[0]), acceptor(ioc), signals(ioc, SIGINT, SIGTERM),
+      : opts(std::move(o)),
+        router(r),
+        authenticate(std::move(a)),
+        metrics(m),
+        contexts(make_contexts(opts.io_threads)),
+        ioc(*contexts[0]),
+        acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM),
         pool(static_cast<size_t>(opts.worker_threads)) {
     for (auto& c : contexts) keep_running.push_back(asio::make_work_guard(*c));
   }
@@ -285,7 +291,9 @@ Status Server::listen() {
   if (!ec) i.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) i.acceptor.bind(ep, ec);
   if (!ec) i.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Error::internal_error("cannot listen on " + i.opts.host + ":" + std::to_string(i.opts.port) + ": " + ec.message());
+  if (ec)
+    return Error::internal_error("cannot listen on " + i.opts.host + ":" + std::to_string(i.opts.port) + ": " +
+                                 ec.message());
   return ok_status();
 }
 

@@ -17,7 +17,7 @@ struct RunPageRequest {
   std::string username;
   std::string workflow_id;  // empty = all workflows
   int limit = 50;
-  std::string cursor;       // from a previous page's next_cursor
+  std::string cursor;  // from a previous page's next_cursor
 };
 
 struct RunPage {

@@ -4,11 +4,16 @@ namespace scigate {
 
 const char* to_string(RunState s) {
   switch (s) {
-    case RunState::kQueued: return "queued";
-    case RunState::kRunning: return "running";
-    case RunState::kSuccess: return "success";
-    case RunState::kFailed: return "failed";
-    case RunState::kCanceled: return "canceled";
+    case RunState::kQueued:
+      return "queued";
+    case RunState::kRunning:
+      return "running";
+    case RunState::kSuccess:
+      return "success";
+    case RunState::kFailed:
+      return "failed";
+    case RunState::kCanceled:
+      return "canceled";
   }
   return "failed";
 }

@@ -13,7 +13,9 @@ enum class RunState { kQueued, kRunning, kSuccess, kFailed, kCanceled };
 
 const char* to_string(RunState s);
 std::optional<RunState> parse_run_state(std::string_view s);
-inline bool is_terminal(RunState s) { return s == RunState::kSuccess || s == RunState::kFailed || s == RunState::kCanceled; }
+inline bool is_terminal(RunState s) {
+  return s == RunState::kSuccess || s == RunState::kFailed || s == RunState::kCanceled;
+}
 inline constexpr RunState kAllRunStates[] = {RunState::kQueued, RunState::kRunning, RunState::kSuccess,
                                              RunState::kFailed, RunState::kCanceled};
 
@@ -24,14 +26,14 @@ struct RunRecord {
   std::string data_selection;
   std::string params_json = "{}";  // the caller's params after validation and defaults
   std::string output_bucket;
-  std::string output_prefix;       // key prefix in the staging bucket, ends with '/'
+  std::string output_prefix;  // key prefix in the staging bucket, ends with '/'
   std::string engine_run_id;
   RunState state = RunState::kQueued;
-  int64_t created_us = 0;          // Unix microseconds; 0 = not yet
+  int64_t created_us = 0;  // Unix microseconds; 0 = not yet
   int64_t started_us = 0;
   int64_t ended_us = 0;
-  std::string idempotency_key;     // empty = none
-  std::string reason;              // why it failed or was canceled
+  std::string idempotency_key;  // empty = none
+  std::string reason;           // why it failed or was canceled
   int tasks_done = 0;
   int tasks_total = 0;
 };

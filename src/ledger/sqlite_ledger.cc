@@ -137,14 +137,16 @@ Result<std::unique_ptr<SqliteLedger>> SqliteLedger::open(const std::filesystem::
   std::error_code ec;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return Error::internal_error("cannot open ledger " + file.string() + ": " + msg);
   }
   std::unique_ptr<SqliteLedger> ledger(new SqliteLedger(db));
   char* err = nullptr;
-  std::string setup = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;") + kSchema;
+  std::string setup =
+      std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;") + kSchema;
   if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown";
     sqlite3_free(err);
@@ -168,8 +170,9 @@ Result<InsertOutcome> SqliteLedger::insert(const RunRecord& r) {
           int64_t{r.tasks_done}, int64_t{r.tasks_total}});
   if (s.step() != SQLITE_DONE) return s.error("insert run");
   if (sqlite3_changes(db_) == 1) return InsertOutcome{r, true};
-  auto existing = run_query(db_, std::string("SELECT ") + kColumns + " FROM runs WHERE username=? AND idempotency_key=?",
-                            {r.username, r.idempotency_key});
+  auto existing =
+      run_query(db_, std::string("SELECT ") + kColumns + " FROM runs WHERE username=? AND idempotency_key=?",
+                {r.username, r.idempotency_key});
   if (!existing) return existing.error();
   if (existing->empty()) return Error::internal_error("insert ignored but no idempotent twin found");
   return InsertOutcome{existing->front(), false};

@@ -79,8 +79,10 @@ Result<fs::path> LocalObjectStore::object_path(const std::string& bucket, const 
 }
 
 Result<ListPage> LocalObjectStore::list(const ListRequest& req) {
-  if (!safe_segment(req.bucket) || req.bucket.find('/') != std::string::npos) return Error::bad_request("invalid bucket name");
-  std::string dir_part = req.prefix.substr(0, req.prefix.rfind('/') == std::string::npos ? 0 : req.prefix.rfind('/') + 1);
+  if (!safe_segment(req.bucket) || req.bucket.find('/') != std::string::npos)
+    return Error::bad_request("invalid bucket name");
+  std::string dir_part =
+      req.prefix.substr(0, req.prefix.rfind('/') == std::string::npos ? 0 : req.prefix.rfind('/') + 1);
   if (!dir_part.empty() && !safe_key(std::string_view(dir_part).substr(0, dir_part.size() - 1))) {
     return Error::bad_request("invalid prefix");
   }
@@ -94,11 +96,14 @@ Result<ListPage> LocalObjectStore::list(const ListRequest& req) {
         if (is_temp_name(de.path())) continue;
         std::string key = dir_part + de.path().filename().string();
         if (key.rfind(req.prefix, 0) != 0) continue;
-        if (de.is_directory()) entries.push_back({key + "/", de.path(), true});
-        else if (de.is_regular_file()) entries.push_back({key, de.path(), false});
+        if (de.is_directory())
+          entries.push_back({key + "/", de.path(), true});
+        else if (de.is_regular_file())
+          entries.push_back({key, de.path(), false});
       }
     } else {
-      for (auto it = fs::recursive_directory_iterator(start, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      for (auto it = fs::recursive_directory_iterator(start, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
         if (!it->is_regular_file() || is_temp_name(it->path())) continue;
         std::string key = it->path().lexically_relative(base).generic_string();
         if (key.rfind(req.prefix, 0) == 0) entries.push_back({key, it->path(), false});
@@ -120,8 +125,10 @@ Result<ListPage> LocalObjectStore::list(const ListRequest& req) {
       page.next_token = std::prev(it)->key;
       break;
     }
-    if (it->is_prefix) page.common_prefixes.push_back(it->key);
-    else page.objects.push_back(info_for(it->path, it->key));
+    if (it->is_prefix)
+      page.common_prefixes.push_back(it->key);
+    else
+      page.objects.push_back(info_for(it->path, it->key));
     ++taken;
   }
   return page;
@@ -135,7 +142,8 @@ Result<ObjectInfo> LocalObjectStore::head(const std::string& bucket, const std::
   return info_for(*p, key);
 }
 
-Result<std::string> LocalObjectStore::get(const std::string& bucket, const std::string& key, std::optional<ByteRange> range) {
+Result<std::string> LocalObjectStore::get(const std::string& bucket, const std::string& key,
+                                          std::optional<ByteRange> range) {
   auto info = head(bucket, key);
   if (!info) return info.error();
   auto p = object_path(bucket, key);
@@ -144,7 +152,8 @@ Result<std::string> LocalObjectStore::get(const std::string& bucket, const std::
   uint64_t first = range ? range->first : 0;
   uint64_t last = (range && range->last) ? std::min(*range->last, info->size - 1) : info->size - 1;
   if (info->size == 0) return std::string();
-  if (first >= info->size || first > last) return Error{ErrorCode::kBadRequest, "range not satisfiable", "range not satisfiable"};
+  if (first >= info->size || first > last)
+    return Error{ErrorCode::kBadRequest, "range not satisfiable", "range not satisfiable"};
   std::string data(last - first + 1, '\0');
   in.seekg(static_cast<std::streamoff>(first));
   in.read(data.data(), static_cast<std::streamsize>(data.size()));
@@ -227,17 +236,19 @@ std::string LocalObjectStore::signature(const std::string& bucket, const std::st
   return out;
 }
 
-Result<std::string> LocalObjectStore::presign_get(const std::string& bucket, const std::string& key, std::chrono::milliseconds ttl) {
+Result<std::string> LocalObjectStore::presign_get(const std::string& bucket, const std::string& key,
+                                                  std::chrono::milliseconds ttl) {
   auto p = object_path(bucket, key);
   if (!p) return p.error();
-  int64_t expires = std::chrono::duration_cast<std::chrono::seconds>(
-                        (std::chrono::system_clock::now() + ttl).time_since_epoch()).count();
+  int64_t expires =
+      std::chrono::duration_cast<std::chrono::seconds>((std::chrono::system_clock::now() + ttl).time_since_epoch())
+          .count();
   return public_url_ + "/files/" + percent_encode(provider_) + "/" + percent_encode(bucket) + "/" +
          percent_encode(key) + "?expires=" + std::to_string(expires) + "&sig=" + signature(bucket, key, expires);
 }
 
-Result<LocalFile> LocalObjectStore::open_signed(const std::string& bucket, const std::string& key, std::string_view expires,
-                                                std::string_view sig, SystemTime now) const {
+Result<LocalFile> LocalObjectStore::open_signed(const std::string& bucket, const std::string& key,
+                                                std::string_view expires, std::string_view sig, SystemTime now) const {
   int64_t exp = 0;
   if (expires.empty() || expires.size() > 18 ||
       !std::all_of(expires.begin(), expires.end(), [](char c) { return c >= '0' && c <= '9'; })) {

@@ -20,8 +20,7 @@ struct LocalFile {
 class LocalObjectStore final : public ObjectStore {
  public:
   // `signing_key` empty = a random key for this process (links die with it).
-  LocalObjectStore(std::string provider, std::filesystem::path root, std::string public_url,
-                   std::string signing_key);
+  LocalObjectStore(std::string provider, std::filesystem::path root, std::string public_url, std::string signing_key);
 
   const std::string& provider_name() const override { return provider_; }
   Result<ListPage> list(const ListRequest& request) override;
@@ -31,8 +30,7 @@ class LocalObjectStore final : public ObjectStore {
   Status get_to_file(const std::string& bucket, const std::string& key,
                      const std::filesystem::path& destination) override;
   Status put(const std::string& bucket, const std::string& key, std::string_view data) override;
-  Status put_file(const std::string& bucket, const std::string& key,
-                  const std::filesystem::path& source) override;
+  Status put_file(const std::string& bucket, const std::string& key, const std::filesystem::path& source) override;
   Status remove(const std::string& bucket, const std::string& key) override;
   Result<std::string> presign_get(const std::string& bucket, const std::string& key,
                                   std::chrono::milliseconds ttl) override;
@@ -45,7 +43,8 @@ class LocalObjectStore final : public ObjectStore {
  private:
   Result<std::filesystem::path> object_path(const std::string& bucket, const std::string& key) const;
   std::string signature(const std::string& bucket, const std::string& key, int64_t expires) const;
-  Status write_atomically(const std::filesystem::path& target, const std::function<Status(const std::filesystem::path&)>& write);
+  Status write_atomically(const std::filesystem::path& target,
+                          const std::function<Status(const std::filesystem::path&)>& write);
 
   std::string provider_;
   std::filesystem::path root_;

@@ -61,8 +61,7 @@ class ObjectStore {
                              const std::filesystem::path& destination) = 0;
   // Writes are atomic: a reader sees the old object or the new one, never a part.
   virtual Status put(const std::string& bucket, const std::string& key, std::string_view data) = 0;
-  virtual Status put_file(const std::string& bucket, const std::string& key,
-                          const std::filesystem::path& source) = 0;
+  virtual Status put_file(const std::string& bucket, const std::string& key, const std::filesystem::path& source) = 0;
   virtual Status remove(const std::string& bucket, const std::string& key) = 0;
   // A URL anyone can GET for `ttl`, without a token.
   virtual Result<std::string> presign_get(const std::string& bucket, const std::string& key,

@@ -32,7 +32,8 @@ class FakeEngine final : public WorkflowEngine {
   }
   Result<RunStatus> status(const RunRecord& run) override {
     auto it = statuses.find(run.engine_run_id);
-    if (it == statuses.end()) return RunStatus{run.state, run.started_us, run.ended_us, run.tasks_done, run.tasks_total, run.reason};
+    if (it == statuses.end())
+      return RunStatus{run.state, run.started_us, run.ended_us, run.tasks_done, run.tasks_total, run.reason};
     return it->second;
   }
   Status cancel(const RunRecord& run) override {

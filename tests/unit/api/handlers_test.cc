@@ -46,9 +46,13 @@ collections:
     auto store = std::make_shared<LocalObjectStore>("local", dir_.path() / "buckets", "http://gw", "k");
     stores_["local"] = store;
     local_ = store.get();
-    ParamSchema schema = ParamSchema::from_properties(json::parse(R"({"tile_size": {"type": "integer", "default": 64, "minimum": 16}})").as_object()).value();
+    ParamSchema schema =
+        ParamSchema::from_properties(
+            json::parse(R"({"tile_size": {"type": "integer", "default": 64, "minimum": 16}})").as_object())
+            .value();
     engine_.workflows = {{"image_stats", "Stats", {}, std::nullopt}, {"nebraska", "Tile", schema, std::nullopt}};
-    deps_ = std::make_unique<ApiDeps>(ApiDeps{*config_, *policy_, engine_, *ledger_, stores_, *store, {{"local", store.get()}}, metrics_});
+    deps_ = std::make_unique<ApiDeps>(
+        ApiDeps{*config_, *policy_, engine_, *ledger_, stores_, *store, {{"local", store.get()}}, metrics_});
   }
 
   RequestContext ctx(const std::string& user) { return {"req-1", user, std::chrono::system_clock::now()}; }
@@ -87,7 +91,9 @@ TEST_F(HandlersTest, WorkflowListingsFollowThePolicy) {
 }
 
 TEST_F(HandlersTest, StartRunBuildsConfAndLedgerEntry) {
-  auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images", "tile_size": 32})"));
+  auto r = api::start_run(
+      *deps_, ctx("thomas"),
+      request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images", "tile_size": 32})"));
   ASSERT_EQ(r.status, 201) << r.body;
   ASSERT_EQ(engine_.triggered.size(), 1u);
   const auto& conf = engine_.triggered[0].conf;
@@ -107,9 +113,13 @@ TEST_F(HandlersTest, StartRunBuildsConfAndLedgerEntry) {
 
 TEST_F(HandlersTest, BothBodyShapesAndDatasetInsideCollection) {
   ASSERT_TRUE(local_->put("edrn", "nebraska_images/sub dir/x.png", "x"));
-  auto missing = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images/nothing"})"));
+  auto missing =
+      api::start_run(*deps_, ctx("thomas"),
+                     request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images/nothing"})"));
   EXPECT_EQ(missing.status, 404) << missing.body;
-  auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images/sub dir", "params": {"tile_size": 16}})"));
+  auto r = api::start_run(*deps_, ctx("thomas"),
+                          request("POST", {{"id", "nebraska"}},
+                                  R"({"in_data_selection": "nebraska_images/sub dir", "params": {"tile_size": 16}})"));
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(engine_.triggered.back().conf.at("in_prefix"), "nebraska_images/sub dir/");
   EXPECT_EQ(engine_.triggered.back().conf.at("tile_size"), 16);
@@ -127,13 +137,17 @@ TEST_F(HandlersTest, StartRunRejections) {
       {"thomas", "nebraska", "[1]", 400, "JSON object"},
       {"thomas", "nebraska", "{}", 400, "in_data_selection"},
       {"thomas", "nebraska", R"({"in_data_selection": 5})", 400, "in_data_selection"},
-      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "out_prefix": "x"})", 400, "'out_prefix' is set by the server"},
-      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "params": {"username": "dliu"}})", 400, "'username'"},
-      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "tile_size": 2})", 400, "'tile_size' must be >= 16"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "out_prefix": "x"})", 400,
+       "'out_prefix' is set by the server"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "params": {"username": "dliu"}})", 400,
+       "'username'"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "tile_size": 2})", 400,
+       "'tile_size' must be >= 16"},
       {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "tile_size": "big"})", 400, "'tile_size'"},
       {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "nope": 1})", 400, "unknown parameter 'nope'"},
       {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "params": 3})", 400, "'params'"},
-      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "params": {}, "x": 1})", 400, "unexpected field 'x'"},
+      {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "params": {}, "x": 1})", 400,
+       "unexpected field 'x'"},
       {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images", "workflow_id": "other"})", 400, "workflow_id"},
       {"thomas", "nebraska", R"({"in_data_selection": "nebraska_images/../x"})", 400, "invalid data selection"},
       {"thomas", "nebraska", R"({"in_data_selection": "missing"})", 404, "no such data selection"},
@@ -154,7 +168,8 @@ TEST_F(HandlersTest, ForbiddenWhenCollectionVisibleButWorkflowNotAllowedOnIt) {
   // dliu sees nebraska_images (through nebraska) and may run nebraska elsewhere... here
   // image_stats is visible to dliu nowhere, so 404; make it visible on another collection.
   config_->collections["other"] = {"other", "", "b", "o/", "local", {{"image_stats", {"dliu"}}}};
-  auto r = api::start_run(*deps_, ctx("dliu"), request("POST", {{"id", "image_stats"}}, R"({"in_data_selection": "nebraska_images"})"));
+  auto r = api::start_run(*deps_, ctx("dliu"),
+                          request("POST", {{"id", "image_stats"}}, R"({"in_data_selection": "nebraska_images"})"));
   EXPECT_EQ(r.status, 403) << r.body;
 }
 
@@ -174,8 +189,10 @@ TEST_F(HandlersTest, IdempotencyKeyReturnsTheSameRun) {
 }
 
 TEST_F(HandlersTest, FailedTriggerKeepsTheLedgerEntry) {
-  engine_.trigger_error = Error{ErrorCode::kUpstreamFailed, "airflow said 500 with secret-ish detail", "workflow engine failed"};
-  auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
+  engine_.trigger_error =
+      Error{ErrorCode::kUpstreamFailed, "airflow said 500 with secret-ish detail", "workflow engine failed"};
+  auto r = api::start_run(*deps_, ctx("thomas"),
+                          request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(r.body.find("secret-ish"), std::string::npos);
   auto runs = ledger_->list_for_user({"thomas", "", 10, ""});
@@ -185,20 +202,24 @@ TEST_F(HandlersTest, FailedTriggerKeepsTheLedgerEntry) {
 }
 
 TEST_F(HandlersTest, RunsAreOnlyVisibleToTheirOwner) {
-  auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
+  auto r = api::start_run(*deps_, ctx("thomas"),
+                          request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
   std::string id(body(r).at("run_id").as_string());
   EXPECT_EQ(api::get_run(*deps_, ctx("thomas"), request("GET", {{"run_id", id}})).status, 200);
   for (auto fn : {api::get_run, api::cancel_run, api::run_logs}) {
     auto other = fn(*deps_, ctx("dliu"), request("GET", {{"run_id", id}}));
     EXPECT_EQ(other.status, 404);
     EXPECT_EQ(error_message(other), "no such run");
-    EXPECT_EQ(fn(*deps_, ctx("dliu"), request("GET", {{"run_id", "nonexistent"}})).body.find("no such run") != std::string::npos, true);
+    EXPECT_EQ(fn(*deps_, ctx("dliu"), request("GET", {{"run_id", "nonexistent"}})).body.find("no such run") !=
+                  std::string::npos,
+              true);
   }
   EXPECT_EQ(api::run_logs(*deps_, ctx("thomas"), request("GET", {{"run_id", id}})).body, "logs of " + id);
 }
 
 TEST_F(HandlersTest, RunDetailReflectsEngineStatusAndPersistsIt) {
-  auto r = api::start_run(*deps_, ctx("thomas"), request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
+  auto r = api::start_run(*deps_, ctx("thomas"),
+                          request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
   std::string id(body(r).at("run_id").as_string());
   engine_.statuses["engine-" + id] = RunStatus{RunState::kRunning, 5, 0, 1, 3, ""};
   auto d = api::get_run(*deps_, ctx("thomas"), request("GET", {{"run_id", id}}));
@@ -213,13 +234,17 @@ TEST_F(HandlersTest, RunListIsPaginatedNewestFirst) {
   for (int i = 0; i < 5; ++i) {
     auto c = ctx("thomas");
     c.now += std::chrono::seconds(i);
-    ASSERT_EQ(api::start_run(*deps_, c, request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})")).status, 201);
+    ASSERT_EQ(
+        api::start_run(*deps_, c, request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"))
+            .status,
+        201);
   }
   auto req = request("GET", {{"id", "nebraska"}});
   req.query["limit"] = "2";
   auto p1 = body(api::list_runs(*deps_, ctx("thomas"), req));
   ASSERT_EQ(p1.at("runs").as_array().size(), 2u);
-  EXPECT_GT(std::string(p1.at("runs").at(0).at("run_id").as_string()), std::string(p1.at("runs").at(1).at("run_id").as_string()));
+  EXPECT_GT(std::string(p1.at("runs").at(0).at("run_id").as_string()),
+            std::string(p1.at("runs").at(1).at("run_id").as_string()));
   req.query["cursor"] = std::string(p1.at("next_cursor").as_string());
   auto p2 = body(api::list_runs(*deps_, ctx("thomas"), req));
   EXPECT_EQ(p2.at("runs").as_array().size(), 2u);
@@ -227,7 +252,8 @@ TEST_F(HandlersTest, RunListIsPaginatedNewestFirst) {
   EXPECT_EQ(api::list_runs(*deps_, ctx("thomas"), req).status, 400);
   req.query["limit"] = "abc";
   EXPECT_EQ(api::list_runs(*deps_, ctx("thomas"), req).status, 400);
-  EXPECT_EQ(body(api::list_runs(*deps_, ctx("dliu"), request("GET", {{"id", "nebraska"}}))).at("runs").as_array().size(), 0u);
+  EXPECT_EQ(
+      body(api::list_runs(*deps_, ctx("dliu"), request("GET", {{"id", "nebraska"}}))).at("runs").as_array().size(), 0u);
 }
 
 TEST_F(HandlersTest, OutputBrowsingMetadataAndSignedDownloads) {
@@ -247,7 +273,8 @@ TEST_F(HandlersTest, OutputBrowsingMetadataAndSignedDownloads) {
   put.tail = "thomas/r1/";
   auto updated = api::update_output_metadata(*deps_, ctx("thomas"), put);
   ASSERT_EQ(updated.status, 200) << updated.body;
-  EXPECT_EQ(local_->get("staging", "out/thomas/r1/result.png.cfg").value(), "[result.png]\nreviewer = thomas\nscore = 5\n\n");
+  EXPECT_EQ(local_->get("staging", "out/thomas/r1/result.png.cfg").value(),
+            "[result.png]\nreviewer = thomas\nscore = 5\n\n");
   auto after = body(api::browse_outputs(*deps_, ctx("thomas"), browse));
   ASSERT_EQ(after.at("files").as_array().size(), 1u);  // the sidecar is not listed as a file
   EXPECT_EQ(after.at("files").at(0).at("properties").at("reviewer"), "thomas");

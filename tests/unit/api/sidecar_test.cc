@@ -20,15 +20,22 @@ TEST(Sidecar, ReadsBackWhatItWrites) {
 
 TEST(Sidecar, RefusesAmbiguousProperties) {
   EXPECT_TRUE(check_property("ok key", "any value = with : signs"));
-  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"", "x"}, {"a=b", "x"}, {"a:b", "x"}, {"[sec]", "x"}, {"#c", "x"}, {"k\nl", "x"}, {"k", "line\nbreak"},
-           {" padded", "x"}, {std::string(2000, 'k'), "x"}}) {
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{{"", "x"},
+                                                                      {"a=b", "x"},
+                                                                      {"a:b", "x"},
+                                                                      {"[sec]", "x"},
+                                                                      {"#c", "x"},
+                                                                      {"k\nl", "x"},
+                                                                      {"k", "line\nbreak"},
+                                                                      {" padded", "x"},
+                                                                      {std::string(2000, 'k'), "x"}}) {
     EXPECT_FALSE(check_property(k, v)) << k;
   }
 }
 
 TEST(Html, EscapesEverything) {
-  EXPECT_EQ(html_escape("<script>alert('x')</script>&\""), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
+  EXPECT_EQ(html_escape("<script>alert('x')</script>&\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
   EXPECT_TRUE(wants_html("text/html,application/xhtml+xml,*/*;q=0.8"));
   EXPECT_FALSE(wants_html("application/json"));
   EXPECT_FALSE(wants_html("application/json, text/html"));

@@ -7,8 +7,8 @@ namespace {
 
 std::map<std::string, CollectionConfig> collections() {
   std::map<std::string, CollectionConfig> c;
-  c["nebraska_images"] = {"nebraska_images", "", "b", "p/", "local",
-                          {{"nebraska", {"thomas", "dliu"}}, {"image_stats", {"thomas"}}}};
+  c["nebraska_images"] = {
+      "nebraska_images", "", "b", "p/", "local", {{"nebraska", {"thomas", "dliu"}}, {"image_stats", {"thomas"}}}};
   c["other"] = {"other", "", "b", "o/", "local", {{"image_stats", {"dliu"}}}};
   return c;
 }

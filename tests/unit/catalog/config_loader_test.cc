@@ -55,7 +55,8 @@ collections:
 }
 
 TEST(ConfigLoader, DefaultsNeedNoCloudAndRelativePathsResolveAgainstConfigFolder) {
-  auto l = load(with_auth("ledger: sqlite:db/runs.db\nworkflows:\n  w: {steps: [{id: s, command: [bin/step.sh, x]}]}\n"));
+  auto l =
+      load(with_auth("ledger: sqlite:db/runs.db\nworkflows:\n  w: {steps: [{id: s, command: [bin/step.sh, x]}]}\n"));
   ASSERT_TRUE(l.problems.empty()) << dump(l);
   const Config& c = *l.config;
   EXPECT_EQ(c.providers.at("local").type, "file");
@@ -124,7 +125,8 @@ INSTANTIATE_TEST_SUITE_P(
     Table, BadConfigs,
     ::testing::Values(
         BadCase{"unknown_top", with_auth("colections: {}\n"), "colections", "unknown key"},
-        BadCase{"unknown_nested", with_auth("server: {listen: '127.0.0.1:1', lisen: x}\n"), "server.lisen", "unknown key"},
+        BadCase{"unknown_nested", with_auth("server: {listen: '127.0.0.1:1', lisen: x}\n"), "server.lisen",
+                "unknown key"},
         BadCase{"wrong_type", with_auth("engine: {max_parallel_runs: lots}\n"), "engine.max_parallel_runs", "integer"},
         BadCase{"out_of_range", with_auth("engine: {max_parallel_runs: 0}\n"), "engine.max_parallel_runs", "between"},
         BadCase{"bad_duration", with_auth("server: {read_timeout: soon}\n"), "server.read_timeout", "duration"},
@@ -140,9 +142,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"undefined_workflow",
                 with_auth(kWf + "collections: {c: {bucket: b, workflows: {nope: {authorized_users: [a]}}}}\n"),
                 "collections.c.workflows.nope", "undefined workflow"},
-        BadCase{"undefined_provider",
-                with_auth(kWf + "collections: {c: {bucket: b, provider: mars, workflows: {w: {authorized_users: [a]}}}}\n"),
-                "collections.c.provider", "undefined provider 'mars'"},
+        BadCase{
+            "undefined_provider",
+            with_auth(kWf + "collections: {c: {bucket: b, provider: mars, workflows: {w: {authorized_users: [a]}}}}\n"),
+            "collections.c.provider", "undefined provider 'mars'"},
         BadCase{"missing_bucket", with_auth(kWf + "collections: {c: {workflows: {w: {authorized_users: [a]}}}}\n"),
                 "collections.c.bucket", "required"},
         BadCase{"users_not_list",
@@ -153,7 +156,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"staging_prefix", with_auth("staging: {prefix: ../up/}\n"), "staging.prefix", "relative prefix"},
         BadCase{"ledger_kind", with_auth("ledger: mysql://x\n"), "ledger", "unsupported"},
         BadCase{"no_steps", with_auth("workflows: {w: {description: x}}\n"), "workflows.w.steps", "non-empty"},
-        BadCase{"bad_param", with_auth("workflows: {w: {params: {p: {type: float}}, steps: [{id: s, command: [a]}]}}\n"),
+        BadCase{"bad_param",
+                with_auth("workflows: {w: {params: {p: {type: float}}, steps: [{id: s, command: [a]}]}}\n"),
                 "workflows.w.params", "unsupported type"},
         BadCase{"not_mapping", with_auth("server: [1, 2]\n"), "server", "mapping"},
         BadCase{"bad_yaml", "server: {listen: [\n", "", "invalid YAML"}),

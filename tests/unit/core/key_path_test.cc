@@ -42,11 +42,11 @@ TEST_P(TraversalCorpus, IsRefused) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Corpus, TraversalCorpus,
-    ::testing::Values("..", "../etc/passwd", "a/../../b", "a/..", "%2e%2e", "%2E%2E/x", "a/%2e%2e/b", ".%2e/x", ".",
-                      "a/./b", "a%2fb", "a%2F..%2Fb", "/etc/passwd", "//etc", "a//b", "a\\b", "..\\x", "a%5cb",
-                      "a%00b", "a%0ab", "%", "%zz", "a%2", "x/%2e"));
+INSTANTIATE_TEST_SUITE_P(Corpus, TraversalCorpus,
+                         ::testing::Values("..", "../etc/passwd", "a/../../b", "a/..", "%2e%2e", "%2E%2E/x",
+                                           "a/%2e%2e/b", ".%2e/x", ".", "a/./b", "a%2fb", "a%2F..%2Fb", "/etc/passwd",
+                                           "//etc", "a//b", "a\\b", "..\\x", "a%5cb", "a%00b", "a%0ab", "%", "%zz",
+                                           "a%2", "x/%2e"));
 
 TEST(PercentEncode, RoundTrips) {
   std::string raw = "a b/é+=%?#&";

@@ -15,7 +15,8 @@ ParamSchema schema() {
     "ratio": {"type": "number", "minimum": 0, "maximum": 1},
     "verbose": {"type": "boolean"},
     "bands": {"type": "array"}
-  })").as_object();
+  })")
+                   .as_object();
   auto s = ParamSchema::from_properties(props);
   EXPECT_TRUE(s);
   return s.value();

@@ -56,7 +56,7 @@ class LocalEngineTest : public ::testing::Test {
     r.engine_run_id = id;
     r.created_us = to_unix_micros(std::chrono::system_clock::now());
     EXPECT_TRUE(ledger_->insert(r));
-    json::object conf{{"greeting", "hi"}, {"in_bucket", "inputs"}, {"in_prefix", "col/"},
+    json::object conf{{"greeting", "hi"},        {"in_bucket", "inputs"},        {"in_prefix", "col/"},
                       {"out_bucket", "staging"}, {"out_prefix", "thomas/" + id}, {"username", "thomas"}};
     auto eid = engine_->trigger({r, conf, "local"});
     EXPECT_TRUE(eid);
@@ -99,15 +99,19 @@ class LocalEngineTest : public ::testing::Test {
 };
 
 TEST_F(LocalEngineTest, RunsStepsWithConfAndEnvAndStagesOutputs) {
-  workflows_["two"] = {"two", "d", {}, std::nullopt,
-                       {{"first", {script("first.sh", R"(conf=$(cat)
+  workflows_["two"] = {
+      "two",
+      "d",
+      {},
+      std::nullopt,
+      {{"first", {script("first.sh", R"(conf=$(cat)
 echo "conf=$conf"
 ls -R "$SCIGATE_INPUT_DIR" > "$SCIGATE_OUTPUT_DIR/inputs.txt"
 mkdir -p "$SCIGATE_OUTPUT_DIR/nested"
 echo "$SCIGATE_RUN_ID" > "$SCIGATE_OUTPUT_DIR/nested/id.txt"
 echo "$SCIGATE_CONF" > "$SCIGATE_OUTPUT_DIR/conf.json"
 pwd > "$SCIGATE_OUTPUT_DIR/pwd.txt")")}},
-                        {"second", {script("second.sh", R"(cat "$SCIGATE_INPUT_DIR/sub/img2.txt" > "$SCIGATE_OUTPUT_DIR/copied.txt"
+       {"second", {script("second.sh", R"(cat "$SCIGATE_INPUT_DIR/sub/img2.txt" > "$SCIGATE_OUTPUT_DIR/copied.txt"
 echo second-ran)")}}}};
   make_engine();
   engine_->start();
@@ -135,7 +139,10 @@ echo second-ran)")}}}};
 }
 
 TEST_F(LocalEngineTest, NonZeroExitFailsTheRunAndStopsLaterSteps) {
-  workflows_["bad"] = {"bad", "d", {}, std::nullopt,
+  workflows_["bad"] = {"bad",
+                       "d",
+                       {},
+                       std::nullopt,
                        {{"a", {script("a.sh", "echo a-ran")}},
                         {"b", {script("b.sh", "echo failing >&2; exit 3")}},
                         {"c", {script("c.sh", "touch \"$SCIGATE_OUTPUT_DIR/c-ran\"")}}}};
@@ -163,7 +170,10 @@ TEST_F(LocalEngineTest, MissingProgramFailsClearly) {
 TEST_F(LocalEngineTest, CancelEscalatesToSigkillAfterGrace) {
   // The step ignores SIGTERM, so only SIGKILL after the grace period ends it; its child
   // sleeps too, and must die with the group.
-  workflows_["stubborn"] = {"stubborn", "d", {}, std::nullopt,
+  workflows_["stubborn"] = {"stubborn",
+                            "d",
+                            {},
+                            std::nullopt,
                             {{"s", {script("stubborn.sh", "trap '' TERM; sleep 60 & echo started; wait; sleep 60")}}}};
   make_engine();
   engine_->start();

@@ -47,9 +47,10 @@ TEST(Router, MatchesLiteralsAndParams) {
 
 TEST(Router, TailCapturesEncodedRestIncludingEmpty) {
   Router r = make_router();
-  for (auto [path, tail] : std::vector<std::pair<std::string, std::string>>{
-           {"/output-data", ""}, {"/output-data/", ""}, {"/output-data/thomas/run/", "thomas/run/"},
-           {"/output-data/a%2Fb/..", "a%2Fb/.."}}) {
+  for (auto [path, tail] : std::vector<std::pair<std::string, std::string>>{{"/output-data", ""},
+                                                                            {"/output-data/", ""},
+                                                                            {"/output-data/thomas/run/", "thomas/run/"},
+                                                                            {"/output-data/a%2Fb/..", "a%2Fb/.."}}) {
     auto q = req("GET", path);
     auto m = r.match(q);
     ASSERT_TRUE(m.route) << path;

@@ -44,9 +44,7 @@ std::string get(uint16_t port, const std::string& path, const std::string& heade
   return send_and_read(port, "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + headers + "\r\n");
 }
 
-int status_of(const std::string& response) {
-  return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0;
-}
+int status_of(const std::string& response) { return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0; }
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -56,12 +54,15 @@ class ServerTest : public ::testing::Test {
       return Response::text(200, "slow done");
     };
     router_.add({"GET", "/slow", false, true, slow});
-    router_.add({"GET", "/fast", false, false, [](const RequestContext&, const Request&) { return Response::text(200, "fast"); }});
-    router_.add({"POST", "/echo", false, true, [](const RequestContext&, const Request& r) { return Response::text(200, r.body); }});
+    router_.add({"GET", "/fast", false, false,
+                 [](const RequestContext&, const Request&) { return Response::text(200, "fast"); }});
+    router_.add({"POST", "/echo", false, true,
+                 [](const RequestContext&, const Request& r) { return Response::text(200, r.body); }});
     router_.add({"GET", "/throw", false, true, [](const RequestContext&, const Request&) -> Response {
                    throw std::runtime_error("internal detail /etc/secret");
                  }});
-    router_.add({"GET", "/private", true, true, [](const RequestContext& c, const Request&) { return Response::text(200, c.username); }});
+    router_.add({"GET", "/private", true, true,
+                 [](const RequestContext& c, const Request&) { return Response::text(200, c.username); }});
     opts.host = "127.0.0.1";
     opts.port = 0;
     auto authn = [](std::string_view a) -> Result<std::string> {
@@ -125,7 +126,8 @@ TEST_F(ServerTest, LimitsAndErrors) {
   o.max_header_bytes = 2048;
   start(o);
   std::string body(5000, 'x');
-  std::string r = send_and_read(port_, "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 5000\r\n\r\n" + body);
+  std::string r = send_and_read(
+      port_, "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 5000\r\n\r\n" + body);
   EXPECT_EQ(status_of(r), 413) << r;
   EXPECT_EQ(status_of(get(port_, "/fast", "X-Big: " + std::string(4000, 'y') + "\r\n")), 431);
   std::string thrown = get(port_, "/throw");
@@ -141,9 +143,10 @@ TEST_F(ServerTest, LimitsAndErrors) {
 
 TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   start(ServerOptions{});
-  std::string two = send_and_read(port_,
-                             "GET /fast HTTP/1.1\r\nHost: t\r\n\r\n"
-                             "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+  std::string two =
+      send_and_read(port_,
+                    "GET /fast HTTP/1.1\r\nHost: t\r\n\r\n"
+                    "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
   EXPECT_EQ(std::count(two.begin(), two.end(), 'H') >= 2, true);
   EXPECT_NE(two.find("fast"), std::string::npos);
   EXPECT_NE(two.find("hello"), std::string::npos);

@@ -1,7 +1,6 @@
 #include "ledger/sqlite_ledger.h"
 
 #include <gtest/gtest.h>
-
 #include <sqlite3.h>
 
 #include "temp_dir.h"
@@ -11,7 +10,8 @@ namespace {
 
 using testing::TempDir;
 
-RunRecord make_run(const std::string& id, const std::string& user, int64_t created, const std::string& wf = "nebraska") {
+RunRecord make_run(const std::string& id, const std::string& user, int64_t created,
+                   const std::string& wf = "nebraska") {
   RunRecord r;
   r.run_id = id;
   r.workflow_id = wf;
@@ -128,7 +128,8 @@ TEST_F(LedgerTest, UserPageUsesTheIndex) {
                                -1, &st, nullptr),
             SQLITE_OK);
   std::string plan;
-  while (sqlite3_step(st) == SQLITE_ROW) plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3)) + std::string("\n");
+  while (sqlite3_step(st) == SQLITE_ROW)
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3)) + std::string("\n");
   sqlite3_finalize(st);
   sqlite3_close(db);
   EXPECT_NE(plan.find("USING INDEX runs_by_user_workflow"), std::string::npos) << plan;

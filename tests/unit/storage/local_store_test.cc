@@ -100,7 +100,8 @@ TEST_F(LocalStoreTest, ListOfMissingBucketOrPrefixIsEmpty) {
 }
 
 TEST_F(LocalStoreTest, RefusesKeysThatCouldEscape) {
-  for (const std::string& key : std::vector<std::string>{"../x", "a/../../x", "/etc/passwd", "a//b", "a\\b", std::string("a\0b", 3), "", "."}) {
+  for (const std::string& key :
+       std::vector<std::string>{"../x", "a/../../x", "/etc/passwd", "a//b", "a\\b", std::string("a\0b", 3), "", "."}) {
     EXPECT_FALSE(store_.put("b", key, "x")) << key;
     EXPECT_FALSE(store_.head("b", key)) << key;
   }
@@ -126,8 +127,9 @@ TEST_F(LocalStoreTest, PresignedLinksVerifyAndExpire) {
   tampered[0] = tampered[0] == 'a' ? 'b' : 'a';
   EXPECT_EQ(store_.open_signed("b", "dir/file name.png", expires, tampered, now).error().code, ErrorCode::kForbidden);
   EXPECT_EQ(store_.open_signed("b", "dir/other.png", expires, sig, now).error().code, ErrorCode::kForbidden);
-  EXPECT_EQ(store_.open_signed("b", "dir/file name.png", std::to_string(std::stoll(expires) + 1), sig, now).error().code,
-            ErrorCode::kForbidden);
+  EXPECT_EQ(
+      store_.open_signed("b", "dir/file name.png", std::to_string(std::stoll(expires) + 1), sig, now).error().code,
+      ErrorCode::kForbidden);
   EXPECT_EQ(store_.open_signed("b", "dir/file name.png", expires, sig, now + std::chrono::minutes(11)).error().code,
             ErrorCode::kForbidden);
   EXPECT_EQ(store_.open_signed("b", "dir/file name.png", "abc", sig, now).error().code, ErrorCode::kForbidden);
