@@ -50,6 +50,7 @@ Response run_logs(const ApiDeps& d, const RequestContext& ctx, const Request& re
 
 // Outputs and files (outputs.cc).
 Response browse_outputs(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response browse_data_selection(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response update_output_metadata(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response serve_signed_file(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "api/browse.h"
 #include "api/common.h"
 #include "api/html.h"
 #include "api/sidecar.h"
@@ -31,52 +32,6 @@ Result<RelativeKey> own_output_path(const RequestContext& ctx, const Request& re
   std::string first = key->path.substr(0, key->path.find('/'));
   if (first != ctx.username) return Error::forbidden("outputs of other users are not accessible");
   return key;
-}
-
-std::string listing_url(const ApiDeps& d, const std::string& rel_folder) {
-  return d.config.server.public_url + "/output-data/" + percent_encode(rel_folder);
-}
-
-json::object property_json(ObjectStore& store, const std::string& bucket, const std::string& key) {
-  json::object props;
-  auto text = store.get(bucket, key);
-  if (!text) return props;
-  for (auto& [k, v] : read_sidecar(*text)) props[k] = v;
-  return props;
-}
-
-Result<json::object> listing(const ApiDeps& d, const std::string& rel, const ListPage& page,
-                             const std::string& folder_key) {
-  std::set<std::string> names;
-  for (const auto& o : page.objects) names.insert(o.key);
-  json::array folders, files;
-  for (const auto& cp : page.common_prefixes) {
-    std::string name = cp.substr(folder_key.size(), cp.size() - folder_key.size() - 1);
-    folders.push_back(json::object{
-        {"name", name}, {"path", rel + "/" + name + "/"}, {"url", listing_url(d, rel + "/" + name + "/")}});
-  }
-  for (const auto& o : page.objects) {
-    if (ends_with(o.key, kSidecarSuffix) && names.count(o.key.substr(0, o.key.size() - kSidecarSuffix.size())))
-      continue;
-    auto href = d.staging.presign_get(d.config.staging.bucket, o.key, d.config.staging.presign_ttl);
-    if (!href) return href.error();
-    std::string sidecar = o.key + std::string(kSidecarSuffix);
-    json::object props =
-        names.count(sidecar) ? property_json(d.staging, d.config.staging.bucket, sidecar) : json::object{};
-    std::string name = o.key.substr(folder_key.size());
-    files.push_back(json::object{{"name", name},
-                                 {"path", rel + "/" + name},
-                                 {"size", o.size},
-                                 {"last_modified", format_iso8601(o.modified)},
-                                 {"href", *href},
-                                 {"properties", std::move(props)}});
-  }
-  json::object out{{"prefix", rel + "/"}, {"folders", std::move(folders)}, {"files", std::move(files)}};
-  out["next_cursor"] = page.next_token.empty() ? json::value(nullptr) : json::value(json::string(page.next_token));
-  if (!page.next_token.empty()) {
-    out["next_url"] = listing_url(d, rel + "/") + "?cursor=" + percent_encode(page.next_token, false);
-  }
-  return out;
 }
 
 // "files" → {name: {"properties": {k: v}}}, validated completely before anything is written.
@@ -137,29 +92,25 @@ std::string content_type_for(const std::string& key) {
 Response browse_outputs(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
   auto key = own_output_path(ctx, req);
   if (!key) return fail(ctx, key.error());
-  auto limit = page_limit(req, 1000, 1000);
-  if (!limit) return fail(ctx, limit.error());
-  const std::string& rel = key->path;
-  std::string folder_key = d.config.staging.prefix + rel + "/";
-  std::string cursor = req.query_param("cursor");
-  auto page = d.staging.list({d.config.staging.bucket, folder_key, "/", cursor, *limit});
-  if (!page) return fail(ctx, page.error());
-  bool empty = page->objects.empty() && page->common_prefixes.empty();
-  if (empty && cursor.empty() && rel != ctx.username) {
-    // Not a folder: a file is answered with a redirect to its presigned link.
-    auto info = d.staging.head(d.config.staging.bucket, d.config.staging.prefix + rel);
-    if (!info || key->is_folder) return fail(ctx, Error::not_found("no such output: " + rel));
-    auto href = d.staging.presign_get(d.config.staging.bucket, info->key, d.config.staging.presign_ttl);
-    if (!href) return fail(ctx, href.error());
-    Response r = Response::json(302, json::object{{"href", *href}});
-    return r.with_header("Location", *href);
-  }
-  auto body = listing(d, rel, *page, folder_key);
-  if (!body) return fail(ctx, body.error());
-  if (wants_html(req.header("accept"))) {
-    return Response::text(200, render_listing_html(*body), "text/html; charset=utf-8");
-  }
-  return Response::json(200, *body);
+  return browse(ctx, req,
+                BrowseSpec{d.staging, d.config.staging.bucket, d.config.staging.prefix, key->path, key->is_folder,
+                           key->path == ctx.username, d.config.server.public_url + "/output-data/",
+                           d.config.staging.presign_ttl, true});
+}
+
+Response browse_data_selection(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
+  auto sel = resolve_data_selection(d, ctx.username, req.path_params.at("id"));
+  if (!sel) return fail(ctx, sel.error());
+  auto key = parse_relative_key(req.tail);
+  if (!key) return fail(ctx, key.error());
+  auto store = d.stores.find(sel->collection->provider);
+  if (store == d.stores.end()) return fail(ctx, Error::internal_error("no store for " + sel->collection->provider));
+  return browse(
+      ctx, req,
+      BrowseSpec{*store->second, sel->collection->bucket, sel->prefix(), key->path, key->is_folder, key->path.empty(),
+                 d.config.server.public_url + "/data-selections/" + percent_encode(req.path_params.at("id"), false) +
+                     "/files/",
+                 d.config.staging.presign_ttl, false});
 }
 
 Response update_output_metadata(const ApiDeps& d, const RequestContext& ctx, const Request& req) {

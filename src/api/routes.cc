@@ -27,6 +27,7 @@ void add_routes(Router& r, const ApiDeps& d) {
   r.add(route(d, "GET", "/data-selections", api::list_data_selections, true, kInline));
   r.add(route(d, "GET", "/data-selections/workflows", api::workflows_for_data_selection, true, kInline));
   r.add(route(d, "GET", "/data-selections/{id}/workflows", api::workflows_for_data_selection, true, kInline));
+  r.add(route(d, "GET", "/data-selections/{id}/files/{path...}", api::browse_data_selection));
   r.add(route(d, "GET", "/runs/{run_id}", api::get_run));
   r.add(route(d, "POST", "/runs/{run_id}/cancel", api::cancel_run));
   r.add(route(d, "GET", "/runs/{run_id}/logs", api::run_logs));

@@ -1,5 +1,7 @@
 #include "api/sidecar.h"
 
+#include "core/ini.h"
+
 namespace scigate::api {
 
 namespace {
@@ -39,18 +41,7 @@ std::string write_sidecar(const std::string& section, const std::map<std::string
 
 std::map<std::string, std::string> read_sidecar(std::string_view text) {
   std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = trim(text.substr(start, end - start));
-    start = end + 1;
-    if (line.empty() || line.front() == '#' || line.front() == ';' || line.front() == '[') continue;
-    size_t sep = line.find_first_of("=:");
-    if (sep == std::string_view::npos) continue;
-    std::string_view k = trim(line.substr(0, sep));
-    if (!k.empty()) out[std::string(k)] = std::string(trim(line.substr(sep + 1)));
-  }
+  for (auto& [section, values] : parse_ini(text)) out.insert(values.begin(), values.end());
   return out;
 }
 

@@ -65,8 +65,10 @@ std::vector<std::pair<std::string, std::string>> canonical_headers(const HeaderL
     std::string n = lower(name);
     std::string v = canonical_header_value(value);
     auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == n; });
-    if (it == out.end()) out.emplace_back(n, v);
-    else it->second += "," + v;
+    if (it == out.end())
+      out.emplace_back(n, v);
+    else
+      it->second += "," + v;
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -174,12 +176,14 @@ std::string SigV4Signer::signature(std::string_view sts, const AwsCredentials& c
 
 void SigV4Signer::sign(SignableRequest& r, const AwsCredentials& c, SystemTime now) const {
   r.headers.emplace_back("X-Amz-Date", amz_date(now));
-  if (!c.session_token.empty() && !options_.omit_session_token) r.headers.emplace_back("X-Amz-Security-Token", c.session_token);
+  if (!c.session_token.empty() && !options_.omit_session_token)
+    r.headers.emplace_back("X-Amz-Security-Token", c.session_token);
   if (options_.add_content_sha256) r.headers.emplace_back("x-amz-content-sha256", r.payload_hash);
   std::string sig = signature(string_to_sign(canonical_request(r), now), c, now);
   std::string auth = std::string(kAlgorithm) + " Credential=" + c.access_key_id + "/" + scope(now) +
                      ", SignedHeaders=" + signed_header_names(r.headers) + ", Signature=" + sig;
-  if (!c.session_token.empty() && options_.omit_session_token) r.headers.emplace_back("X-Amz-Security-Token", c.session_token);
+  if (!c.session_token.empty() && options_.omit_session_token)
+    r.headers.emplace_back("X-Amz-Security-Token", c.session_token);
   r.headers.emplace_back("Authorization", std::move(auth));
 }
 
@@ -190,9 +194,11 @@ void SigV4Signer::presign(SignableRequest& r, const AwsCredentials& c, SystemTim
   r.query.emplace_back("X-Amz-Date", amz_date(now));
   r.query.emplace_back("X-Amz-Expires", std::to_string(expires.count()));
   r.query.emplace_back("X-Amz-SignedHeaders", signed_header_names(r.headers));
-  if (!c.session_token.empty() && !options_.omit_session_token) r.query.emplace_back("X-Amz-Security-Token", c.session_token);
+  if (!c.session_token.empty() && !options_.omit_session_token)
+    r.query.emplace_back("X-Amz-Security-Token", c.session_token);
   std::string sig = signature(string_to_sign(canonical_request(r), now), c, now);
-  if (!c.session_token.empty() && options_.omit_session_token) r.query.emplace_back("X-Amz-Security-Token", c.session_token);
+  if (!c.session_token.empty() && options_.omit_session_token)
+    r.query.emplace_back("X-Amz-Security-Token", c.session_token);
   r.query.emplace_back("X-Amz-Signature", sig);
 }
 

@@ -23,8 +23,8 @@ namespace scigate {
 struct AwsCredentials {
   std::string access_key_id;
   std::string secret_access_key;
-  std::string session_token;              // empty for long-lived keys
-  std::optional<SystemTime> expiration;   // absent = does not expire
+  std::string session_token;             // empty for long-lived keys
+  std::optional<SystemTime> expiration;  // absent = does not expire
   ~AwsCredentials();
 };
 
@@ -37,12 +37,12 @@ struct SignableRequest {
   std::string method;
   std::string path = "/";
   HeaderList query;
-  HeaderList headers;  // must contain Host
+  HeaderList headers;        // must contain Host
   std::string payload_hash;  // hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"
 };
 
 struct SigningOptions {
-  bool normalize_path = true;     // S3: false (keys are taken literally)
+  bool normalize_path = true;       // S3: false (keys are taken literally)
   bool add_content_sha256 = false;  // S3: true (x-amz-content-sha256 header)
   bool omit_session_token = false;  // add the token after signing (some services want that)
 };

@@ -44,11 +44,32 @@ struct JwtConfig {
   milliseconds leeway{30'000};
 };
 
+// Where a provider's S3 credentials come from (providers.<name>.credentials).
+struct CredentialsConfig {
+  std::string type = "default";                   // static | default
+  std::string access_key_id;                      // static: literal or resolved reference
+  std::optional<Secret> secret_access_key;        // static
+  std::optional<Secret> session_token;            // static, optional
+  std::string profile;                            // default: shared-file profile (else AWS_PROFILE, "default")
+  std::filesystem::path shared_credentials_file;  // default: else AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials
+};
+
 struct ProviderConfig {
   std::string name;
-  std::string type;                   // "file" (later "s3")
+  std::string type;                   // "file" or "s3"
   std::filesystem::path root;         // file: buckets are sub-folders of root
   std::optional<Secret> signing_key;  // file: key for presigned links; random when absent
+  // s3:
+  std::string region;
+  std::string endpoint;     // "" = AWS; e.g. http://127.0.0.1:7480
+  bool path_style = false;  // default: true when an endpoint is given
+  CredentialsConfig credentials;
+  size_t multipart_threshold = 16 << 20;
+  size_t part_size = 8 << 20;
+  int max_retries = 3;
+  milliseconds connect_timeout{5'000};
+  milliseconds request_timeout{30'000};  // per small request; large transfers use a stall limit
+  milliseconds max_presign_ttl{7 * 24 * 3'600'000LL};
 };
 
 struct StagingConfig {

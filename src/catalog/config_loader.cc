@@ -227,11 +227,61 @@ class Loader {
         p.path("root", cfg_.base_dir, pc.root);
         if (pc.root.empty()) p.problem("root", "is required for a file provider");
         p.secret("signing_key", cfg_.base_dir, pc.signing_key, false);
+      } else if (pc.type == "s3") {
+        read_s3_provider(p, pc);
       } else if (!pc.type.empty()) {
-        p.problem("type", "unsupported provider type '" + pc.type + "' (supported: file)");
+        p.problem("type", "unsupported provider type '" + pc.type + "' (supported: file, s3)");
       }
       cfg_.providers[name] = std::move(pc);
     });
+  }
+
+  void read_s3_provider(MapReader& p, ProviderConfig& pc) {
+    p.string("region", pc.region, true);
+    p.string("endpoint", pc.endpoint);
+    if (!pc.endpoint.empty() && pc.endpoint.rfind("http://", 0) != 0 && pc.endpoint.rfind("https://", 0) != 0) {
+      p.problem("endpoint", "must start with http:// or https://");
+    }
+    while (!pc.endpoint.empty() && pc.endpoint.back() == '/') pc.endpoint.pop_back();
+    pc.path_style = !pc.endpoint.empty();
+    if (p.has("path_style")) {
+      YAML::Node n = p.raw("path_style");
+      bool v;
+      if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v))
+        p.problem("path_style", "must be true or false");
+      else
+        pc.path_style = v;
+    }
+    p.integer("multipart_threshold", 5LL << 20, 5LL << 30, pc.multipart_threshold);
+    p.integer("part_size", 5LL << 20, 5LL << 30, pc.part_size);
+    p.integer("max_retries", 0, 10, pc.max_retries);
+    p.duration("connect_timeout", pc.connect_timeout);
+    p.duration("request_timeout", pc.request_timeout);
+    p.duration("max_presign_ttl", pc.max_presign_ttl);
+    if (pc.max_presign_ttl > std::chrono::hours(24 * 7)) p.problem("max_presign_ttl", "may not exceed 7d (S3's limit)");
+    MapReader c(p.raw("credentials"), p.child_path("credentials"), problems_);
+    auto& cc = pc.credentials;
+    c.string("type", cc.type);
+    if (cc.type == "static") {
+      std::string key_id;
+      c.string("access_key_id", key_id, true);
+      if (is_secret_reference(key_id)) {
+        auto resolved = resolve_secret(key_id, cfg_.base_dir);
+        if (!resolved)
+          c.problem("access_key_id", resolved.error().client);
+        else
+          cc.access_key_id = resolved->value();
+      } else {
+        cc.access_key_id = key_id;
+      }
+      c.secret("secret_access_key", cfg_.base_dir, cc.secret_access_key, true);
+      c.secret("session_token", cfg_.base_dir, cc.session_token, false);
+    } else if (cc.type == "default") {
+      c.string("profile", cc.profile);
+      c.path("shared_credentials_file", cfg_.base_dir, cc.shared_credentials_file);
+    } else {
+      c.problem("type", "unsupported credentials type '" + cc.type + "' (supported: static, default)");
+    }
   }
 
   void read_staging(MapReader& top) {
@@ -343,7 +393,11 @@ class Loader {
     }
     while (!c.server.public_url.empty() && c.server.public_url.back() == '/') c.server.public_url.pop_back();
     if (c.providers.empty()) {
-      c.providers["local"] = ProviderConfig{"local", "file", (c.base_dir / "data/buckets").lexically_normal(), {}};
+      ProviderConfig local;
+      local.name = "local";
+      local.type = "file";
+      local.root = (c.base_dir / "data/buckets").lexically_normal();
+      c.providers["local"] = std::move(local);
     }
     if (c.default_provider.empty()) {
       c.default_provider = c.providers.count("local") ? "local" : c.providers.begin()->first;

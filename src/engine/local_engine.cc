@@ -60,14 +60,30 @@ json::object read_json_file(const fs::path& p) {
   return (v && v->is_object()) ? v->get_object() : json::object{};
 }
 
+// A step may exit without reading its stdin. The write must then fail with EPIPE rather
+// than raise SIGPIPE, whatever the process's disposition: block it on this thread and
+// swallow the pending signal.
 void write_all(int fd, const std::string& data) {
+  sigset_t pipe_set, old_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
   size_t off = 0;
+  bool broken = false;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the step closed stdin early: that is its business
+    if (n <= 0) {
+      broken = errno == EPIPE;
+      break;
+    }
     off += static_cast<size_t>(n);
   }
+  if (broken) {
+    timespec zero{0, 0};
+    sigtimedwait(&pipe_set, nullptr, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "storage/store_factory.h"
 
 #include "storage/local_store.h"
+#include "storage/s3_store.h"
 
 namespace scigate {
 
@@ -10,6 +11,12 @@ Result<StoreMap> make_stores(const Config& config) {
     if (p.type == "file") {
       stores[name] = std::make_shared<LocalObjectStore>(name, p.root, config.server.public_url,
                                                         p.signing_key ? p.signing_key->value() : "");
+    } else if (p.type == "s3") {
+      auto credentials = make_credentials(p);
+      if (!credentials) return credentials.error();
+      // One connection pool per provider, with that provider's connect timeout.
+      auto http = std::make_shared<UpstreamClient>(UpstreamOptions{p.connect_timeout});
+      stores[name] = std::make_shared<S3ObjectStore>(p, std::move(credentials).value(), std::move(http));
     } else {
       return Error::internal_error("provider " + name + ": unsupported type " + p.type);
     }

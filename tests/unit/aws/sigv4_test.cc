@@ -133,7 +133,8 @@ TEST_P(SigV4Suite, HeaderForm) {
   std::string expected_sig = trimmed(read(kSuite / GetParam() / "header-signature.txt"));
   EXPECT_EQ(signer.signature(sts, c.credentials, c.time), expected_sig);
   std::string signed_request = read(kSuite / GetParam() / "header-signed-request.txt");
-  auto auth = std::find_if(r.headers.begin(), r.headers.end(), [](const auto& h) { return h.first == "Authorization"; });
+  auto auth =
+      std::find_if(r.headers.begin(), r.headers.end(), [](const auto& h) { return h.first == "Authorization"; });
   ASSERT_NE(auth, r.headers.end());
   EXPECT_NE(signed_request.find("Authorization:" + auth->second), std::string::npos) << auth->second;
 }

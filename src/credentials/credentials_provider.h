@@ -1,0 +1,64 @@
+// Where a provider's AWS credentials come from. Storage (and later STS, MWAA) asks its
+// CredentialsProvider for the current credentials on every call: credentials are never
+// copied into long-lived clients, so a rotating source (the credentials issue) can swap
+// them underneath without anyone noticing.
+//
+// Thread safety: current() may be called concurrently; it is cheap once credentials are
+// known (a shared_ptr copy).
+// Failure: kUnavailable with a message naming the provider (never a key or secret).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "aws/sigv4.h"
+#include "catalog/config.h"
+#include "core/error.h"
+
+namespace scigate {
+
+using CredentialsPtr = std::shared_ptr<const AwsCredentials>;
+
+class CredentialsProvider {
+ public:
+  virtual ~CredentialsProvider() = default;
+  virtual Result<CredentialsPtr> current() = 0;
+  // "static", "default (environment)", ...: for logs and readiness, never secret.
+  virtual std::string describe() const = 0;
+};
+
+// Fixed keys from the config.
+class StaticCredentials final : public CredentialsProvider {
+ public:
+  explicit StaticCredentials(AwsCredentials credentials)
+      : credentials_(std::make_shared<const AwsCredentials>(std::move(credentials))) {}
+  Result<CredentialsPtr> current() override { return credentials_; }
+  std::string describe() const override { return "static"; }
+
+ private:
+  CredentialsPtr credentials_;
+};
+
+// The AWS default chain as far as it is local: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+// / AWS_SESSION_TOKEN, then the shared credentials file and profile. Resolved on first
+// use and kept (these sources do not rotate); a failed lookup is retried next call.
+class DefaultChainCredentials final : public CredentialsProvider {
+ public:
+  DefaultChainCredentials(std::string provider, std::string profile, std::filesystem::path shared_file)
+      : provider_(std::move(provider)), profile_(std::move(profile)), shared_file_(std::move(shared_file)) {}
+  Result<CredentialsPtr> current() override;
+  std::string describe() const override;
+
+ private:
+  std::string provider_;
+  std::string profile_;
+  std::filesystem::path shared_file_;
+  std::mutex mu_;
+  CredentialsPtr resolved_;
+  std::string source_;
+};
+
+Result<std::shared_ptr<CredentialsProvider>> make_credentials(const ProviderConfig& provider);
+
+}  // namespace scigate

@@ -1,0 +1,69 @@
+// UpstreamClient: outgoing HTTP(S) over libcurl, for S3 now and Airflow, STS and
+// Earthdata later. Keeps a pool of curl handles so connections are reused across calls.
+// Blocking: call it from worker threads only. Thread-safe.
+//
+// Failure (transport only; an HTTP error status is a successful call): kUnavailable when
+// the peer cannot be reached (refused, DNS), kUpstreamTimeout when it is too slow,
+// kUpstreamFailed otherwise. `internal` names the URL's host and curl's reason, never
+// headers (they may carry credentials).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace scigate {
+
+using UpstreamHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct UpstreamRequest {
+  std::string method = "GET";
+  std::string url;  // complete and already percent-encoded
+  UpstreamHeaders headers;
+  std::string body;
+  // When set, a 2xx response body is written here instead of into `body`.
+  std::optional<std::filesystem::path> response_file;
+  std::chrono::milliseconds timeout{30'000};  // whole exchange; 0 = no limit (stall limit still applies)
+};
+
+struct UpstreamResponse {
+  int status = 0;
+  UpstreamHeaders headers;  // names lower-case
+  std::string body;
+  std::string header(std::string_view name) const;  // "" when absent
+};
+
+struct UpstreamOptions {
+  std::chrono::milliseconds connect_timeout{5'000};
+  // A transfer slower than 1 KiB/s for this long is aborted (large objects have no
+  // fixed total timeout, but they may not hang).
+  std::chrono::seconds stall_timeout{30};
+  size_t max_idle_handles = 32;
+};
+
+class UpstreamClient {
+ public:
+  explicit UpstreamClient(UpstreamOptions options = {});
+  ~UpstreamClient();
+  UpstreamClient(const UpstreamClient&) = delete;
+  UpstreamClient& operator=(const UpstreamClient&) = delete;
+
+  Result<UpstreamResponse> send(const UpstreamRequest& request) const;
+
+ private:
+  void* acquire() const;
+  void release(void* handle) const;
+
+  UpstreamOptions options_;
+  mutable std::mutex mu_;
+  mutable std::vector<void*> idle_;  // CURL* handles with their connection caches
+};
+
+}  // namespace scigate

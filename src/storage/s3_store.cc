@@ -1,0 +1,368 @@
+#include "storage/s3_store.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <ctime>
+#include <fstream>
+#include <pugixml.hpp>
+#include <random>
+#include <thread>
+
+#include "core/key_path.h"
+
+namespace fs = std::filesystem;
+
+namespace scigate {
+
+namespace {
+
+constexpr auto kMaxBackoff = std::chrono::milliseconds(2'000);
+constexpr auto kBaseBackoff = std::chrono::milliseconds(100);
+
+bool retryable_status(int status) { return status == 500 || status == 502 || status == 503 || status == 504; }
+
+std::string encoded_query(const HeaderList& query) {
+  std::string out;
+  for (const auto& [k, v] : query) out += (out.empty() ? "" : "&") + uri_encode(k, false) + "=" + uri_encode(v, false);
+  return out;
+}
+
+SystemTime parse_iso8601(const std::string& s) {
+  std::tm tm{};
+  if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return {};
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+SystemTime parse_http_date(const std::string& s) {
+  std::tm tm{};
+  if (!strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S", &tm)) return {};
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::string unquote(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+// encoding-type=url: S3 encodes keys and prefixes, with '+' for space.
+std::string url_decoded(const char* s) {
+  std::string out;
+  return percent_decode(s, out, true) ? out : std::string(s);
+}
+
+std::chrono::milliseconds backoff(int attempt) {
+  uint32_t r = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
+  auto cap = std::min(kMaxBackoff, kBaseBackoff * (1 << std::min(attempt, 8)));
+  return std::chrono::milliseconds(r % (cap.count() + 1));  // full jitter
+}
+
+std::string host_of(const std::string& base) { return base.substr(base.find("://") + 3); }
+
+}  // namespace
+
+S3ObjectStore::S3ObjectStore(ProviderConfig config, std::shared_ptr<CredentialsProvider> credentials,
+                             std::shared_ptr<UpstreamClient> http, Clock clock)
+    : config_(std::move(config)),
+      credentials_(std::move(credentials)),
+      http_(std::move(http)),
+      signer_(config_.region, "s3", SigningOptions{false, true, false}),
+      clock_(std::move(clock)) {}
+
+S3ObjectStore::Address S3ObjectStore::address(const std::string& bucket, const std::string& key) const {
+  std::string base = config_.endpoint.empty() ? "https://s3." + config_.region + ".amazonaws.com" : config_.endpoint;
+  Address a;
+  if (config_.path_style) {
+    a.base = base;
+    a.path = "/" + bucket + (key.empty() && bucket.empty() ? "" : "/") + key;
+    if (bucket.empty()) a.path = "/";
+  } else {
+    std::string scheme = base.substr(0, base.find("://") + 3);
+    a.base = scheme + bucket + "." + host_of(base);
+    a.path = "/" + key;
+  }
+  a.host = host_of(a.base);
+  return a;
+}
+
+Error S3ObjectStore::provider_error(Error e) const {
+  switch (e.code) {
+    case ErrorCode::kUnavailable:
+      e.client = "storage provider '" + config_.name + "' is unreachable";
+      break;
+    case ErrorCode::kUpstreamTimeout:
+      e.client = "storage provider '" + config_.name + "' timed out";
+      break;
+    case ErrorCode::kUpstreamFailed:
+      if (e.client.find(config_.name) == std::string::npos) e.client = "storage provider '" + config_.name + "' failed";
+      break;
+    default:
+      break;
+  }
+  e.internal = "provider " + config_.name + ": " + e.internal;
+  return e;
+}
+
+Error S3ObjectStore::error_from(const UpstreamResponse& r, const Call& call) const {
+  std::string code, message;
+  pugi::xml_document doc;
+  if (!r.body.empty() && doc.load_string(r.body.c_str())) {
+    code = doc.child("Error").child_value("Code");
+    message = doc.child("Error").child_value("Message");
+  }
+  if (code.empty()) code = "HTTP " + std::to_string(r.status);
+  std::string internal = call.method + " " + call.bucket + "/" + call.key + ": " + std::to_string(r.status) + " " +
+                         code + (message.empty() ? "" : " (" + message + ")");
+  if (r.status == 404) {
+    return Error{ErrorCode::kNotFound, internal, code == "NoSuchBucket" ? "no such bucket" : "no such object"};
+  }
+  if (r.status == 416) return Error{ErrorCode::kBadRequest, internal, "range not satisfiable"};
+  if (r.status == 403) {
+    return Error{ErrorCode::kUpstreamFailed, internal,
+                 "storage provider '" + config_.name + "' refused access (" + code + ")"};
+  }
+  if (r.status == 503)
+    return Error{ErrorCode::kUnavailable, internal, "storage provider '" + config_.name + "' is busy (" + code + ")"};
+  return Error{ErrorCode::kUpstreamFailed, internal, "storage provider '" + config_.name + "' failed (" + code + ")"};
+}
+
+Result<UpstreamResponse> S3ObjectStore::attempt(const Call& c, const AwsCredentials& creds) const {
+  Address a = address(c.bucket, c.key);
+  SignableRequest sr;
+  sr.method = c.method;
+  sr.path = a.path;
+  sr.query = c.query;
+  sr.headers = c.headers;
+  sr.headers.emplace_back("Host", a.host);
+  sr.payload_hash = sha256_hex(c.body);
+  signer_.sign(sr, creds, clock_());
+  UpstreamRequest req;
+  req.method = c.method;
+  req.url = a.base + uri_encode(a.path, true);
+  if (!c.query.empty()) req.url += "?" + encoded_query(c.query);
+  req.headers = std::move(sr.headers);
+  req.body = c.body;
+  req.response_file = c.response_file;
+  req.timeout = c.long_transfer ? std::chrono::milliseconds(0) : config_.request_timeout;
+  return http_->send(req);
+}
+
+Result<UpstreamResponse> S3ObjectStore::call(const Call& c) const {
+  auto creds = credentials_->current();
+  if (!creds) return creds.error();
+  for (int attempt_no = 0;; ++attempt_no) {
+    auto r = attempt(c, **creds);
+    bool last = attempt_no >= config_.max_retries;
+    if (!r) {
+      bool transient = r.error().code == ErrorCode::kUnavailable || r.error().code == ErrorCode::kUpstreamTimeout;
+      if (!transient || last) return provider_error(r.error());
+    } else if (r->status >= 200 && r->status < 300) {
+      return r;
+    } else {
+      bool slow_down = r->body.find("<Code>SlowDown</Code>") != std::string::npos;
+      if (!(retryable_status(r->status) || slow_down) || last) return error_from(*r, c);
+    }
+    auto wait = backoff(attempt_no);
+    spdlog::debug("provider {}: retrying {} {} in {} ms", config_.name, c.method, c.bucket, wait.count());
+    std::this_thread::sleep_for(wait);
+  }
+}
+
+Result<ListPage> S3ObjectStore::list(const ListRequest& req) {
+  Call c;
+  c.bucket = req.bucket;
+  c.query = {
+      {"list-type", "2"}, {"encoding-type", "url"}, {"max-keys", std::to_string(std::clamp(req.max_keys, 1, 1000))}};
+  if (!req.prefix.empty()) c.query.emplace_back("prefix", req.prefix);
+  if (!req.delimiter.empty()) c.query.emplace_back("delimiter", req.delimiter);
+  if (!req.continuation_token.empty()) c.query.emplace_back("continuation-token", req.continuation_token);
+  auto r = call(c);
+  if (!r) return r.error();
+  pugi::xml_document doc;
+  if (!doc.load_string(r->body.c_str())) {
+    return provider_error(Error{ErrorCode::kUpstreamFailed, "unparsable ListObjectsV2 response", ""});
+  }
+  auto root = doc.child("ListBucketResult");
+  ListPage page;
+  for (auto contents : root.children("Contents")) {
+    ObjectInfo info;
+    info.key = url_decoded(contents.child_value("Key"));
+    info.size = std::strtoull(contents.child_value("Size"), nullptr, 10);
+    info.modified = parse_iso8601(contents.child_value("LastModified"));
+    info.etag = unquote(contents.child_value("ETag"));
+    page.objects.push_back(std::move(info));
+  }
+  for (auto cp : root.children("CommonPrefixes")) page.common_prefixes.push_back(url_decoded(cp.child_value("Prefix")));
+  if (std::string(root.child_value("IsTruncated")) == "true")
+    page.next_token = root.child_value("NextContinuationToken");
+  return page;
+}
+
+Result<ObjectInfo> S3ObjectStore::head(const std::string& bucket, const std::string& key) {
+  Call c;
+  c.method = "HEAD";
+  c.bucket = bucket;
+  c.key = key;
+  auto r = call(c);
+  if (!r) return r.error();
+  ObjectInfo info;
+  info.key = key;
+  info.size = std::strtoull(r->header("content-length").c_str(), nullptr, 10);
+  info.modified = parse_http_date(r->header("last-modified"));
+  info.etag = unquote(r->header("etag"));
+  return info;
+}
+
+Result<std::string> S3ObjectStore::get(const std::string& bucket, const std::string& key,
+                                       std::optional<ByteRange> range) {
+  Call c;
+  c.bucket = bucket;
+  c.key = key;
+  c.long_transfer = true;
+  if (range) {
+    c.headers.emplace_back(
+        "Range", "bytes=" + std::to_string(range->first) + "-" + (range->last ? std::to_string(*range->last) : ""));
+  }
+  auto r = call(c);
+  if (!r) return r.error();
+  return std::move(r->body);
+}
+
+Status S3ObjectStore::get_to_file(const std::string& bucket, const std::string& key, const fs::path& destination) {
+  std::error_code ec;
+  fs::create_directories(destination.parent_path(), ec);
+  Call c;
+  c.bucket = bucket;
+  c.key = key;
+  c.response_file = destination;
+  c.long_transfer = true;
+  auto r = call(c);
+  if (!r) return r.error();
+  return ok_status();
+}
+
+Status S3ObjectStore::put(const std::string& bucket, const std::string& key, std::string_view data) {
+  Call c;
+  c.method = "PUT";
+  c.bucket = bucket;
+  c.key = key;
+  c.body = std::string(data);
+  c.long_transfer = true;
+  auto r = call(c);
+  if (!r) return r.error();
+  return ok_status();
+}
+
+Status S3ObjectStore::put_file(const std::string& bucket, const std::string& key, const fs::path& source) {
+  std::error_code ec;
+  uint64_t size = fs::file_size(source, ec);
+  if (ec) return Error::internal_error("cannot stat " + source.string() + ": " + ec.message());
+  if (size > config_.multipart_threshold) return put_multipart(bucket, key, source, size);
+  std::ifstream in(source, std::ios::binary);
+  std::string data(size, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(size));
+  if (!in) return Error::internal_error("cannot read " + source.string());
+  return put(bucket, key, data);
+}
+
+Status S3ObjectStore::put_multipart(const std::string& bucket, const std::string& key, const fs::path& source,
+                                    uint64_t size) {
+  Call create;
+  create.method = "POST";
+  create.bucket = bucket;
+  create.key = key;
+  create.query = {{"uploads", ""}};
+  auto created = call(create);
+  if (!created) return created.error();
+  pugi::xml_document doc;
+  doc.load_string(created->body.c_str());
+  std::string upload_id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
+  if (upload_id.empty()) return provider_error(Error{ErrorCode::kUpstreamFailed, "no UploadId in response", ""});
+  auto abort = [&](Error e) -> Status {
+    Call a;
+    a.method = "DELETE";
+    a.bucket = bucket;
+    a.key = key;
+    a.query = {{"uploadId", upload_id}};
+    (void)call(a);
+    return e;
+  };
+  std::ifstream in(source, std::ios::binary);
+  std::string complete = "<CompleteMultipartUpload>";
+  int part = 1;
+  for (uint64_t offset = 0; offset < size; offset += config_.part_size, ++part) {
+    Call up;
+    up.method = "PUT";
+    up.bucket = bucket;
+    up.key = key;
+    up.long_transfer = true;
+    up.query = {{"partNumber", std::to_string(part)}, {"uploadId", upload_id}};
+    up.body.resize(std::min<uint64_t>(config_.part_size, size - offset));
+    in.read(up.body.data(), static_cast<std::streamsize>(up.body.size()));
+    if (!in) return abort(Error::internal_error("cannot read " + source.string()));
+    auto r = call(up);
+    if (!r) return abort(r.error());
+    complete +=
+        "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + r->header("etag") + "</ETag></Part>";
+  }
+  complete += "</CompleteMultipartUpload>";
+  Call done;
+  done.method = "POST";
+  done.bucket = bucket;
+  done.key = key;
+  done.query = {{"uploadId", upload_id}};
+  done.body = complete;
+  done.headers = {{"Content-Type", "application/xml"}};
+  done.long_transfer = true;
+  auto r = call(done);
+  if (!r) return abort(r.error());
+  // S3 may answer 200 with an <Error> body when completion fails late.
+  if (r->body.find("<Error>") != std::string::npos) return abort(error_from(UpstreamResponse{500, {}, r->body}, done));
+  return ok_status();
+}
+
+Status S3ObjectStore::remove(const std::string& bucket, const std::string& key) {
+  Call c;
+  c.method = "DELETE";
+  c.bucket = bucket;
+  c.key = key;
+  auto r = call(c);
+  if (!r) return r.error();
+  return ok_status();
+}
+
+Status S3ObjectStore::create_bucket(const std::string& bucket) {
+  Call c;
+  c.method = "PUT";
+  c.bucket = bucket;
+  auto r = call(c);
+  if (!r && r.error().internal.find("BucketAlreadyOwnedByYou") == std::string::npos) return r.error();
+  return ok_status();
+}
+
+Result<std::string> S3ObjectStore::presign_get(const std::string& bucket, const std::string& key,
+                                               std::chrono::milliseconds ttl) {
+  auto creds = credentials_->current();
+  if (!creds) return creds.error();
+  auto now = clock_();
+  auto limit = std::min(ttl, config_.max_presign_ttl);
+  // A link may not outlive the credentials that signed it.
+  if ((*creds)->expiration)
+    limit = std::min(limit, std::chrono::duration_cast<std::chrono::milliseconds>(*(*creds)->expiration - now));
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(limit);
+  if (seconds.count() < 1)
+    return Error{ErrorCode::kUnavailable, "credentials about to expire",
+                 "storage provider '" + config_.name + "' credentials are about to expire"};
+  Address a = address(bucket, key);
+  SignableRequest sr;
+  sr.method = "GET";
+  sr.path = a.path;
+  sr.headers = {{"Host", a.host}};
+  sr.payload_hash = std::string(kUnsignedPayload);
+  signer_.presign(sr, **creds, now, seconds);
+  return a.base + uri_encode(a.path, true) + "?" + encoded_query(sr.query);
+}
+
+}  // namespace scigate
