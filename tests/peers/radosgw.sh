@@ -90,9 +90,28 @@ stop() {
   done
 }
 
+# Only the gateway, for tests of an S3 outage: the cluster stays up.
+stop_gateway() {
+  local f="$dir/run/client.rgw.pid"
+  [[ -f "$f" ]] || return 0
+  kill "$(cat "$f")" 2>/dev/null || true
+  for _ in $(seq 40); do kill -0 "$(cat "$f")" 2>/dev/null || return 0; sleep 0.25; done
+  kill -9 "$(cat "$f")" 2>/dev/null || true
+}
+start_gateway() {
+  radosgw -c "$conf" -n client.rgw
+  local endpoint
+  endpoint=$(cat "$dir/endpoint")
+  for _ in $(seq 240); do curl -s -o /dev/null "$endpoint/" && return 0; sleep 0.25; done
+  echo "radosgw.sh: radosgw did not come back" >&2
+  exit 1
+}
+
 case "$cmd" in
   start) start ;;
   stop) stop ;;
+  stop-gateway) stop_gateway ;;
+  start-gateway) start_gateway ;;
   user) timeout 60 radosgw-admin -c "$conf" user create --uid="$3" --display-name="$3" --access-key="$4" --secret-key="$5" > /dev/null ;;
   addkey) timeout 60 radosgw-admin -c "$conf" key create --uid="$3" --key-type=s3 --access-key="$4" --secret-key="$5" > /dev/null ;;
   rmkey) timeout 60 radosgw-admin -c "$conf" key rm --uid="$3" --key-type=s3 --access-key="$4" > /dev/null ;;
