@@ -1,5 +1,6 @@
 """Starts the real scigate binary with a temporary config on a port chosen at run time,
 and mints tokens independently with python3-jwt. Used by every integration test."""
+import http.client
 import json
 import os
 import shutil
@@ -17,6 +18,22 @@ BIN = os.environ.get("SCIGATE_BIN", os.path.join(os.path.dirname(__file__), "../
 SOURCE = os.environ.get("SCIGATE_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
 SECRET = "integration-secret-" + os.urandom(8).hex()
 PY = "/usr/bin/python3"
+
+
+def raw_request(gw, method, path, headers=None, body=None):
+    """Sends the path exactly as given (requests would normalise "..")."""
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
 
 
 def free_port():
@@ -92,7 +109,10 @@ collections:
 class Gateway:
     """One scigate process with its own folder, config, data and ledger."""
 
-    def __init__(self, extra_server="", max_parallel_runs=2, cors=("http://allowed.example",)):
+    def __init__(self, extra_server="", max_parallel_runs=2, cors=("http://allowed.example",),
+                 providers="providers:\n  local: {type: file, root: ./buckets}\n",
+                 staging='staging: {provider: local, bucket: staging, prefix: "", presign_ttl: 10m}\n',
+                 collections=None, extra_env=None):
         self.dir = tempfile.mkdtemp(prefix="scigate-it-")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -116,15 +136,13 @@ server:
 auth:
   jwt: {{algorithms: [HS256], secret: "env:SCIGATE_IT_SECRET", issuer: LabCAS, audience: LabCAS,
         username_claims: [username, sub], leeway: 30s}}
-providers:
-  local: {{type: file, root: ./buckets}}
-staging: {{provider: local, bucket: staging, prefix: "", presign_ttl: 10m}}
-engine: {{type: local, max_parallel_runs: {max_parallel_runs}, work_dir: ./runs, cancel_grace: 1s}}
+{providers}{staging}engine: {{type: local, max_parallel_runs: {max_parallel_runs}, work_dir: ./runs, cancel_grace: 1s}}
 ledger: "sqlite:./scigate.db"
-""" + WORKFLOWS.format(py=PY, src=SOURCE, tmp=self.dir) + COLLECTIONS
+""" + WORKFLOWS.format(py=PY, src=SOURCE, tmp=self.dir) + (collections or COLLECTIONS)
         self.config = os.path.join(self.dir, "config.yaml")
         with open(self.config, "w") as f:
             f.write(config)
+        self.extra_env = extra_env or {}
         self.proc = None
         self.stdout_path = os.path.join(self.dir, "stdout.log")
         self.stderr_path = os.path.join(self.dir, "stderr.log")
@@ -132,6 +150,7 @@ ledger: "sqlite:./scigate.db"
     def env(self):
         env = dict(os.environ)
         env["SCIGATE_IT_SECRET"] = SECRET
+        env.update(self.extra_env)
         return env
 
     def start(self, wait=True):
@@ -143,13 +162,13 @@ ledger: "sqlite:./scigate.db"
             self.wait_ready()
         return self
 
-    def wait_ready(self, timeout=15):
+    def wait_ready(self, timeout=15, probe="/readyz"):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"scigate exited with {self.proc.returncode}: {self.logs()}")
             try:
-                if requests.get(self.base + "/readyz", timeout=1).status_code == 200:
+                if requests.get(self.base + probe, timeout=1).status_code == 200:
                     return
             except requests.ConnectionError:
                 pass

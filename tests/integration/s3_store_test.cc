@@ -52,7 +52,8 @@ class S3StoreTest : public ::testing::Test {
     ASSERT_TRUE(store_->create_bucket(bucket_));
   }
   std::unique_ptr<S3ObjectStore> make(const std::string& secret, const std::string& endpoint = "") {
-    auto creds = std::make_shared<StaticCredentials>(AwsCredentials{env_["S3_ACCESS_KEY_ID"], secret, "", std::nullopt});
+    auto creds =
+        std::make_shared<StaticCredentials>(AwsCredentials{env_["S3_ACCESS_KEY_ID"], secret, "", std::nullopt});
     return std::make_unique<S3ObjectStore>(provider(endpoint.empty() ? env_["S3_ENDPOINT"] : endpoint), creds,
                                            std::make_shared<UpstreamClient>());
   }

@@ -1,7 +1,6 @@
 """Hostile and malformed input: traversal in every path-taking endpoint, malformed JSON,
 wrong types, huge bodies and headers, garbage HTTP, slow clients, fuzzed bodies. Nothing
 crashes or hangs the server, nothing outside the caller's root is reached."""
-import http.client
 import json
 import os
 import random
@@ -11,23 +10,7 @@ import unittest
 
 import requests
 
-from harness import GatewayTest, auth, token
-
-
-def raw_request(gw, method, path, headers=None, body=None):
-    """Sends the path exactly as given (no client-side normalisation)."""
-    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
-    try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        for k, v in (headers or {}).items():
-            conn.putheader(k, v)
-        if body is not None:
-            conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body)
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
+from harness import GatewayTest, auth, raw_request, token
 
 
 TRAVERSALS = [

@@ -92,11 +92,12 @@ stop() {
 
 # Only the gateway, for tests of an S3 outage: the cluster stays up.
 stop_gateway() {
-  local f="$dir/run/client.rgw.pid"
+  local f="$dir/run/client.rgw.pid" pid
   [[ -f "$f" ]] || return 0
-  kill "$(cat "$f")" 2>/dev/null || true
-  for _ in $(seq 40); do kill -0 "$(cat "$f")" 2>/dev/null || return 0; sleep 0.25; done
-  kill -9 "$(cat "$f")" 2>/dev/null || true
+  pid=$(cat "$f")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.25; done
+  kill -9 "$pid" 2>/dev/null || true
 }
 start_gateway() {
   radosgw -c "$conf" -n client.rgw
