@@ -22,6 +22,7 @@ test: build
 
 bench: deps
 	bench/run
+	bench/run-s3
 
 clean:
 	rm -rf $(BUILD_DIR) build-release

@@ -12,6 +12,7 @@
 
 #include "core/json_util.h"
 #include "core/key_path.h"
+#include "storage/transfer.h"
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -23,6 +24,7 @@ namespace scigate {
 namespace {
 
 constexpr size_t kMaxLogBytes = 4 << 20;
+constexpr int kUploadParallelism = 4;
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
 
 int64_t now_us() { return to_unix_micros(std::chrono::system_clock::now()); }
@@ -319,39 +321,19 @@ void LocalEngine::execute(const std::string& run_id) {
 Status LocalEngine::fetch_inputs(const TriggerRequest& trig, const fs::path& input_dir, std::ostream& log) {
   auto store = stores_.find(trig.input_provider);
   if (store == stores_.end()) return Error::internal_error("unknown input provider " + trig.input_provider);
-  ListRequest req{string_or(trig.conf, "in_bucket"), string_or(trig.conf, "in_prefix"), "", "", 1000};
-  size_t count = 0;
-  do {
-    auto page = store->second->list(req);
-    if (!page) return page.error();
-    for (const auto& obj : page->objects) {
-      std::string rel = obj.key.substr(req.prefix.size());
-      if (rel.empty() || !parse_relative_key(percent_encode(rel))) continue;
-      if (auto st = store->second->get_to_file(req.bucket, obj.key, input_dir / rel); !st) return st;
-      ++count;
-    }
-    req.continuation_token = page->next_token;
-  } while (!req.continuation_token.empty());
-  log << "== fetched " << count << " input files" << std::endl;
+  auto stats =
+      download_prefix(*store->second, string_or(trig.conf, "in_bucket"), string_or(trig.conf, "in_prefix"), input_dir);
+  if (!stats) return stats.error();
+  log << "== fetched " << stats->files << " input files (" << stats->bytes << " bytes)" << std::endl;
   return ok_status();
 }
 
 Status LocalEngine::upload_outputs(const RunRecord& run, const fs::path& output_dir, std::ostream& log) {
-  std::error_code ec;
-  size_t count = 0;
-  for (auto it = fs::recursive_directory_iterator(output_dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
-    std::string rel = it->path().lexically_relative(output_dir).generic_string();
-    if (!parse_relative_key(percent_encode(rel))) {
-      log << "== skipping output with an unusable name: " << rel << std::endl;
-      continue;
-    }
-    if (auto st = staging_->put_file(run.output_bucket, run.output_prefix + rel, it->path()); !st) return st;
-    ++count;
-  }
-  if (ec) return Error::internal_error("cannot walk " + output_dir.string() + ": " + ec.message());
-  log << "== staged " << count << " output files" << std::endl;
+  size_t skipped = 0;
+  auto stats = upload_folder(*staging_, run.output_bucket, run.output_prefix, output_dir, kUploadParallelism, &skipped);
+  if (!stats) return stats.error();
+  if (skipped) log << "== skipped " << skipped << " outputs with unusable names" << std::endl;
+  log << "== staged " << stats->files << " output files (" << stats->bytes << " bytes)" << std::endl;
   return ok_status();
 }
 
