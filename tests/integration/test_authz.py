@@ -54,6 +54,8 @@ class Matrix(GatewayTest, unittest.TestCase):
             ("GET", "/data-selections", None, {MALLORY: 200, THOMAS: 200, DLIU: 200}),
             ("GET", "/data-selections/workflows?data_id=nebraska_images", None, {MALLORY: 404, THOMAS: 200, DLIU: 200}),
             ("GET", "/data-selections/other_images/workflows", None, {MALLORY: 404, THOMAS: 404, DLIU: 200}),
+            ("GET", "/data-selections/nebraska_images/files/", None, {MALLORY: 404, THOMAS: 200, DLIU: 200}),
+            ("GET", "/data-selections/other_images/files/", None, {MALLORY: 404, THOMAS: 404, DLIU: 200}),
             ("POST", "/workflows/broken/runs", sel, {MALLORY: 404, THOMAS: 201, DLIU: 404}),
             # dliu may run image_stats (on other_images) and may use nebraska_images, but not
             # image_stats on it: the per-collection check the seed's Lambda forgot.

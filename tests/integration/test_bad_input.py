@@ -58,6 +58,15 @@ class BadInput(GatewayTest, unittest.TestCase):
                 r = self.gw.post("/workflows/nebraska/runs", {"in_data_selection": sel})
                 self.assertIn(r.status_code, (400, 404), r.text)
 
+    def test_traversal_in_data_selection_paths(self):
+        for t in TRAVERSALS:
+            with self.subTest(path=t):
+                status, data = raw_request(self.gw, "GET", "/data-selections/nebraska_images/files/" + t, self.h)
+                self.assertIn(status, (400, 404), data[:200])
+                self.assertNotIn(b"other_images", data)
+        status, data = raw_request(self.gw, "GET", "/data-selections/nebraska_images/files/../other_images/", self.h)
+        self.assertEqual(status, 400)
+
     def test_traversal_in_signed_file_links(self):
         for path in ["/files/local/staging/../../etc/passwd", "/files/local/staging/%2e%2e/%2e%2e/etc/passwd",
                      "/files/local/..%2f..%2fetc/passwd", "/files/local/staging//etc/passwd", "/files/local/staging/a%00"]:

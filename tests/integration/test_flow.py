@@ -156,6 +156,7 @@ class Operations(GatewayTest, unittest.TestCase):
         for path in ["/workflows", "/workflows/{id}", "/workflows/{id}/runs", "/data-selections",
                      "/data-selections/workflows", "/data-selections/{id}/workflows", "/runs/{run_id}",
                      "/runs/{run_id}/cancel", "/runs/{run_id}/logs", "/output-data/{prefix}", "/healthz",
+                     "/data-selections/{id}/files/{path}",
                      "/readyz", "/metrics", "/openapi.json", "/docs"]:
             self.assertIn(path, doc["paths"])
         page = requests.get(self.gw.base + "/docs", timeout=5)
