@@ -152,6 +152,17 @@ INSTANTIATE_TEST_SUITE_P(
                 with_auth(kWf + "collections: {c: {bucket: b, workflows: {w: {authorized_users: thomas}}}}\n"),
                 "collections.c.workflows.w.authorized_users", "list"},
         BadCase{"provider_type", with_auth("providers: {x: {type: ftp}}\n"), "providers.x.type", "unsupported"},
+        BadCase{"s3_no_region", with_auth("providers: {x: {type: s3}}\n"), "providers.x.region", "required"},
+        BadCase{"s3_endpoint", with_auth("providers: {x: {type: s3, region: r, endpoint: ftp://h}}\n"),
+                "providers.x.endpoint", "http"},
+        BadCase{"s3_cred_type", with_auth("providers: {x: {type: s3, region: r, credentials: {type: magic}}}\n"),
+                "providers.x.credentials.type", "unsupported"},
+        BadCase{"s3_inline_secret",
+                with_auth("providers: {x: {type: s3, region: r, credentials: {type: static, access_key_id: AK, "
+                          "secret_access_key: plain}}}\n"),
+                "providers.x.credentials.secret_access_key", "by reference"},
+        BadCase{"s3_presign_ttl", with_auth("providers: {x: {type: s3, region: r, max_presign_ttl: 8d}}\n"),
+                "providers.x.max_presign_ttl", "7d"},
         BadCase{"staging_provider", with_auth("staging: {provider: nope}\n"), "staging.provider", "undefined provider"},
         BadCase{"staging_prefix", with_auth("staging: {prefix: ../up/}\n"), "staging.prefix", "relative prefix"},
         BadCase{"ledger_kind", with_auth("ledger: mysql://x\n"), "ledger", "unsupported"},
@@ -162,6 +173,30 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"not_mapping", with_auth("server: [1, 2]\n"), "server", "mapping"},
         BadCase{"bad_yaml", "server: {listen: [\n", "", "invalid YAML"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ConfigLoader, S3Provider) {
+  auto l = load(with_auth(R"(
+providers:
+  platform:
+    type: s3
+    region: us-west-2
+    endpoint: "http://127.0.0.1:7480/"
+    credentials: {type: static, access_key_id: "env:CONFIG_TEST_SECRET", secret_access_key: "env:CONFIG_TEST_SECRET"}
+  aws: {type: s3, region: us-east-1, credentials: {type: default, profile: science}}
+default_provider: platform
+)"));
+  ASSERT_TRUE(l.problems.empty()) << dump(l);
+  const auto& p = l.config->providers.at("platform");
+  EXPECT_EQ(p.endpoint, "http://127.0.0.1:7480");
+  EXPECT_TRUE(p.path_style);
+  EXPECT_EQ(p.credentials.access_key_id, "s3cr3t-value");
+  EXPECT_EQ(p.credentials.secret_access_key->value(), "s3cr3t-value");
+  const auto& aws = l.config->providers.at("aws");
+  EXPECT_FALSE(aws.path_style);
+  EXPECT_EQ(aws.credentials.type, "default");
+  EXPECT_EQ(aws.credentials.profile, "science");
+  EXPECT_EQ(l.config->staging.provider, "platform");
+}
 
 TEST(ConfigLoader, ReportsEveryProblemWithLineNumbers) {
   auto l = load("auth: {jwt: {secret: hunter2}}\nbogus: 1\nengine: {max_parallel_runs: x}\n");
