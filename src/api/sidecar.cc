@@ -4,16 +4,8 @@
 
 namespace scigate::api {
 
-namespace {
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-}  // namespace
-
 Status check_property(const std::string& key, const std::string& value) {
-  std::string_view k = trim(key);
+  std::string_view k = trim_blanks(key);
   if (k.empty()) return Error::bad_request("property names may not be empty");
   if (key.size() > 1024 || value.size() > 1024)
     return Error::bad_request("property '" + key.substr(0, 64) + "' is too long");

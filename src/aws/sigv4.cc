@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/key_path.h"
+
 namespace scigate {
 
 namespace {
@@ -89,22 +91,6 @@ AwsCredentials::~AwsCredentials() {
   if (!session_token.empty()) OPENSSL_cleanse(session_token.data(), session_token.size());
 }
 
-std::string uri_encode(std::string_view in, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(in.size() * 3 / 2);
-  for (unsigned char c : in) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string to_hex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
@@ -138,9 +124,9 @@ SigV4Signer::SigV4Signer(std::string region, std::string service, SigningOptions
 std::string SigV4Signer::canonical_request(const SignableRequest& r) const {
   std::string path = options_.normalize_path ? normalized_path(r.path) : r.path;
   std::vector<std::pair<std::string, std::string>> query;
-  for (const auto& [k, v] : r.query) query.emplace_back(uri_encode(k, false), uri_encode(v, false));
+  for (const auto& [k, v] : r.query) query.emplace_back(percent_encode(k, false), percent_encode(v, false));
   std::sort(query.begin(), query.end());
-  std::string out = r.method + "\n" + uri_encode(path, true) + "\n";
+  std::string out = r.method + "\n" + percent_encode(path, true) + "\n";
   for (size_t i = 0; i < query.size(); ++i) out += (i ? "&" : "") + query[i].first + "=" + query[i].second;
   out += "\n";
   for (const auto& [name, value] : canonical_headers(r.headers)) out += name + ":" + value + "\n";

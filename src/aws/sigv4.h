@@ -32,7 +32,7 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // A request as it will be sent. `path` and `query` are raw (not percent-encoded): the
 // signer encodes them the way SigV4 wants, and the sender must encode them the same way
-// (uri_encode).
+// (percent_encode in core/key_path.h: RFC 3986, as SigV4 wants it).
 struct SignableRequest {
   std::string method;
   std::string path = "/";
@@ -82,9 +82,6 @@ class SigV4Signer {
   mutable std::string cached_key_;
 };
 
-// RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ is %XX
-// (uppercase); '/' is kept when keep_slash.
-std::string uri_encode(std::string_view in, bool keep_slash);
 std::string sha256_hex(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string to_hex(std::string_view bytes);

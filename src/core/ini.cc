@@ -2,13 +2,11 @@
 
 namespace scigate {
 
-namespace {
-std::string_view trim(std::string_view s) {
+std::string_view trim_blanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
 }
-}  // namespace
 
 std::map<std::string, IniSection> parse_ini(std::string_view text) {
   std::map<std::string, IniSection> out;
@@ -17,17 +15,17 @@ std::map<std::string, IniSection> parse_ini(std::string_view text) {
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = trim(text.substr(start, end - start));
+    std::string_view line = trim_blanks(text.substr(start, end - start));
     start = end + 1;
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
     if (line.front() == '[') {
-      if (line.back() == ']') section = std::string(trim(line.substr(1, line.size() - 2)));
+      if (line.back() == ']') section = std::string(trim_blanks(line.substr(1, line.size() - 2)));
       continue;
     }
     size_t sep = line.find_first_of("=:");
     if (sep == std::string_view::npos) continue;
-    std::string_view k = trim(line.substr(0, sep));
-    if (!k.empty()) out[section][std::string(k)] = std::string(trim(line.substr(sep + 1)));
+    std::string_view k = trim_blanks(line.substr(0, sep));
+    if (!k.empty()) out[section][std::string(k)] = std::string(trim_blanks(line.substr(sep + 1)));
   }
   return out;
 }

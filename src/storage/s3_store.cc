@@ -25,7 +25,8 @@ bool retryable_status(int status) { return status == 500 || status == 502 || sta
 
 std::string encoded_query(const HeaderList& query) {
   std::string out;
-  for (const auto& [k, v] : query) out += (out.empty() ? "" : "&") + uri_encode(k, false) + "=" + uri_encode(v, false);
+  for (const auto& [k, v] : query)
+    out += (out.empty() ? "" : "&") + percent_encode(k, false) + "=" + percent_encode(v, false);
   return out;
 }
 
@@ -140,7 +141,7 @@ Result<UpstreamResponse> S3ObjectStore::attempt(const Call& c, const AwsCredenti
   signer_.sign(sr, creds, clock_());
   UpstreamRequest req;
   req.method = c.method;
-  req.url = a.base + uri_encode(a.path, true);
+  req.url = a.base + percent_encode(a.path, true);
   if (!c.query.empty()) req.url += "?" + encoded_query(c.query);
   req.headers = std::move(sr.headers);
   req.body = c.body;
@@ -362,7 +363,7 @@ Result<std::string> S3ObjectStore::presign_get(const std::string& bucket, const 
   sr.headers = {{"Host", a.host}};
   sr.payload_hash = std::string(kUnsignedPayload);
   signer_.presign(sr, **creds, now, seconds);
-  return a.base + uri_encode(a.path, true) + "?" + encoded_query(sr.query);
+  return a.base + percent_encode(a.path, true) + "?" + encoded_query(sr.query);
 }
 
 }  // namespace scigate

@@ -196,10 +196,10 @@ TEST(SigV4, SigningKeyCacheFollowsSecretAndDate) {
   EXPECT_EQ(signer.signature("x", a, day1), s1);
 }
 
-TEST(SigV4, UriEncode) {
-  EXPECT_EQ(uri_encode("a b/c+d=e%f~_.-", true), "a%20b/c%2Bd%3De%25f~_.-");
-  EXPECT_EQ(uri_encode("a/b", false), "a%2Fb");
-  EXPECT_EQ(uri_encode("\xE1\x88\xB4", false), "%E1%88%B4");
+TEST(SigV4, PercentEncodeIsSigV4Encoding) {
+  EXPECT_EQ(percent_encode("a b/c+d=e%f~_.-", true), "a%20b/c%2Bd%3De%25f~_.-");
+  EXPECT_EQ(percent_encode("a/b", false), "a%2Fb");
+  EXPECT_EQ(percent_encode("\xE1\x88\xB4", false), "%E1%88%B4");
 }
 
 }  // namespace
