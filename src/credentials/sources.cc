@@ -1,0 +1,190 @@
+#include "credentials/sources.h"
+
+#include <ctime>
+#include <map>
+#include <pugixml.hpp>
+
+#include "core/json_util.h"
+#include "core/key_path.h"
+
+namespace json = boost::json;
+
+namespace scigate {
+
+namespace {
+
+constexpr int kMaxRedirects = 10;
+
+std::string base64(std::string_view in) {
+  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(a[(val >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) out.push_back(a[((val << 8) >> (bits + 8)) & 0x3F]);
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+// scheme://host[:port]/path?query → (scheme://host[:port], host[:port])
+std::pair<std::string, std::string> origin_of(const std::string& url) {
+  size_t start = url.find("://");
+  size_t host_at = start == std::string::npos ? 0 : start + 3;
+  size_t end = url.find_first_of("/?#", host_at);
+  std::string origin = url.substr(0, end);
+  return {origin, url.substr(host_at, end == std::string::npos ? std::string::npos : end - host_at)};
+}
+
+std::string resolve_location(const std::string& current, const std::string& location) {
+  if (location.find("://") != std::string::npos) return location;
+  if (!location.empty() && location.front() == '/') return origin_of(current).first + location;
+  return current.substr(0, current.rfind('/') + 1) + location;
+}
+
+// Cookies by host: enough for a login redirect chain (no paths, no expiry).
+class CookieJar {
+ public:
+  void take(const std::string& host, const UpstreamResponse& r) {
+    for (const auto& [k, v] : r.headers) {
+      if (k != "set-cookie") continue;
+      std::string pair = v.substr(0, v.find(';'));
+      auto eq = pair.find('=');
+      if (eq != std::string::npos) jar_[host][pair.substr(0, eq)] = pair.substr(eq + 1);
+    }
+  }
+  std::string header(const std::string& host) const {
+    auto it = jar_.find(host);
+    if (it == jar_.end()) return "";
+    std::string out;
+    for (const auto& [k, v] : it->second) out += (out.empty() ? "" : "; ") + k + "=" + v;
+    return out;
+  }
+
+ private:
+  std::map<std::string, std::map<std::string, std::string>> jar_;
+};
+
+std::string host_without_port(const std::string& host) { return host.substr(0, host.rfind(':')); }
+
+}  // namespace
+
+std::optional<SystemTime> parse_expiration(std::string_view text) {
+  std::string s(text);
+  std::tm tm{};
+  const char* rest = strptime(s.c_str(), "%Y-%m-%d", &tm);
+  if (!rest || (*rest != 'T' && *rest != ' ')) return std::nullopt;
+  rest = strptime(rest + 1, "%H:%M:%S", &tm);
+  if (!rest) return std::nullopt;
+  if (*rest == '.') {
+    ++rest;
+    while (*rest >= '0' && *rest <= '9') ++rest;
+  }
+  long offset = 0;
+  if (*rest == 'Z') {
+    ++rest;
+  } else if (*rest == '+' || *rest == '-') {
+    int hh = 0, mm = 0;
+    if (std::sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2) return std::nullopt;
+    offset = (hh * 3600L + mm * 60L) * (*rest == '-' ? -1 : 1);
+    rest += 6;
+  } else if (*rest != '\0') {
+    return std::nullopt;
+  }
+  if (*rest != '\0') return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm) - offset);
+}
+
+Error EarthdataS3Credentials::failed(const std::string& internal) const {
+  return Error{ErrorCode::kUpstreamFailed, "provider " + provider_ + ": " + internal,
+               "credentials endpoint of provider '" + provider_ + "' failed"};
+}
+
+Result<AwsCredentials> EarthdataS3Credentials::fetch() {
+  CookieJar cookies;
+  std::string url = options_.url;
+  for (int hop = 0; hop <= kMaxRedirects; ++hop) {
+    auto [origin, host] = origin_of(url);
+    UpstreamRequest req;
+    req.url = url;
+    req.timeout = std::chrono::seconds(30);
+    if (!options_.token.empty() && hop == 0) {
+      req.headers.emplace_back("Authorization", "Bearer " + options_.token);
+    } else if (options_.token.empty() &&
+               (host == options_.login_host || host_without_port(host) == options_.login_host)) {
+      // The password goes to the login host and nowhere else.
+      req.headers.emplace_back("Authorization", "Basic " + base64(options_.username + ":" + options_.password));
+    }
+    if (auto c = cookies.header(host); !c.empty()) req.headers.emplace_back("Cookie", c);
+    auto r = http_->send(req);
+    if (!r) {
+      Error e = r.error();
+      e.internal = "provider " + provider_ + ": " + e.internal;
+      e.client = "credentials endpoint of provider '" + provider_ + "' is unreachable or slow";
+      return e;
+    }
+    cookies.take(host, *r);
+    if (r->status >= 300 && r->status < 400 && !r->header("location").empty()) {
+      url = resolve_location(url, r->header("location"));
+      continue;
+    }
+    if (r->status != 200) return failed("s3credentials answered " + std::to_string(r->status) + " at " + host);
+    auto body = parse_json(r->body);
+    if (!body || !body->is_object()) return failed("s3credentials answered something that is not a JSON object");
+    const auto& o = body->get_object();
+    AwsCredentials c{string_or(o, "accessKeyId"), string_or(o, "secretAccessKey"), string_or(o, "sessionToken"),
+                     parse_expiration(string_or(o, "expiration"))};
+    if (c.access_key_id.empty() || c.secret_access_key.empty() || !c.expiration) {
+      return failed("s3credentials answer lacks accessKeyId, secretAccessKey or a readable expiration");
+    }
+    return c;
+  }
+  return failed("too many redirects");
+}
+
+StsAssumeRole::StsAssumeRole(std::string provider, Options options, std::shared_ptr<CredentialsProvider> base,
+                             std::shared_ptr<UpstreamClient> http)
+    : provider_(std::move(provider)),
+      options_(std::move(options)),
+      base_(std::move(base)),
+      http_(std::move(http)),
+      signer_(options_.region, "sts") {}
+
+Result<AwsCredentials> StsAssumeRole::fetch() {
+  auto base = base_->current();
+  if (!base) return base.error();
+  std::string endpoint =
+      options_.endpoint.empty() ? "https://sts." + options_.region + ".amazonaws.com" : options_.endpoint;
+  std::string body = "Action=AssumeRole&Version=2011-06-15&RoleArn=" + percent_encode(options_.role_arn, false) +
+                     "&RoleSessionName=" + percent_encode(options_.session_name, false) +
+                     "&DurationSeconds=" + std::to_string(options_.duration_seconds);
+  if (!options_.external_id.empty()) body += "&ExternalId=" + percent_encode(options_.external_id, false);
+  SignableRequest sr;
+  sr.method = "POST";
+  sr.headers = {{"Host", origin_of(endpoint).second}, {"Content-Type", "application/x-www-form-urlencoded"}};
+  sr.payload_hash = sha256_hex(body);
+  signer_.sign(sr, **base, std::chrono::system_clock::now());
+  auto r = http_->send({"POST", endpoint + "/", sr.headers, body, std::nullopt, std::chrono::seconds(30)});
+  auto fail = [&](const std::string& internal) {
+    return Error{ErrorCode::kUpstreamFailed, "provider " + provider_ + ": STS " + internal,
+                 "STS AssumeRole for provider '" + provider_ + "' failed"};
+  };
+  if (!r) return fail(r.error().internal);
+  pugi::xml_document doc;
+  doc.load_string(r->body.c_str());
+  if (r->status != 200) {
+    return fail(std::to_string(r->status) + " " + doc.child("ErrorResponse").child("Error").child_value("Code"));
+  }
+  auto creds = doc.child("AssumeRoleResponse").child("AssumeRoleResult").child("Credentials");
+  AwsCredentials c{creds.child_value("AccessKeyId"), creds.child_value("SecretAccessKey"),
+                   creds.child_value("SessionToken"), parse_expiration(creds.child_value("Expiration"))};
+  if (c.access_key_id.empty() || c.secret_access_key.empty() || !c.expiration) return fail("answer lacks credentials");
+  return c;
+}
+
+}  // namespace scigate
