@@ -24,6 +24,7 @@ struct ApiDeps {
   WorkflowEngine& engine;
   RunLedger& ledger;
   const StoreMap& stores;
+  const CredentialsMap& credentials;  // of the `type: s3` providers
   ObjectStore& staging;
   // Stores of `type: file` providers, for the presigned links scigate serves itself.
   std::map<std::string, LocalObjectStore*> local_stores;

@@ -1,6 +1,7 @@
 // Operations endpoints: liveness, readiness, metrics, the OpenAPI document and its page.
 #include "api/common.h"
 #include "api/embedded_docs.h"
+#include "credentials/rotating.h"
 
 namespace json = boost::json;
 
@@ -10,6 +11,20 @@ namespace api {
 Response healthz(const ApiDeps&, const RequestContext&, const Request&) {
   return Response::json(200, json::object{{"status", "ok"}});
 }
+
+namespace {
+std::string credential_state(CredentialsProvider& creds) {
+  auto* rotating = dynamic_cast<RotatingCredentials*>(&creds);
+  if (!rotating) return "ok (" + creds.describe() + ")";
+  RotationState s = rotating->state();
+  if (s.valid) {
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(*s.expiration - std::chrono::system_clock::now());
+    return "ok (" + creds.describe() + ", expires in " + std::to_string(left.count()) + "s)";
+  }
+  if (!s.has_credentials && s.failures == 0) return "not fetched yet (" + creds.describe() + ")";
+  return "unavailable (" + creds.describe() + "): " + s.last_error;
+}
+}  // namespace
 
 // Ready when every backend answers: the ledger, the staging store and the engine.
 Response readyz(const ApiDeps& d, const RequestContext& ctx, const Request&) {
@@ -25,6 +40,11 @@ Response readyz(const ApiDeps& d, const RequestContext& ctx, const Request&) {
   record("staging", staging ? nullptr : &staging.error());
   auto engine = d.engine.list_workflows();
   record("engine", engine ? nullptr : &engine.error());
+  // Credential states are reported, not gating: one provider's outage must not take the
+  // whole instance out of rotation (its requests get 503 on their own).
+  json::object credentials;
+  for (const auto& [name, creds] : d.credentials) credentials[name] = credential_state(*creds);
+  if (!credentials.empty()) checks["credentials"] = std::move(credentials);
   return Response::json(ready ? 200 : 503, json::object{{"status", ready ? "ready" : "not ready"}, {"checks", checks}});
 }
 

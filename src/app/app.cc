@@ -3,10 +3,48 @@
 #include <spdlog/spdlog.h>
 
 #include "app/logging.h"
+#include "credentials/rotating.h"
 #include "engine/engine_factory.h"
 #include "ledger/sqlite_ledger.h"
 
 namespace scigate {
+
+namespace {
+
+double unix_seconds(SystemTime t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+
+// Per provider: refreshes, failures, seconds until expiry, last refresh time, validity.
+std::string credential_metrics(const CredentialsMap& credentials) {
+  std::string out =
+      "# HELP scigate_credentials_refreshes_total Successful credential fetches per provider.\n"
+      "# TYPE scigate_credentials_refreshes_total counter\n"
+      "# HELP scigate_credentials_failures_total Failed credential fetches per provider.\n"
+      "# TYPE scigate_credentials_failures_total counter\n"
+      "# HELP scigate_credentials_expiry_seconds Seconds until the provider's credentials expire.\n"
+      "# TYPE scigate_credentials_expiry_seconds gauge\n"
+      "# HELP scigate_credentials_last_refresh_timestamp_seconds Unix time of the last successful fetch.\n"
+      "# TYPE scigate_credentials_last_refresh_timestamp_seconds gauge\n"
+      "# HELP scigate_credentials_valid 1 when the provider has unexpired credentials.\n"
+      "# TYPE scigate_credentials_valid gauge\n";
+  auto now = unix_seconds(std::chrono::system_clock::now());
+  for (const auto& [name, creds] : credentials) {
+    auto* rotating = dynamic_cast<RotatingCredentials*>(creds.get());
+    if (!rotating) continue;
+    RotationState s = rotating->state();
+    std::string label = "{provider=\"" + prometheus_label(name) + "\"} ";
+    out += "scigate_credentials_refreshes_total" + label + std::to_string(s.refreshes) + "\n";
+    out += "scigate_credentials_failures_total" + label + std::to_string(s.failures) + "\n";
+    if (s.expiration)
+      out += "scigate_credentials_expiry_seconds" + label + std::to_string(unix_seconds(*s.expiration) - now) + "\n";
+    if (s.last_refresh)
+      out += "scigate_credentials_last_refresh_timestamp_seconds" + label +
+             std::to_string(unix_seconds(*s.last_refresh)) + "\n";
+    out += "scigate_credentials_valid" + label + (s.valid ? "1\n" : "0\n");
+  }
+  return out;
+}
+
+}  // namespace
 
 App::App(Config config) : config_(std::move(config)), policy_(config_.collections), verifier_(config_.jwt) {}
 
@@ -17,7 +55,10 @@ App::~App() {
 Result<std::unique_ptr<App>> App::create(Config config) {
   std::unique_ptr<App> app(new App(std::move(config)));
   const Config& c = app->config_;
-  auto stores = make_stores(c);
+  auto credentials = make_provider_credentials(c);
+  if (!credentials) return credentials.error();
+  app->credentials_ = std::move(credentials).value();
+  auto stores = make_stores(c, app->credentials_);
   if (!stores) return stores.error();
   app->stores_ = std::move(stores).value();
   auto ledger = SqliteLedger::open(c.ledger.sqlite_path);
@@ -31,9 +72,10 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   for (auto& [name, store] : app->stores_) {
     if (auto* l = dynamic_cast<LocalObjectStore*>(store.get())) local[name] = l;
   }
-  app->deps_.reset(new ApiDeps{c, app->policy_, *app->engine_, *app->ledger_, app->stores_,
+  app->deps_.reset(new ApiDeps{c, app->policy_, *app->engine_, *app->ledger_, app->stores_, app->credentials_,
                                *app->stores_.at(c.staging.provider), std::move(local), app->metrics_});
   add_routes(app->router_, *app->deps_);
+  app->metrics_.add_collector([self = app.get()] { return credential_metrics(self->credentials_); });
 
   ServerOptions opts;
   opts.host = c.server.host;
@@ -62,12 +104,18 @@ Result<std::unique_ptr<App>> App::create(Config config) {
 Status App::listen() { return server_->listen(); }
 
 int App::run() {
+  for (auto& [name, creds] : credentials_) {
+    if (auto* rotating = dynamic_cast<RotatingCredentials*>(creds.get())) rotating->start();
+  }
   engine_->start();
   spdlog::info("scigate listening on {}:{} (public URL {})", config_.server.host, server_->port(),
                config_.server.public_url);
   server_->run();
   spdlog::info("stopping the engine");
   engine_->stop();
+  for (auto& [name, creds] : credentials_) {
+    if (auto* rotating = dynamic_cast<RotatingCredentials*>(creds.get())) rotating->stop();
+  }
   spdlog::info("scigate stopped");
   return 0;
 }

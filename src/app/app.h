@@ -28,6 +28,7 @@ class App {
   Config config_;
   Policy policy_;
   JwtVerifier verifier_;
+  CredentialsMap credentials_;
   StoreMap stores_;
   std::unique_ptr<RunLedger> ledger_;
   std::unique_ptr<WorkflowEngine> engine_;

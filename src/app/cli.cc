@@ -14,6 +14,7 @@
 #include "auth/jwt.h"
 #include "catalog/config_loader.h"
 #include "core/duration.h"
+#include "credentials/credentials_provider.h"
 
 namespace scigate {
 
@@ -27,6 +28,7 @@ Commands:
   serve         run the HTTP server
   check-config  validate a config file and print every problem
   token         mint an HS256 token for local use
+  credentials   credentials check: fetch each provider's credentials once
   version       print the version
 
 Run 'scigate <command> --help' for a command's options.
@@ -137,6 +139,42 @@ int cmd_check(const Args& a) {
   return 0;
 }
 
+constexpr const char* kCredentialsUsage = R"(Usage: scigate credentials check [--config FILE]
+
+Fetches the credentials of every `type: s3` provider once and prints, per provider, the
+source and whether it worked (never a key, secret or token). Exit 1 if any failed.
+)";
+
+int cmd_credentials_check(const Args& a) {
+  auto config = required_config(a, "credentials check");
+  if (!config) return 1;
+  setup_logging("warn");
+  auto credentials = make_provider_credentials(*config);
+  if (!credentials) {
+    std::cerr << credentials.error().internal << "\n";
+    return 1;
+  }
+  int failed = 0;
+  for (const auto& [name, provider] : *credentials) {
+    auto creds = provider->current();
+    std::cout << name << ": " << provider->describe() << ": ";
+    if (!creds) {
+      std::cout << "FAILED: " << creds.error().client << "\n";
+      ++failed;
+      continue;
+    }
+    std::cout << "ok, access key " << (*creds)->access_key_id.substr(0, 4) << "…";
+    if ((*creds)->expiration) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::seconds>(*(*creds)->expiration - std::chrono::system_clock::now());
+      std::cout << ", expires in " << left.count() << "s";
+    }
+    std::cout << "\n";
+  }
+  if (credentials->empty()) std::cout << "no s3 providers configured\n";
+  return failed ? 1 : 0;
+}
+
 int cmd_token(const Args& a) {
   if (!a.values.count("secret-env") || !a.values.count("user")) {
     std::cerr << kTokenUsage;
@@ -176,6 +214,27 @@ int run_cli(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string cmd = argv[1];
+  // Two-word command: "credentials check".
+  if (cmd == "credentials") {
+    if (argc < 3 || std::string(argv[2]) == "--help" || std::string(argv[2]) == "-h") {
+      std::cout << kCredentialsUsage;
+      return argc < 3 ? 2 : 0;
+    }
+    if (std::string(argv[2]) != "check") {
+      std::cerr << "scigate credentials: unknown subcommand '" << argv[2] << "'\n\n" << kCredentialsUsage;
+      return 2;
+    }
+    Args args = parse_args(argc, argv, 3, {"--config"});
+    if (args.help) {
+      std::cout << kCredentialsUsage;
+      return 0;
+    }
+    if (!args.error.empty()) {
+      std::cerr << "scigate credentials check: " << args.error << "\n";
+      return 2;
+    }
+    return cmd_credentials_check(args);
+  }
   struct Command {
     const char* usage;
     std::vector<std::string> options;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,24 @@ struct CredentialsConfig {
   std::optional<Secret> session_token;            // static, optional
   std::string profile;                            // default: shared-file profile (else AWS_PROFILE, "default")
   std::filesystem::path shared_credentials_file;  // default: else AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials
+  // earthdata-s3credentials: bearer token, or username and password through Earthdata Login
+  std::string url;
+  std::optional<Secret> token;
+  std::optional<Secret> username;
+  std::optional<Secret> password;
+  std::string login_host = "urs.earthdata.nasa.gov";  // the only host that may see the password
+  // sts-assume-role, signed with the `base` credentials
+  std::string role_arn;
+  std::string session_name = "scigate";
+  std::string external_id;
+  int duration_seconds = 3600;
+  std::string sts_region;  // default: the provider's region
+  std::string sts_endpoint;
+  std::shared_ptr<CredentialsConfig> base;
+  // rotation (earthdata-s3credentials, sts-assume-role)
+  milliseconds refresh_every{30 * 60'000};
+  milliseconds refresh_margin{5 * 60'000};
+  bool prefetch = false;
 };
 
 struct ProviderConfig {

@@ -70,6 +70,13 @@ class MapReader {
     }
     out = static_cast<std::remove_reference_t<decltype(out)>>(v);
   }
+  void boolean(const std::string& key, bool& out) {
+    if (!has(key)) return;
+    YAML::Node n = node_[key];
+    bool v;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) return problem(key, "must be true or false");
+    out = v;
+  }
   void duration(const std::string& key, milliseconds& out) {
     if (!has(key)) return;
     YAML::Node n = node_[key];
@@ -244,14 +251,7 @@ class Loader {
     }
     while (!pc.endpoint.empty() && pc.endpoint.back() == '/') pc.endpoint.pop_back();
     pc.path_style = !pc.endpoint.empty();
-    if (p.has("path_style")) {
-      YAML::Node n = p.raw("path_style");
-      bool v;
-      if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v))
-        p.problem("path_style", "must be true or false");
-      else
-        pc.path_style = v;
-    }
+    p.boolean("path_style", pc.path_style);
     p.integer("multipart_threshold", 5LL << 20, 5LL << 30, pc.multipart_threshold);
     p.integer("part_size", 5LL << 20, 5LL << 30, pc.part_size);
     p.integer("max_retries", 0, 10, pc.max_retries);
@@ -260,7 +260,11 @@ class Loader {
     p.duration("max_presign_ttl", pc.max_presign_ttl);
     if (pc.max_presign_ttl > std::chrono::hours(24 * 7)) p.problem("max_presign_ttl", "may not exceed 7d (S3's limit)");
     MapReader c(p.raw("credentials"), p.child_path("credentials"), problems_);
-    auto& cc = pc.credentials;
+    read_credentials(c, pc.credentials);
+    if (pc.credentials.sts_region.empty()) pc.credentials.sts_region = pc.region;
+  }
+
+  void read_credentials(MapReader& c, CredentialsConfig& cc) {
     c.string("type", cc.type);
     if (cc.type == "static") {
       std::string key_id;
@@ -279,9 +283,49 @@ class Loader {
     } else if (cc.type == "default") {
       c.string("profile", cc.profile);
       c.path("shared_credentials_file", cfg_.base_dir, cc.shared_credentials_file);
+    } else if (cc.type == "earthdata-s3credentials") {
+      c.string("url", cc.url, true);
+      if (!cc.url.empty() && cc.url.rfind("http://", 0) != 0 && cc.url.rfind("https://", 0) != 0) {
+        c.problem("url", "must start with http:// or https://");
+      }
+      c.secret("token", cfg_.base_dir, cc.token, false);
+      c.secret("username", cfg_.base_dir, cc.username, false);
+      c.secret("password", cfg_.base_dir, cc.password, false);
+      c.string("login_host", cc.login_host);
+      if (!cc.token && !(cc.username && cc.password) && c.present()) {
+        c.problem("token", "give a token, or a username and a password");
+      }
+      read_rotation(c, cc);
+    } else if (cc.type == "sts-assume-role") {
+      c.string("role_arn", cc.role_arn, true);
+      c.string("session_name", cc.session_name);
+      c.string("external_id", cc.external_id);
+      milliseconds duration{3'600'000};
+      c.duration("duration", duration);
+      if (duration < std::chrono::minutes(15) || duration > std::chrono::hours(12)) {
+        c.problem("duration", "must be between 15m and 12h (STS's limits)");
+      }
+      cc.duration_seconds = static_cast<int>(duration.count() / 1000);
+      c.string("region", cc.sts_region);
+      c.string("endpoint", cc.sts_endpoint);
+      cc.base = std::make_shared<CredentialsConfig>();
+      MapReader base(c.raw("base"), c.child_path("base"), problems_);
+      if (!base.present())
+        c.problem("base", "is required: the credentials that may assume the role");
+      else
+        read_credentials(base, *cc.base);
+      read_rotation(c, cc);
     } else {
-      c.problem("type", "unsupported credentials type '" + cc.type + "' (supported: static, default)");
+      c.problem("type", "unsupported credentials type '" + cc.type +
+                            "' (supported: static, default, earthdata-s3credentials, sts-assume-role)");
     }
+  }
+
+  void read_rotation(MapReader& c, CredentialsConfig& cc) {
+    c.duration("refresh_every", cc.refresh_every);
+    c.duration("refresh_margin", cc.refresh_margin);
+    c.boolean("prefetch", cc.prefetch);
+    if (cc.refresh_every < std::chrono::seconds(1)) c.problem("refresh_every", "must be at least 1s");
   }
 
   void read_staging(MapReader& top) {

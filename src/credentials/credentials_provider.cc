@@ -5,6 +5,9 @@
 #include <sstream>
 
 #include "core/ini.h"
+#include "credentials/rotating.h"
+#include "credentials/sources.h"
+#include "http/upstream.h"
 
 namespace scigate {
 
@@ -58,8 +61,12 @@ std::string DefaultChainCredentials::describe() const {
   return source_.empty() ? "default (not resolved yet)" : "default (" + source_ + ")";
 }
 
-Result<std::shared_ptr<CredentialsProvider>> make_credentials(const ProviderConfig& p) {
-  const auto& c = p.credentials;
+Result<std::shared_ptr<CredentialsProvider>> make_credentials(const std::string& provider, const CredentialsConfig& c,
+                                                              std::shared_ptr<UpstreamClient> http) {
+  RotationPolicy rotation;
+  rotation.refresh_every = c.refresh_every;
+  rotation.refresh_margin = c.refresh_margin;
+  rotation.prefetch = c.prefetch;
   if (c.type == "static") {
     return std::shared_ptr<CredentialsProvider>(std::make_shared<StaticCredentials>(
         AwsCredentials{c.access_key_id, c.secret_access_key ? c.secret_access_key->value() : "",
@@ -67,9 +74,38 @@ Result<std::shared_ptr<CredentialsProvider>> make_credentials(const ProviderConf
   }
   if (c.type == "default") {
     return std::shared_ptr<CredentialsProvider>(
-        std::make_shared<DefaultChainCredentials>(p.name, c.profile, c.shared_credentials_file));
+        std::make_shared<DefaultChainCredentials>(provider, c.profile, c.shared_credentials_file));
   }
-  return Error::internal_error("provider " + p.name + ": unsupported credentials type " + c.type);
+  if (c.type == "earthdata-s3credentials") {
+    EarthdataS3Credentials::Options o{c.url, c.token ? c.token->value() : "", c.username ? c.username->value() : "",
+                                      c.password ? c.password->value() : "", c.login_host};
+    return std::shared_ptr<CredentialsProvider>(std::make_shared<RotatingCredentials>(
+        provider, std::make_unique<EarthdataS3Credentials>(provider, std::move(o), std::move(http)), rotation));
+  }
+  if (c.type == "sts-assume-role" && c.base) {
+    auto base = make_credentials(provider, *c.base, http);
+    if (!base) return base.error();
+    // The base credentials rotate on their own if they are of a rotating kind.
+    if (auto* rotating = dynamic_cast<RotatingCredentials*>(base->get())) rotating->start();
+    StsAssumeRole::Options o{c.role_arn,         c.session_name, c.external_id,
+                             c.duration_seconds, c.sts_region,   c.sts_endpoint};
+    return std::shared_ptr<CredentialsProvider>(std::make_shared<RotatingCredentials>(
+        provider, std::make_unique<StsAssumeRole>(provider, std::move(o), std::move(base).value(), std::move(http)),
+        rotation));
+  }
+  return Error::internal_error("provider " + provider + ": unsupported credentials type " + c.type);
+}
+
+Result<CredentialsMap> make_provider_credentials(const Config& config) {
+  CredentialsMap out;
+  for (const auto& [name, p] : config.providers) {
+    if (p.type != "s3") continue;
+    auto creds =
+        make_credentials(name, p.credentials, std::make_shared<UpstreamClient>(UpstreamOptions{p.connect_timeout}));
+    if (!creds) return creds.error();
+    out[name] = std::move(creds).value();
+  }
+  return out;
 }
 
 }  // namespace scigate

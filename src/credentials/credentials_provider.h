@@ -8,6 +8,7 @@
 // Failure: kUnavailable with a message naming the provider (never a key or secret).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,6 +60,15 @@ class DefaultChainCredentials final : public CredentialsProvider {
   std::string source_;
 };
 
-Result<std::shared_ptr<CredentialsProvider>> make_credentials(const ProviderConfig& provider);
+class UpstreamClient;
+using CredentialsMap = std::map<std::string, std::shared_ptr<CredentialsProvider>>;
+
+// Builds the credentials of `provider` from its config. Rotating kinds come back as a
+// RotatingCredentials that the caller must start().
+Result<std::shared_ptr<CredentialsProvider>> make_credentials(const std::string& provider,
+                                                              const CredentialsConfig& config,
+                                                              std::shared_ptr<UpstreamClient> http);
+// The credentials of every `type: s3` provider, by provider name.
+Result<CredentialsMap> make_provider_credentials(const Config& config);
 
 }  // namespace scigate

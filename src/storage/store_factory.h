@@ -6,12 +6,14 @@
 #include <string>
 
 #include "catalog/config.h"
+#include "credentials/credentials_provider.h"
 #include "storage/object_store.h"
 
 namespace scigate {
 
 using StoreMap = std::map<std::string, std::shared_ptr<ObjectStore>>;
 
-Result<StoreMap> make_stores(const Config& config);
+// `credentials` has an entry for every `type: s3` provider (make_provider_credentials).
+Result<StoreMap> make_stores(const Config& config, const CredentialsMap& credentials);
 
 }  // namespace scigate

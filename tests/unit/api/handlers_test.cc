@@ -51,8 +51,8 @@ collections:
             json::parse(R"({"tile_size": {"type": "integer", "default": 64, "minimum": 16}})").as_object())
             .value();
     engine_.workflows = {{"image_stats", "Stats", {}, std::nullopt}, {"nebraska", "Tile", schema, std::nullopt}};
-    deps_ = std::make_unique<ApiDeps>(
-        ApiDeps{*config_, *policy_, engine_, *ledger_, stores_, *store, {{"local", store.get()}}, metrics_});
+    deps_ = std::make_unique<ApiDeps>(ApiDeps{
+        *config_, *policy_, engine_, *ledger_, stores_, credentials_, *store, {{"local", store.get()}}, metrics_});
   }
 
   RequestContext ctx(const std::string& user) { return {"req-1", user, std::chrono::system_clock::now()}; }
@@ -71,6 +71,7 @@ collections:
   std::unique_ptr<Policy> policy_;
   std::unique_ptr<SqliteLedger> ledger_;
   StoreMap stores_;
+  CredentialsMap credentials_;
   LocalObjectStore* local_ = nullptr;
   FakeEngine engine_;
   Metrics metrics_;

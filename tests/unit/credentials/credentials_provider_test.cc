@@ -65,7 +65,7 @@ TEST(StaticCredentialsTest, FromConfig) {
   p.credentials.type = "static";
   p.credentials.access_key_id = "AK";
   p.credentials.secret_access_key = Secret("env:X", "sk");
-  auto provider = make_credentials(p);
+  auto provider = make_credentials(p.name, p.credentials, nullptr);
   ASSERT_TRUE(provider);
   EXPECT_EQ((*provider)->current().value()->secret_access_key, "sk");
   EXPECT_EQ((*provider)->describe(), "static");
