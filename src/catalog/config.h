@@ -70,6 +70,7 @@ struct CredentialsConfig {
   // rotation (earthdata-s3credentials, sts-assume-role)
   milliseconds refresh_every{30 * 60'000};
   milliseconds refresh_margin{5 * 60'000};
+  milliseconds retry_backoff_max{60'000};  // failed refreshes retry with jittered backoff up to this
   bool prefetch = false;
 };
 

@@ -324,6 +324,7 @@ class Loader {
   void read_rotation(MapReader& c, CredentialsConfig& cc) {
     c.duration("refresh_every", cc.refresh_every);
     c.duration("refresh_margin", cc.refresh_margin);
+    c.duration("retry_backoff_max", cc.retry_backoff_max);
     c.boolean("prefetch", cc.prefetch);
     if (cc.refresh_every < std::chrono::seconds(1)) c.problem("refresh_every", "must be at least 1s");
   }

@@ -67,6 +67,8 @@ Result<std::shared_ptr<CredentialsProvider>> make_credentials(const std::string&
   rotation.refresh_every = c.refresh_every;
   rotation.refresh_margin = c.refresh_margin;
   rotation.prefetch = c.prefetch;
+  rotation.max_backoff = c.retry_backoff_max;
+  rotation.min_backoff = std::min(rotation.min_backoff, c.retry_backoff_max);
   if (c.type == "static") {
     return std::shared_ptr<CredentialsProvider>(std::make_shared<StaticCredentials>(
         AwsCredentials{c.access_key_id, c.secret_access_key ? c.secret_access_key->value() : "",

@@ -113,8 +113,9 @@ case "$cmd" in
   stop) stop ;;
   stop-gateway) stop_gateway ;;
   start-gateway) start_gateway ;;
-  user) timeout 60 radosgw-admin -c "$conf" user create --uid="$3" --display-name="$3" --access-key="$4" --secret-key="$5" > /dev/null ;;
-  addkey) timeout 60 radosgw-admin -c "$conf" key create --uid="$3" --key-type=s3 --access-key="$4" --secret-key="$5" > /dev/null ;;
-  rmkey) timeout 60 radosgw-admin -c "$conf" key rm --uid="$3" --key-type=s3 --access-key="$4" > /dev/null ;;
+  # radosgw-admin runs share one admin socket: serialise them.
+  user) flock "$dir/admin.lock" timeout 60 radosgw-admin -c "$conf" user create --uid="$3" --display-name="$3" --access-key="$4" --secret-key="$5" > /dev/null ;;
+  addkey) flock "$dir/admin.lock" timeout 60 radosgw-admin -c "$conf" key create --uid="$3" --key-type=s3 --access-key="$4" --secret-key="$5" > /dev/null ;;
+  rmkey) flock "$dir/admin.lock" timeout 60 radosgw-admin -c "$conf" key rm --uid="$3" --key-type=s3 --access-key="$4" > /dev/null ;;
   *) echo "usage: radosgw.sh start|stop|user|addkey|rmkey DIR ..." >&2; exit 2 ;;
 esac
