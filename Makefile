@@ -23,6 +23,7 @@ test: build
 bench: deps
 	bench/run
 	bench/run-s3
+	bench/run-credentials
 
 clean:
 	rm -rf $(BUILD_DIR) build-release

@@ -169,3 +169,19 @@ class FakeCredentials:
                 self.end_headers()
 
         return Handler
+
+
+if __name__ == "__main__":
+    # Standalone, for benchmarks: fake_credentials.py RADOSGW_SH RADOSGW_DIR TTL COUNTS_FILE
+    # prints {"daac_url", "token"} as JSON, serves until SIGTERM, then writes the call counts.
+    import json
+    import signal
+    import sys
+    fake = FakeCredentials(sys.argv[1], sys.argv[2], ttl=float(sys.argv[3]))
+    print(json.dumps({"daac_url": fake.daac_url, "token": TOKEN}), flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    with open(sys.argv[4], "w") as f:
+        json.dump({"issued": fake.issued, "removed": len(fake.removed)}, f)
+    fake.close()
