@@ -1,65 +1,10 @@
 #include "credentials/credentials_provider.h"
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
-#include "core/ini.h"
 #include "credentials/rotating.h"
 #include "credentials/sources.h"
 #include "http/upstream.h"
 
 namespace scigate {
-
-namespace {
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-std::filesystem::path default_shared_file() {
-  if (auto f = env("AWS_SHARED_CREDENTIALS_FILE"); !f.empty()) return f;
-  if (auto home = env("HOME"); !home.empty()) return std::filesystem::path(home) / ".aws/credentials";
-  return {};
-}
-
-}  // namespace
-
-Result<CredentialsPtr> DefaultChainCredentials::current() {
-  std::lock_guard lock(mu_);
-  if (resolved_) return resolved_;
-  if (auto id = env("AWS_ACCESS_KEY_ID"), secret = env("AWS_SECRET_ACCESS_KEY"); !id.empty() && !secret.empty()) {
-    resolved_ =
-        std::make_shared<const AwsCredentials>(AwsCredentials{id, secret, env("AWS_SESSION_TOKEN"), std::nullopt});
-    source_ = "environment";
-    return resolved_;
-  }
-  std::filesystem::path file = shared_file_.empty() ? default_shared_file() : shared_file_;
-  std::string profile = !profile_.empty() ? profile_ : (env("AWS_PROFILE").empty() ? "default" : env("AWS_PROFILE"));
-  std::ifstream in(file);
-  if (in) {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto sections = parse_ini(ss.str());
-    auto it = sections.find(profile);
-    if (it != sections.end() && it->second.count("aws_access_key_id") && it->second.count("aws_secret_access_key")) {
-      const auto& s = it->second;
-      resolved_ = std::make_shared<const AwsCredentials>(
-          AwsCredentials{s.at("aws_access_key_id"), s.at("aws_secret_access_key"),
-                         s.count("aws_session_token") ? s.at("aws_session_token") : "", std::nullopt});
-      source_ = "shared credentials file, profile " + profile;
-      return resolved_;
-    }
-  }
-  std::string msg = "no AWS credentials for provider '" + provider_ + "'";
-  return Error{ErrorCode::kUnavailable,
-               msg + " (looked in the environment and " + file.string() + " profile " + profile + ")", msg};
-}
-
-std::string DefaultChainCredentials::describe() const {
-  return source_.empty() ? "default (not resolved yet)" : "default (" + source_ + ")";
-}
 
 Result<std::shared_ptr<CredentialsProvider>> make_credentials(const std::string& provider, const CredentialsConfig& c,
                                                               std::shared_ptr<UpstreamClient> http) {
@@ -75,8 +20,9 @@ Result<std::shared_ptr<CredentialsProvider>> make_credentials(const std::string&
                        c.session_token ? c.session_token->value() : "", std::nullopt}));
   }
   if (c.type == "default") {
-    return std::shared_ptr<CredentialsProvider>(
-        std::make_shared<DefaultChainCredentials>(provider, c.profile, c.shared_credentials_file));
+    return std::shared_ptr<CredentialsProvider>(std::make_shared<RotatingCredentials>(
+        provider, std::make_unique<DefaultChainSource>(provider, c.profile, c.shared_credentials_file, std::move(http)),
+        rotation));
   }
   if (c.type == "earthdata-s3credentials") {
     EarthdataS3Credentials::Options o{c.url, c.token ? c.token->value() : "", c.username ? c.username->value() : "",

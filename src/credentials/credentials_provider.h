@@ -10,7 +10,6 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "aws/sigv4.h"
@@ -39,25 +38,6 @@ class StaticCredentials final : public CredentialsProvider {
 
  private:
   CredentialsPtr credentials_;
-};
-
-// The AWS default chain as far as it is local: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
-// / AWS_SESSION_TOKEN, then the shared credentials file and profile. Resolved on first
-// use and kept (these sources do not rotate); a failed lookup is retried next call.
-class DefaultChainCredentials final : public CredentialsProvider {
- public:
-  DefaultChainCredentials(std::string provider, std::string profile, std::filesystem::path shared_file)
-      : provider_(std::move(provider)), profile_(std::move(profile)), shared_file_(std::move(shared_file)) {}
-  Result<CredentialsPtr> current() override;
-  std::string describe() const override;
-
- private:
-  std::string provider_;
-  std::string profile_;
-  std::filesystem::path shared_file_;
-  std::mutex mu_;
-  CredentialsPtr resolved_;
-  std::string source_;
 };
 
 class UpstreamClient;

@@ -1,9 +1,13 @@
 #include "credentials/sources.h"
 
+#include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <map>
 #include <pugixml.hpp>
+#include <sstream>
 
+#include "core/ini.h"
 #include "core/json_util.h"
 #include "core/key_path.h"
 
@@ -185,6 +189,163 @@ Result<AwsCredentials> StsAssumeRole::fetch() {
                    creds.child_value("SessionToken"), parse_expiration(creds.child_value("Expiration"))};
   if (c.access_key_id.empty() || c.secret_access_key.empty() || !c.expiration) return fail("answer lacks credentials");
   return c;
+}
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// {AccessKeyId, SecretAccessKey, Token, Expiration}: the container and IMDS answer.
+std::optional<AwsCredentials> from_metadata_json(const std::string& body) {
+  auto v = parse_json(body);
+  if (!v || !v->is_object()) return std::nullopt;
+  const auto& o = v->get_object();
+  AwsCredentials c{string_or(o, "AccessKeyId"), string_or(o, "SecretAccessKey"), string_or(o, "Token"),
+                   parse_expiration(string_or(o, "Expiration"))};
+  if (c.access_key_id.empty() || c.secret_access_key.empty()) return std::nullopt;
+  return c;
+}
+
+}  // namespace
+
+std::optional<AwsCredentials> DefaultChainSource::from_environment() {
+  auto id = env("AWS_ACCESS_KEY_ID"), secret = env("AWS_SECRET_ACCESS_KEY");
+  if (id.empty() || secret.empty()) return std::nullopt;
+  return AwsCredentials{id, secret, env("AWS_SESSION_TOKEN"), std::nullopt};
+}
+
+Result<std::optional<AwsCredentials>> DefaultChainSource::from_web_identity() {
+  auto token_file = env("AWS_WEB_IDENTITY_TOKEN_FILE"), role = env("AWS_ROLE_ARN");
+  if (token_file.empty() || role.empty()) return std::optional<AwsCredentials>();
+  std::string token = read_file(token_file);
+  if (token.empty()) return Error::internal_error("web identity token file " + token_file + " is empty");
+  std::string region = env("AWS_REGION").empty() ? "us-east-1" : env("AWS_REGION");
+  std::string endpoint =
+      env("AWS_ENDPOINT_URL_STS").empty() ? "https://sts." + region + ".amazonaws.com" : env("AWS_ENDPOINT_URL_STS");
+  std::string session = env("AWS_ROLE_SESSION_NAME").empty() ? "scigate" : env("AWS_ROLE_SESSION_NAME");
+  // AssumeRoleWithWebIdentity is not signed: the token is the proof.
+  std::string body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + percent_encode(role, false) +
+                     "&RoleSessionName=" + percent_encode(session, false) +
+                     "&WebIdentityToken=" + percent_encode(token, false);
+  auto r = http_->send({"POST",
+                        endpoint + "/",
+                        {{"Content-Type", "application/x-www-form-urlencoded"}},
+                        body,
+                        std::nullopt,
+                        std::chrono::seconds(10)});
+  if (!r) return r.error();
+  pugi::xml_document doc;
+  doc.load_string(r->body.c_str());
+  auto c = doc.child("AssumeRoleWithWebIdentityResponse").child("AssumeRoleWithWebIdentityResult").child("Credentials");
+  AwsCredentials out{c.child_value("AccessKeyId"), c.child_value("SecretAccessKey"), c.child_value("SessionToken"),
+                     parse_expiration(c.child_value("Expiration"))};
+  if (r->status != 200 || out.access_key_id.empty()) {
+    return Error::internal_error("AssumeRoleWithWebIdentity answered " + std::to_string(r->status));
+  }
+  return std::optional<AwsCredentials>(std::move(out));
+}
+
+std::optional<AwsCredentials> DefaultChainSource::from_shared_file() {
+  std::filesystem::path file = shared_file_;
+  if (file.empty()) file = env("AWS_SHARED_CREDENTIALS_FILE");
+  if (file.empty() && !env("HOME").empty()) file = std::filesystem::path(env("HOME")) / ".aws/credentials";
+  std::string profile = !profile_.empty() ? profile_ : (env("AWS_PROFILE").empty() ? "default" : env("AWS_PROFILE"));
+  auto sections = parse_ini(read_file(file));
+  auto it = sections.find(profile);
+  if (it == sections.end() || !it->second.count("aws_access_key_id") || !it->second.count("aws_secret_access_key")) {
+    return std::nullopt;
+  }
+  const auto& s = it->second;
+  return AwsCredentials{s.at("aws_access_key_id"), s.at("aws_secret_access_key"),
+                        s.count("aws_session_token") ? s.at("aws_session_token") : "", std::nullopt};
+}
+
+Result<std::optional<AwsCredentials>> DefaultChainSource::from_container() {
+  std::string uri = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  if (uri.empty() && !env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").empty()) {
+    uri = "http://169.254.170.2" + env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  }
+  if (uri.empty()) return std::optional<AwsCredentials>();
+  UpstreamRequest req;
+  req.url = uri;
+  req.timeout = std::chrono::seconds(5);
+  std::string auth = env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  if (!env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").empty())
+    auth = read_file(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+  if (!auth.empty()) req.headers.emplace_back("Authorization", auth);
+  auto r = http_->send(req);
+  if (!r) return r.error();
+  auto c = r->status == 200 ? from_metadata_json(r->body) : std::nullopt;
+  if (!c) return Error::internal_error("container credentials endpoint answered " + std::to_string(r->status));
+  return c;
+}
+
+Result<std::optional<AwsCredentials>> DefaultChainSource::from_instance_metadata() {
+  if (env("AWS_EC2_METADATA_DISABLED") == "true") return std::optional<AwsCredentials>();
+  std::string base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT").empty() ? "http://169.254.169.254"
+                                                                      : env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  auto token = http_->send({"PUT",
+                            base + "/latest/api/token",
+                            {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}},
+                            "",
+                            std::nullopt,
+                            std::chrono::seconds(2)});
+  if (!token || token->status != 200) return std::optional<AwsCredentials>();  // not on EC2
+  UpstreamHeaders h{{"X-aws-ec2-metadata-token", token->body}};
+  std::string path = base + "/latest/meta-data/iam/security-credentials/";
+  auto role = http_->send({"GET", path, h, "", std::nullopt, std::chrono::seconds(2)});
+  if (!role || role->status != 200 || role->body.empty()) return std::optional<AwsCredentials>();
+  std::string name = role->body.substr(0, role->body.find('\n'));
+  auto creds = http_->send({"GET", path + name, h, "", std::nullopt, std::chrono::seconds(2)});
+  if (!creds) return creds.error();
+  auto c = creds->status == 200 ? from_metadata_json(creds->body) : std::nullopt;
+  if (!c) return Error::internal_error("instance metadata answered " + std::to_string(creds->status));
+  return c;
+}
+
+Result<AwsCredentials> DefaultChainSource::fetch() {
+  auto answer = [&](const char* by, AwsCredentials c) -> Result<AwsCredentials> {
+    std::lock_guard lock(mu_);
+    answered_by_ = by;
+    return c;
+  };
+  if (auto c = from_environment()) return answer("environment", std::move(*c));
+  std::string tried;
+  auto attempt = [&](const char* name, Result<std::optional<AwsCredentials>> r) -> std::optional<AwsCredentials> {
+    if (!r) {
+      tried += std::string(tried.empty() ? "" : "; ") + name + ": " + r.error().internal;
+      return std::nullopt;
+    }
+    return std::move(r).value();
+  };
+  if (auto c = attempt("web identity", from_web_identity())) return answer("web identity", std::move(*c));
+  if (auto c = from_shared_file()) return answer("shared credentials file", std::move(*c));
+  if (auto c = attempt("container", from_container())) return answer("container", std::move(*c));
+  if (auto c = attempt("instance metadata", from_instance_metadata()))
+    return answer("instance metadata", std::move(*c));
+  std::string msg = "no AWS credentials for provider '" + provider_ + "'";
+  return Error{ErrorCode::kUnavailable,
+               msg + " (environment, web identity, shared file, container, instance metadata" +
+                   (tried.empty() ? "" : "; " + tried) + ")",
+               msg};
+}
+
+std::string DefaultChainSource::describe() const {
+  std::lock_guard lock(mu_);
+  return answered_by_.empty() ? "default" : "default (" + answered_by_ + ")";
 }
 
 }  // namespace scigate

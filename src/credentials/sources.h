@@ -1,7 +1,10 @@
 // Credential sources that fetch short-lived S3 credentials from an upstream service.
 #pragma once
 
+#include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "aws/sigv4.h"
@@ -59,6 +62,39 @@ class StsAssumeRole final : public CredentialSource {
   std::shared_ptr<CredentialsProvider> base_;
   std::shared_ptr<UpstreamClient> http_;
   SigV4Signer signer_;
+};
+
+// The AWS default chain, first answer wins: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+// AWS_SESSION_TOKEN; web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, STS
+// AssumeRoleWithWebIdentity); the shared credentials file and profile; container
+// credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI, with
+// AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]); EC2 instance metadata with IMDSv2 tokens
+// (AWS_EC2_METADATA_SERVICE_ENDPOINT, off with AWS_EC2_METADATA_DISABLED=true). Wrapped
+// in RotatingCredentials, so temporary answers are refreshed before they expire.
+class DefaultChainSource final : public CredentialSource {
+ public:
+  DefaultChainSource(std::string provider, std::string profile, std::filesystem::path shared_file,
+                     std::shared_ptr<UpstreamClient> http)
+      : provider_(std::move(provider)),
+        profile_(std::move(profile)),
+        shared_file_(std::move(shared_file)),
+        http_(std::move(http)) {}
+  Result<AwsCredentials> fetch() override;
+  std::string describe() const override;
+
+ private:
+  std::optional<AwsCredentials> from_environment();
+  Result<std::optional<AwsCredentials>> from_web_identity();
+  std::optional<AwsCredentials> from_shared_file();
+  Result<std::optional<AwsCredentials>> from_container();
+  Result<std::optional<AwsCredentials>> from_instance_metadata();
+
+  std::string provider_;
+  std::string profile_;
+  std::filesystem::path shared_file_;
+  std::shared_ptr<UpstreamClient> http_;
+  mutable std::mutex mu_;
+  std::string answered_by_;
 };
 
 // "2021-01-27 00:50:09+00:00", "2021-01-27T00:50:09Z", "2021-01-27T00:50:09.123Z",

@@ -1,25 +1,107 @@
+// The default chain (environment, web identity, shared file, container, IMDSv2) and
+// static credentials. The HTTP sources are served by an in-process fake built on
+// scigate's own server, on a loopback port.
 #include "credentials/credentials_provider.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <fstream>
+#include <thread>
 
+#include "credentials/sources.h"
+#include "http/server.h"
 #include "temp_dir.h"
 
 namespace scigate {
 namespace {
 
+constexpr const char* kChainVars[] = {"AWS_ACCESS_KEY_ID",
+                                      "AWS_SECRET_ACCESS_KEY",
+                                      "AWS_SESSION_TOKEN",
+                                      "AWS_PROFILE",
+                                      "AWS_SHARED_CREDENTIALS_FILE",
+                                      "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                      "AWS_ROLE_ARN",
+                                      "AWS_ENDPOINT_URL_STS",
+                                      "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                      "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                      "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                                      "AWS_EC2_METADATA_DISABLED"};
+
+// Fake metadata services: container endpoint, IMDSv2 and STS web identity.
+class FakeMetadata {
+ public:
+  FakeMetadata() {
+    auto creds_json = [](const std::string& id) {
+      return Response::text(
+          200,
+          R"({"AccessKeyId":")" + id + R"(","SecretAccessKey":"s","Token":"t","Expiration":"2099-01-01T00:00:00Z"})",
+          "application/json");
+    };
+    router_.add({"GET", "/container-creds", false, false, [=](const RequestContext&, const Request& r) {
+                   if (r.header("authorization") != "container-secret") return Response::text(401, "");
+                   return creds_json("AKCONTAINER");
+                 }});
+    router_.add({"PUT", "/latest/api/token", false, false, [](const RequestContext&, const Request& r) {
+                   if (r.header("x-aws-ec2-metadata-token-ttl-seconds").empty()) return Response::text(400, "");
+                   return Response::text(200, "imds-token");
+                 }});
+    router_.add({"GET", "/latest/meta-data/iam/security-credentials/{role...}", false, false,
+                 [=](const RequestContext&, const Request& r) {
+                   if (r.header("x-aws-ec2-metadata-token") != "imds-token") return Response::text(401, "");
+                   if (r.tail.empty()) return Response::text(200, "scigate-role\n");
+                   return r.tail == "scigate-role" ? creds_json("AKINSTANCE") : Response::text(404, "");
+                 }});
+    router_.add({"POST", "/", false, false, [](const RequestContext&, const Request& r) {
+                   if (r.body.find("Action=AssumeRoleWithWebIdentity") == std::string::npos ||
+                       r.body.find("WebIdentityToken=oidc-token") == std::string::npos) {
+                     return Response::text(400, "");
+                   }
+                   return Response::text(
+                       200,
+                       "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
+                       "<AccessKeyId>AKWEBID</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t"
+                       "</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>"
+                       "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
+                       "text/xml");
+                 }});
+    ServerOptions o;
+    o.port = 0;
+    server_ = std::make_unique<Server>(
+        o, router_, [](std::string_view) -> Result<std::string> { return std::string(); }, metrics_);
+    EXPECT_TRUE(server_->listen());
+    base = "http://127.0.0.1:" + std::to_string(server_->port());
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~FakeMetadata() {
+    server_->request_stop();
+    thread_.join();
+  }
+  std::string base;
+
+ private:
+  Router router_;
+  Metrics metrics_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
 class DefaultChain : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                          "AWS_SHARED_CREDENTIALS_FILE"}) {
-      ::unsetenv(v);
-    }
+    for (const char* v : kChainVars) ::unsetenv(v);
+    ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);  // never the real link-local address
     std::ofstream(dir_.path() / "credentials") << "[default]\naws_access_key_id = AKDEFAULT\naws_secret_access_key = "
                                                   "s-default\n\n[science]\naws_access_key_id=AKSCIENCE\n"
                                                   "aws_secret_access_key=s-science\naws_session_token=tok\n";
+  }
+  void TearDown() override {
+    for (const char* v : kChainVars) ::unsetenv(v);
+  }
+  DefaultChainSource chain(const std::string& profile = "", std::filesystem::path file = {}) {
+    return DefaultChainSource("lpdaac", profile, file, std::make_shared<UpstreamClient>());
   }
   testing::TempDir dir_;
 };
@@ -28,31 +110,55 @@ TEST_F(DefaultChain, EnvironmentComesFirst) {
   ::setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", "s-env", 1);
   ::setenv("AWS_SESSION_TOKEN", "t-env", 1);
-  DefaultChainCredentials chain("p", "", dir_.path() / "credentials");
-  auto c = chain.current();
+  auto source = chain("", dir_.path() / "credentials");
+  auto c = source.fetch();
   ASSERT_TRUE(c);
-  EXPECT_EQ((*c)->access_key_id, "AKENV");
-  EXPECT_EQ((*c)->session_token, "t-env");
-  EXPECT_EQ(chain.describe(), "default (environment)");
+  EXPECT_EQ(c->access_key_id, "AKENV");
+  EXPECT_EQ(c->session_token, "t-env");
+  EXPECT_EQ(source.describe(), "default (environment)");
 }
 
 TEST_F(DefaultChain, SharedFileAndProfile) {
-  DefaultChainCredentials by_default("p", "", dir_.path() / "credentials");
-  EXPECT_EQ(by_default.current().value()->access_key_id, "AKDEFAULT");
-  DefaultChainCredentials named("p", "science", dir_.path() / "credentials");
-  auto c = named.current();
-  ASSERT_TRUE(c);
-  EXPECT_EQ((*c)->secret_access_key, "s-science");
-  EXPECT_EQ((*c)->session_token, "tok");
+  EXPECT_EQ(chain("", dir_.path() / "credentials").fetch()->access_key_id, "AKDEFAULT");
+  auto named = chain("science", dir_.path() / "credentials").fetch();
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->secret_access_key, "s-science");
+  EXPECT_EQ(named->session_token, "tok");
   ::setenv("AWS_PROFILE", "science", 1);
   ::setenv("AWS_SHARED_CREDENTIALS_FILE", (dir_.path() / "credentials").c_str(), 1);
-  DefaultChainCredentials from_env("p", "", "");
-  EXPECT_EQ(from_env.current().value()->access_key_id, "AKSCIENCE");
+  EXPECT_EQ(chain().fetch()->access_key_id, "AKSCIENCE");
+}
+
+TEST_F(DefaultChain, WebIdentityContainerAndInstanceMetadata) {
+  FakeMetadata fake;
+  std::ofstream(dir_.path() / "token") << "oidc-token\n";
+  ::setenv("AWS_WEB_IDENTITY_TOKEN_FILE", (dir_.path() / "token").c_str(), 1);
+  ::setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/r", 1);
+  ::setenv("AWS_ENDPOINT_URL_STS", fake.base.c_str(), 1);
+  auto web = chain().fetch();
+  ASSERT_TRUE(web) << web.error().internal;
+  EXPECT_EQ(web->access_key_id, "AKWEBID");
+  ASSERT_TRUE(web->expiration);
+  ::unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+
+  ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (fake.base + "/container-creds").c_str(), 1);
+  ::setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-secret", 1);
+  auto source = chain();
+  auto container = source.fetch();
+  ASSERT_TRUE(container) << container.error().internal;
+  EXPECT_EQ(container->access_key_id, "AKCONTAINER");
+  EXPECT_EQ(source.describe(), "default (container)");
+  ::unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+
+  ::unsetenv("AWS_EC2_METADATA_DISABLED");
+  ::setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", fake.base.c_str(), 1);
+  auto instance = chain().fetch();
+  ASSERT_TRUE(instance) << instance.error().internal;
+  EXPECT_EQ(instance->access_key_id, "AKINSTANCE");
 }
 
 TEST_F(DefaultChain, NothingFoundIs503NamingTheProvider) {
-  DefaultChainCredentials chain("lpdaac", "missing-profile", dir_.path() / "credentials");
-  auto c = chain.current();
+  auto c = chain("missing-profile", dir_.path() / "credentials").fetch();
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(c.error().client.find("lpdaac"), std::string::npos);
@@ -60,12 +166,11 @@ TEST_F(DefaultChain, NothingFoundIs503NamingTheProvider) {
 }
 
 TEST(StaticCredentialsTest, FromConfig) {
-  ProviderConfig p;
-  p.name = "platform";
-  p.credentials.type = "static";
-  p.credentials.access_key_id = "AK";
-  p.credentials.secret_access_key = Secret("env:X", "sk");
-  auto provider = make_credentials(p.name, p.credentials, nullptr);
+  CredentialsConfig c;
+  c.type = "static";
+  c.access_key_id = "AK";
+  c.secret_access_key = Secret("env:X", "sk");
+  auto provider = make_credentials("platform", c, nullptr);
   ASSERT_TRUE(provider);
   EXPECT_EQ((*provider)->current().value()->secret_access_key, "sk");
   EXPECT_EQ((*provider)->describe(), "static");
