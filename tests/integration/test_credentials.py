@@ -18,7 +18,7 @@ from fake_credentials import PASSWORD, TOKEN, USER, FakeCredentials  # noqa: E40
 from harness import BIN, Gateway  # noqa: E402
 from test_s3 import PEER  # noqa: E402
 
-RADOSGW_SH = os.environ.get("RADOSGW_SH", "")
+RADOSGW_SH = os.environ["RADOSGW_SH"]
 
 COLLECTIONS = """
 collections:
@@ -78,7 +78,6 @@ def providers(fake, lp_prefetch="true", margin="3s"):
 """
 
 
-@unittest.skipUnless(PEER and RADOSGW_SH, "needs the radosgw fixture")
 class ProviderCredentials(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
