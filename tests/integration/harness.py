@@ -159,10 +159,15 @@ ledger: "sqlite:./scigate.db"
         self.proc = subprocess.Popen([BIN, "serve", "--config", self.config], env=self.env(),
                                      stdout=self.stdout, stderr=self.stderr)
         if wait:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except Exception:
+                self.stop()  # never leave a half-started server behind
+                raise
         return self
 
     def wait_ready(self, timeout=15, probe="/readyz"):
+        """Polls `probe` until 200; on failure the caller must stop() (start() does)."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -207,9 +207,9 @@ class OnS3(unittest.TestCase):
     def test_wrong_secret_is_502_naming_the_provider(self):
         gw = self.gateway(secret_ref="env:S3_WRONG")
         gw.start(wait=False)
-        gw.wait_ready(probe="/healthz")
-        self.assertEqual(requests.get(gw.base + "/readyz", timeout=5).status_code, 503)  # staging unusable
         try:
+            gw.wait_ready(probe="/healthz")
+            self.assertEqual(requests.get(gw.base + "/readyz", timeout=5).status_code, 503)  # staging unusable
             r = gw.get("/data-selections/nebraska_images/files/")
             self.assertEqual(r.status_code, 502)
             msg = r.json()["error"]["message"]
