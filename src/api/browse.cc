@@ -12,10 +12,6 @@ namespace scigate::api {
 
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 json::object properties(ObjectStore& store, const std::string& bucket, const std::string& key) {
   json::object props;
   auto text = store.get(bucket, key);
@@ -36,7 +32,7 @@ Result<json::object> listing(const BrowseSpec& s, const ListPage& page, const st
     folders.push_back(json::object{{"name", name}, {"path", path}, {"url", s.url_base + percent_encode(path)}});
   }
   for (const auto& o : page.objects) {
-    bool is_sidecar = s.with_properties && ends_with(o.key, kSidecarSuffix) &&
+    bool is_sidecar = s.with_properties && std::string_view(o.key).ends_with(kSidecarSuffix) &&
                       keys.count(o.key.substr(0, o.key.size() - kSidecarSuffix.size()));
     if (is_sidecar) continue;
     auto href = s.store.presign_get(s.bucket, o.key, s.ttl);

@@ -1,11 +1,9 @@
 // Staged outputs: browsing (JSON or HTML), metadata sidecars, and the presigned file
 // links that scigate serves itself for `type: file` providers.
 #include <algorithm>
-#include <set>
 
 #include "api/browse.h"
 #include "api/common.h"
-#include "api/html.h"
 #include "api/sidecar.h"
 #include "core/json_util.h"
 #include "core/key_path.h"
@@ -18,10 +16,6 @@ namespace api {
 namespace {
 
 constexpr size_t kMaxFilesPerUpdate = 1000;
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // The caller's output path (relative to staging.prefix): the tail of the URL, which must
 // lie under the caller's own root "{username}/". Empty = the root itself.
@@ -47,7 +41,7 @@ Result<std::map<std::string, std::map<std::string, std::string>>> parse_metadata
   for (const auto& [name_sv, spec] : files->get_object()) {
     std::string name(name_sv);
     auto key = parse_relative_key(percent_encode(name));
-    if (!key || key->path.empty() || key->is_folder || ends_with(name, kSidecarSuffix)) {
+    if (!key || key->path.empty() || key->is_folder || std::string_view(name).ends_with(kSidecarSuffix)) {
       return Error::bad_request("invalid file name '" + name + "'");
     }
     const json::value* props = spec.is_object() ? spec.get_object().if_contains("properties") : nullptr;
@@ -82,7 +76,7 @@ std::string content_type_for(const std::string& key) {
                                                                {".log", "text/plain; charset=utf-8"},
                                                                {".pgm", "image/x-portable-graymap"}};
   for (const auto& [ext, type] : kTypes) {
-    if (ends_with(key, ext)) return type;
+    if (std::string_view(key).ends_with(ext)) return type;
   }
   return "application/octet-stream";  // never text/html: a staged file must not run script on our origin
 }

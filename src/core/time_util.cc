@@ -42,6 +42,13 @@ SystemTime from_unix_micros(int64_t us) {
   return SystemTime(std::chrono::duration_cast<SystemTime::duration>(std::chrono::microseconds(us)));
 }
 
+std::chrono::milliseconds jittered_backoff(int attempt, std::chrono::milliseconds base, std::chrono::milliseconds max) {
+  uint32_t r = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
+  auto cap = std::min<std::chrono::milliseconds>(max, base * (1LL << std::min(attempt, 20)));
+  return std::chrono::milliseconds(r % (static_cast<uint64_t>(cap.count()) + 1));
+}
+
 std::string random_hex(size_t n_bytes) {
   std::string raw(n_bytes, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(n_bytes)) != 1) {

@@ -1,16 +1,8 @@
 #include "credentials/rotating.h"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 namespace scigate {
-
-std::chrono::milliseconds jittered_backoff(int attempt, std::chrono::milliseconds base, std::chrono::milliseconds max) {
-  uint32_t r = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
-  std::chrono::milliseconds cap = std::min<std::chrono::milliseconds>(max, base * (1LL << std::min(attempt, 20)));
-  return std::chrono::milliseconds(r % (static_cast<uint64_t>(cap.count()) + 1));
-}
 
 RotatingCredentials::RotatingCredentials(std::string provider, std::unique_ptr<CredentialSource> source,
                                          RotationPolicy policy, Clock clock)

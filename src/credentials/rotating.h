@@ -98,7 +98,4 @@ class RotatingCredentials final : public CredentialsProvider {
   std::thread thread_;
 };
 
-// Jittered exponential backoff: a random delay in [0, min(max, base * 2^attempt)].
-std::chrono::milliseconds jittered_backoff(int attempt, std::chrono::milliseconds base, std::chrono::milliseconds max);
-
 }  // namespace scigate

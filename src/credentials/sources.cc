@@ -36,18 +36,9 @@ std::string base64(std::string_view in) {
   return out;
 }
 
-// scheme://host[:port]/path?query → (scheme://host[:port], host[:port])
-std::pair<std::string, std::string> origin_of(const std::string& url) {
-  size_t start = url.find("://");
-  size_t host_at = start == std::string::npos ? 0 : start + 3;
-  size_t end = url.find_first_of("/?#", host_at);
-  std::string origin = url.substr(0, end);
-  return {origin, url.substr(host_at, end == std::string::npos ? std::string::npos : end - host_at)};
-}
-
 std::string resolve_location(const std::string& current, const std::string& location) {
   if (location.find("://") != std::string::npos) return location;
-  if (!location.empty() && location.front() == '/') return origin_of(current).first + location;
+  if (!location.empty() && location.front() == '/') return url_origin(current).origin + location;
   return current.substr(0, current.rfind('/') + 1) + location;
 }
 
@@ -113,7 +104,7 @@ Result<AwsCredentials> EarthdataS3Credentials::fetch() {
   CookieJar cookies;
   std::string url = options_.url;
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
-    auto [origin, host] = origin_of(url);
+    std::string host = url_origin(url).authority;
     UpstreamRequest req;
     req.url = url;
     req.timeout = std::chrono::seconds(30);
@@ -170,7 +161,7 @@ Result<AwsCredentials> StsAssumeRole::fetch() {
   if (!options_.external_id.empty()) body += "&ExternalId=" + percent_encode(options_.external_id, false);
   SignableRequest sr;
   sr.method = "POST";
-  sr.headers = {{"Host", origin_of(endpoint).second}, {"Content-Type", "application/x-www-form-urlencoded"}};
+  sr.headers = {{"Host", url_origin(endpoint).authority}, {"Content-Type", "application/x-www-form-urlencoded"}};
   sr.payload_hash = sha256_hex(body);
   signer_.sign(sr, **base, std::chrono::system_clock::now());
   auto r = http_->send({"POST", endpoint + "/", sr.headers, body, std::nullopt, std::chrono::seconds(30)});

@@ -11,7 +11,6 @@
 #include <sstream>
 
 #include "core/json_util.h"
-#include "core/key_path.h"
 #include "storage/transfer.h"
 
 namespace fs = std::filesystem;

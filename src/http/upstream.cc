@@ -51,15 +51,8 @@ size_t header_cb(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-std::string host_of(const std::string& url) {
-  size_t start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  size_t end = url.find_first_of("/?", start);
-  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
-
 Error transport_error(CURLcode rc, const std::string& url, const char* detail) {
-  std::string internal = "upstream " + host_of(url) + ": " + curl_easy_strerror(rc) +
+  std::string internal = "upstream " + url_origin(url).authority + ": " + curl_easy_strerror(rc) +
                          (detail && *detail ? std::string(" (") + detail + ")" : "");
   switch (rc) {
     case CURLE_COULDNT_CONNECT:
@@ -74,6 +67,13 @@ Error transport_error(CURLcode rc, const std::string& url, const char* detail) {
 }
 
 }  // namespace
+
+UrlOrigin url_origin(std::string_view url) {
+  size_t scheme_end = url.find("://");
+  size_t host_at = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  size_t end = std::min(url.find_first_of("/?#", host_at), url.size());
+  return {std::string(url.substr(0, end)), std::string(url.substr(host_at, end - host_at))};
+}
 
 std::string UpstreamResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {

@@ -48,6 +48,13 @@ struct UpstreamOptions {
   size_t max_idle_handles = 32;
 };
 
+// "scheme://host[:port]/path?q" → origin "scheme://host[:port]", authority "host[:port]".
+struct UrlOrigin {
+  std::string origin;
+  std::string authority;
+};
+UrlOrigin url_origin(std::string_view url);
+
 class UpstreamClient {
  public:
   explicit UpstreamClient(UpstreamOptions options = {});

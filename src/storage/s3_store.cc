@@ -1,13 +1,11 @@
 #include "storage/s3_store.h"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <pugixml.hpp>
-#include <random>
 #include <thread>
 
 #include "core/key_path.h"
@@ -53,15 +51,6 @@ std::string url_decoded(const char* s) {
   return percent_decode(s, out, true) ? out : std::string(s);
 }
 
-std::chrono::milliseconds backoff(int attempt) {
-  uint32_t r = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
-  auto cap = std::min(kMaxBackoff, kBaseBackoff * (1 << std::min(attempt, 8)));
-  return std::chrono::milliseconds(r % (cap.count() + 1));  // full jitter
-}
-
-std::string host_of(const std::string& base) { return base.substr(base.find("://") + 3); }
-
 }  // namespace
 
 S3ObjectStore::S3ObjectStore(ProviderConfig config, std::shared_ptr<CredentialsProvider> credentials,
@@ -77,14 +66,12 @@ S3ObjectStore::Address S3ObjectStore::address(const std::string& bucket, const s
   Address a;
   if (config_.path_style) {
     a.base = base;
-    a.path = "/" + bucket + (key.empty() && bucket.empty() ? "" : "/") + key;
-    if (bucket.empty()) a.path = "/";
+    a.path = "/" + bucket + "/" + key;
   } else {
-    std::string scheme = base.substr(0, base.find("://") + 3);
-    a.base = scheme + bucket + "." + host_of(base);
+    a.base = base.substr(0, base.find("://") + 3) + bucket + "." + url_origin(base).authority;
     a.path = "/" + key;
   }
-  a.host = host_of(a.base);
+  a.host = url_origin(a.base).authority;
   return a;
 }
 
@@ -165,15 +152,14 @@ Result<UpstreamResponse> S3ObjectStore::call(const Call& c) const {
       bool slow_down = r->body.find("<Code>SlowDown</Code>") != std::string::npos;
       if (!(retryable_status(r->status) || slow_down) || last) return error_from(*r, c);
     }
-    auto wait = backoff(attempt_no);
+    auto wait = jittered_backoff(attempt_no, kBaseBackoff, kMaxBackoff);
     spdlog::debug("provider {}: retrying {} {} in {} ms", config_.name, c.method, c.bucket, wait.count());
     std::this_thread::sleep_for(wait);
   }
 }
 
 Result<ListPage> S3ObjectStore::list(const ListRequest& req) {
-  Call c;
-  c.bucket = req.bucket;
+  Call c{.bucket = req.bucket};
   c.query = {
       {"list-type", "2"}, {"encoding-type", "url"}, {"max-keys", std::to_string(std::clamp(req.max_keys, 1, 1000))}};
   if (!req.prefix.empty()) c.query.emplace_back("prefix", req.prefix);
@@ -202,10 +188,7 @@ Result<ListPage> S3ObjectStore::list(const ListRequest& req) {
 }
 
 Result<ObjectInfo> S3ObjectStore::head(const std::string& bucket, const std::string& key) {
-  Call c;
-  c.method = "HEAD";
-  c.bucket = bucket;
-  c.key = key;
+  Call c{.method = "HEAD", .bucket = bucket, .key = key};
   auto r = call(c);
   if (!r) return r.error();
   ObjectInfo info;
@@ -218,10 +201,7 @@ Result<ObjectInfo> S3ObjectStore::head(const std::string& bucket, const std::str
 
 Result<std::string> S3ObjectStore::get(const std::string& bucket, const std::string& key,
                                        std::optional<ByteRange> range) {
-  Call c;
-  c.bucket = bucket;
-  c.key = key;
-  c.long_transfer = true;
+  Call c{.bucket = bucket, .key = key, .long_transfer = true};
   if (range) {
     c.headers.emplace_back(
         "Range", "bytes=" + std::to_string(range->first) + "-" + (range->last ? std::to_string(*range->last) : ""));
@@ -234,23 +214,14 @@ Result<std::string> S3ObjectStore::get(const std::string& bucket, const std::str
 Status S3ObjectStore::get_to_file(const std::string& bucket, const std::string& key, const fs::path& destination) {
   std::error_code ec;
   fs::create_directories(destination.parent_path(), ec);
-  Call c;
-  c.bucket = bucket;
-  c.key = key;
-  c.response_file = destination;
-  c.long_transfer = true;
+  Call c{.bucket = bucket, .key = key, .response_file = destination, .long_transfer = true};
   auto r = call(c);
   if (!r) return r.error();
   return ok_status();
 }
 
 Status S3ObjectStore::put(const std::string& bucket, const std::string& key, std::string_view data) {
-  Call c;
-  c.method = "PUT";
-  c.bucket = bucket;
-  c.key = key;
-  c.body = std::string(data);
-  c.long_transfer = true;
+  Call c{.method = "PUT", .bucket = bucket, .key = key, .body = std::string(data), .long_transfer = true};
   auto r = call(c);
   if (!r) return r.error();
   return ok_status();
@@ -270,11 +241,7 @@ Status S3ObjectStore::put_file(const std::string& bucket, const std::string& key
 
 Status S3ObjectStore::put_multipart(const std::string& bucket, const std::string& key, const fs::path& source,
                                     uint64_t size) {
-  Call create;
-  create.method = "POST";
-  create.bucket = bucket;
-  create.key = key;
-  create.query = {{"uploads", ""}};
+  Call create{.method = "POST", .bucket = bucket, .key = key, .query = {{"uploads", ""}}};
   auto created = call(create);
   if (!created) return created.error();
   pugi::xml_document doc;
@@ -282,11 +249,7 @@ Status S3ObjectStore::put_multipart(const std::string& bucket, const std::string
   std::string upload_id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
   if (upload_id.empty()) return provider_error(Error{ErrorCode::kUpstreamFailed, "no UploadId in response", ""});
   auto abort = [&](Error e) -> Status {
-    Call a;
-    a.method = "DELETE";
-    a.bucket = bucket;
-    a.key = key;
-    a.query = {{"uploadId", upload_id}};
+    Call a{.method = "DELETE", .bucket = bucket, .key = key, .query = {{"uploadId", upload_id}}};
     (void)call(a);
     return e;
   };
@@ -294,12 +257,11 @@ Status S3ObjectStore::put_multipart(const std::string& bucket, const std::string
   std::string complete = "<CompleteMultipartUpload>";
   int part = 1;
   for (uint64_t offset = 0; offset < size; offset += config_.part_size, ++part) {
-    Call up;
-    up.method = "PUT";
-    up.bucket = bucket;
-    up.key = key;
-    up.long_transfer = true;
-    up.query = {{"partNumber", std::to_string(part)}, {"uploadId", upload_id}};
+    Call up{.method = "PUT",
+            .bucket = bucket,
+            .key = key,
+            .query = {{"partNumber", std::to_string(part)}, {"uploadId", upload_id}},
+            .long_transfer = true};
     up.body.resize(std::min<uint64_t>(config_.part_size, size - offset));
     in.read(up.body.data(), static_cast<std::streamsize>(up.body.size()));
     if (!in) return abort(Error::internal_error("cannot read " + source.string()));
@@ -309,14 +271,13 @@ Status S3ObjectStore::put_multipart(const std::string& bucket, const std::string
         "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + r->header("etag") + "</ETag></Part>";
   }
   complete += "</CompleteMultipartUpload>";
-  Call done;
-  done.method = "POST";
-  done.bucket = bucket;
-  done.key = key;
-  done.query = {{"uploadId", upload_id}};
-  done.body = complete;
-  done.headers = {{"Content-Type", "application/xml"}};
-  done.long_transfer = true;
+  Call done{.method = "POST",
+            .bucket = bucket,
+            .key = key,
+            .query = {{"uploadId", upload_id}},
+            .headers = {{"Content-Type", "application/xml"}},
+            .body = complete,
+            .long_transfer = true};
   auto r = call(done);
   if (!r) return abort(r.error());
   // S3 may answer 200 with an <Error> body when completion fails late.
@@ -325,19 +286,14 @@ Status S3ObjectStore::put_multipart(const std::string& bucket, const std::string
 }
 
 Status S3ObjectStore::remove(const std::string& bucket, const std::string& key) {
-  Call c;
-  c.method = "DELETE";
-  c.bucket = bucket;
-  c.key = key;
+  Call c{.method = "DELETE", .bucket = bucket, .key = key};
   auto r = call(c);
   if (!r) return r.error();
   return ok_status();
 }
 
 Status S3ObjectStore::create_bucket(const std::string& bucket) {
-  Call c;
-  c.method = "PUT";
-  c.bucket = bucket;
+  Call c{.method = "PUT", .bucket = bucket};
   auto r = call(c);
   if (!r && r.error().internal.find("BucketAlreadyOwnedByYou") == std::string::npos) return r.error();
   return ok_status();
