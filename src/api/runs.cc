@@ -88,8 +88,23 @@ json::object run_detail(const ApiDeps& d, const RunRecord& r) {
   return out;
 }
 
+// Records the engine's view of a run in the ledger when it changed.
+RunRecord updated(const ApiDeps& d, RunRecord run, const RunStatus& st) {
+  if (st.state == run.state && st.tasks_done == run.tasks_done && st.tasks_total == run.tasks_total &&
+      st.ended_us == run.ended_us)
+    return run;
+  run.state = st.state;
+  run.started_us = st.started_us;
+  run.ended_us = st.ended_us;
+  run.tasks_done = st.tasks_done;
+  run.tasks_total = st.tasks_total;
+  run.reason = st.reason;
+  (void)d.ledger.update(run);
+  return run;
+}
+
 // Brings a run's ledger entry up to date with the engine (a no-op for the local engine,
-// whose state store is the ledger).
+// whose state store is the ledger). When the engine cannot say, the ledger's view stands.
 RunRecord refreshed(const ApiDeps& d, RunRecord run) {
   if (is_terminal(run.state)) return run;
   auto st = d.engine.status(run);
@@ -97,15 +112,7 @@ RunRecord refreshed(const ApiDeps& d, RunRecord run) {
     spdlog::warn("run {}: cannot refresh status: {}", run.run_id, st.error().internal);
     return run;
   }
-  if (st->state == run.state && st->tasks_done == run.tasks_done && st->ended_us == run.ended_us) return run;
-  run.state = st->state;
-  run.started_us = st->started_us;
-  run.ended_us = st->ended_us;
-  run.tasks_done = st->tasks_done;
-  run.tasks_total = st->tasks_total;
-  run.reason = st->reason;
-  (void)d.ledger.update(run);
-  return run;
+  return updated(d, std::move(run), *st);
 }
 
 // The caller's own run, or 404 (another user's run is not revealed).
@@ -217,8 +224,15 @@ Response list_runs(const ApiDeps& d, const RequestContext& ctx, const Request& r
   if (!limit) return fail(ctx, limit.error());
   auto page = d.ledger.list_for_user({ctx.username, workflow_id, *limit, req.query_param("cursor")});
   if (!page) return fail(ctx, page.error());
+  // One engine call for the whole page, not one per run.
+  auto current = d.engine.statuses(page->runs);
+  if (!current) spdlog::warn("runs page: cannot refresh statuses: {}", current.error().internal);
   json::array runs;
-  for (auto& r : page->runs) runs.push_back(run_summary(d, refreshed(d, r)));
+  for (auto& r : page->runs) {
+    auto it = current ? current->find(r.run_id) : std::map<std::string, RunStatus>::const_iterator{};
+    bool known = current && it != current->end();
+    runs.push_back(run_summary(d, known ? updated(d, r, it->second) : r));
+  }
   json::value next = page->next_cursor.empty() ? json::value(nullptr) : json::value(json::string(page->next_cursor));
   return Response::json(200, json::object{{"runs", std::move(runs)}, {"next_cursor", next}});
 }

@@ -14,7 +14,11 @@
 #include "auth/jwt.h"
 #include "catalog/config_loader.h"
 #include "core/duration.h"
+#include "core/time_util.h"
 #include "credentials/credentials_provider.h"
+#include "engine/airflow_sync.h"
+#include "engine/engine_factory.h"
+#include "ledger/sqlite_ledger.h"
 
 namespace scigate {
 
@@ -29,6 +33,7 @@ Commands:
   check-config  validate a config file and print every problem
   token         mint an HS256 token for local use
   credentials   credentials check: fetch each provider's credentials once
+  ledger        ledger sync: import runs started directly in Airflow
   version       print the version
 
 Run 'scigate <command> --help' for a command's options.
@@ -175,6 +180,50 @@ int cmd_credentials_check(const Args& a) {
   return failed ? 1 : 0;
 }
 
+constexpr const char* kLedgerSyncUsage = R"(Usage: scigate ledger sync --since DATE [--config FILE]
+
+Imports into the ledger every Airflow DAG run since DATE (2026-01-31 or an ISO 8601
+time) whose conf has a `username`, so its owner sees it in their run listings. Runs the
+ledger already has are left as they are. Needs `engine.type: airflow`.
+)";
+
+int cmd_ledger_sync(const Args& a) {
+  auto config = required_config(a, "ledger sync");
+  if (!config) return 1;
+  if (!a.values.count("since")) {
+    std::cerr << kLedgerSyncUsage;
+    return 2;
+  }
+  std::string since_text = a.values.at("since");
+  auto since = parse_iso8601(since_text.size() == 10 ? since_text + "T00:00:00Z" : since_text);
+  if (!since) {
+    std::cerr << "scigate ledger sync: --since must be a date like 2026-01-31 or 2026-01-31T12:00:00Z\n";
+    return 2;
+  }
+  setup_logging("warn");
+  auto conn = connect_airflow(config->engine);
+  if (!conn) {
+    std::cerr << "scigate ledger sync: " << conn.error().internal << "\n";
+    return 1;
+  }
+  auto ledger = SqliteLedger::open(config->ledger.sqlite_path);
+  if (!ledger) {
+    std::cerr << "scigate ledger sync: " << ledger.error().internal << "\n";
+    return 1;
+  }
+  auto report = sync_ledger(*conn->client, *config, **ledger, *since);
+  if (!report) {
+    std::cerr << "scigate ledger sync: " << report.error().internal << "\n";
+    return 1;
+  }
+  std::cout << "DAG runs since " << format_iso8601(*since) << ": " << report->seen << "\n"
+            << "imported: " << report->imported << "\n"
+            << "already in the ledger: " << report->known << "\n"
+            << "without conf.username: " << report->no_user << "\n"
+            << "unusable run id or username: " << report->unusable << "\n";
+  return 0;
+}
+
 int cmd_token(const Args& a) {
   if (!a.values.count("secret-env") || !a.values.count("user")) {
     std::cerr << kTokenUsage;
@@ -214,26 +263,37 @@ int run_cli(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string cmd = argv[1];
-  // Two-word command: "credentials check".
-  if (cmd == "credentials") {
+  // Two-word commands: "credentials check", "ledger sync".
+  struct SubCommand {
+    const char* usage;
+    const char* word;
+    std::vector<std::string> options;
+    int (*fn)(const Args&);
+  };
+  static const std::map<std::string, SubCommand> kSubCommands{
+      {"credentials", {kCredentialsUsage, "check", {"--config"}, cmd_credentials_check}},
+      {"ledger", {kLedgerSyncUsage, "sync", {"--config", "--since"}, cmd_ledger_sync}},
+  };
+  if (auto sub = kSubCommands.find(cmd); sub != kSubCommands.end()) {
+    const SubCommand& c = sub->second;
     if (argc < 3 || std::string(argv[2]) == "--help" || std::string(argv[2]) == "-h") {
-      std::cout << kCredentialsUsage;
+      std::cout << c.usage;
       return argc < 3 ? 2 : 0;
     }
-    if (std::string(argv[2]) != "check") {
-      std::cerr << "scigate credentials: unknown subcommand '" << argv[2] << "'\n\n" << kCredentialsUsage;
+    if (std::string(argv[2]) != c.word) {
+      std::cerr << "scigate " << cmd << ": unknown subcommand '" << argv[2] << "'\n\n" << c.usage;
       return 2;
     }
-    Args args = parse_args(argc, argv, 3, {"--config"});
+    Args args = parse_args(argc, argv, 3, c.options);
     if (args.help) {
-      std::cout << kCredentialsUsage;
+      std::cout << c.usage;
       return 0;
     }
     if (!args.error.empty()) {
-      std::cerr << "scigate credentials check: " << args.error << "\n";
+      std::cerr << "scigate " << cmd << " " << c.word << ": " << args.error << "\n";
       return 2;
     }
-    return cmd_credentials_check(args);
+    return c.fn(args);
   }
   struct Command {
     const char* usage;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "core/base64.h"
 #include "core/json_util.h"
 
 namespace json = boost::json;
@@ -23,29 +24,6 @@ struct JwtDeleter {
 using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
 
 Error unauth(std::string reason) { return Error::unauthenticated(std::move(reason)); }
-
-bool base64url_decode(std::string_view in, std::string& out) {
-  static const auto table = [] {
-    std::array<int, 256> t{};
-    t.fill(-1);
-    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = i;
-    return t;
-  }();
-  out.clear();
-  int bits = 0, acc = 0;
-  for (unsigned char c : in) {
-    int v = table[c];
-    if (v < 0) return false;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return true;
-}
 
 std::string_view strip_bearer(std::string_view v) {
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);

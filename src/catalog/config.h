@@ -99,11 +99,36 @@ struct StagingConfig {
   milliseconds presign_ttl{600'000};
 };
 
+// How scigate authenticates to Airflow (engine.auth).
+struct AirflowAuthConfig {
+  // none | basic | token | airflow3-password | mwaa-web-login | mwaa-invoke-rest-api
+  std::string type = "none";
+  std::optional<Secret> username;  // basic, airflow3-password
+  std::optional<Secret> password;  // basic, airflow3-password
+  std::optional<Secret> token;     // token
+  std::string token_url;           // airflow3-password: default {url}/auth/token
+  // mwaa-*: the environment, its region and the AWS credentials that sign for it
+  std::string environment;
+  std::string region;
+  std::string mwaa_endpoint;  // default https://env.airflow.{region}.amazonaws.com
+  std::string login_url;      // mwaa-web-login: default https://{WebServerHostname}/aws_mwaa/login
+  CredentialsConfig credentials;
+};
+
 struct EngineConfig {
-  std::string type = "local";
+  std::string type = "local";  // local | airflow
+  // local
   int max_parallel_runs = 2;
   std::filesystem::path work_dir;  // local: one folder per run
   milliseconds cancel_grace{5'000};
+  // airflow
+  std::string url;         // Airflow's base URL, without /api/vN ("" allowed for mwaa-* modes)
+  std::string api = "v1";  // v1 = Airflow 2 (/api/v1), v2 = Airflow 3 (/api/v2)
+  AirflowAuthConfig auth;
+  milliseconds timeout{10'000};        // one engine operation, retries included
+  milliseconds dag_cache_ttl{60'000};  // how often the DAG list is refreshed in the background
+  bool show_paused = false;            // list paused DAGs as workflows
+  int max_retries = 2;                 // idempotent calls only
 };
 
 struct LedgerConfig {

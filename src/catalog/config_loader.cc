@@ -344,12 +344,62 @@ class Loader {
 
   void read_engine(MapReader& top) {
     MapReader e(top.raw("engine"), "engine", problems_);
-    e.string("type", cfg_.engine.type);
-    if (cfg_.engine.type != "local")
-      e.problem("type", "unsupported engine type '" + cfg_.engine.type + "' (supported: local)");
-    e.integer("max_parallel_runs", 1, 1024, cfg_.engine.max_parallel_runs);
-    e.path("work_dir", cfg_.base_dir, cfg_.engine.work_dir);
-    e.duration("cancel_grace", cfg_.engine.cancel_grace);
+    auto& out = cfg_.engine;
+    e.string("type", out.type);
+    if (out.type == "local") {
+      e.integer("max_parallel_runs", 1, 1024, out.max_parallel_runs);
+      e.path("work_dir", cfg_.base_dir, out.work_dir);
+      e.duration("cancel_grace", out.cancel_grace);
+    } else if (out.type == "airflow") {
+      read_airflow(e, out);
+    } else {
+      e.problem("type", "unsupported engine type '" + out.type + "' (supported: local, airflow)");
+    }
+  }
+
+  void read_airflow(MapReader& e, EngineConfig& out) {
+    e.string("url", out.url);
+    while (!out.url.empty() && out.url.back() == '/') out.url.pop_back();
+    if (!out.url.empty() && out.url.rfind("http://", 0) != 0 && out.url.rfind("https://", 0) != 0)
+      e.problem("url", "must start with http:// or https://");
+    e.string("api", out.api);
+    if (out.api != "v1" && out.api != "v2") e.problem("api", "must be v1 (Airflow 2) or v2 (Airflow 3)");
+    e.duration("timeout", out.timeout);
+    e.duration("dag_cache_ttl", out.dag_cache_ttl);
+    e.boolean("show_paused", out.show_paused);
+    e.integer("max_retries", 0, 10, out.max_retries);
+    if (out.timeout.count() <= 0) e.problem("timeout", "must be positive");
+    if (out.dag_cache_ttl.count() <= 0) e.problem("dag_cache_ttl", "must be positive");
+
+    MapReader a(e.raw("auth"), e.child_path("auth"), problems_);
+    auto& auth = out.auth;
+    a.string("type", auth.type);
+    bool mwaa = auth.type == "mwaa-web-login" || auth.type == "mwaa-invoke-rest-api";
+    if (out.url.empty() && !mwaa) e.problem("url", "is required for an airflow engine");
+    if (auth.type == "basic" || auth.type == "airflow3-password") {
+      a.secret("username", cfg_.base_dir, auth.username, true);
+      a.secret("password", cfg_.base_dir, auth.password, true);
+      if (auth.type == "airflow3-password") {
+        a.string("token_url", auth.token_url);
+        if (auth.token_url.empty()) auth.token_url = out.url + "/auth/token";
+      }
+    } else if (auth.type == "token") {
+      a.secret("token", cfg_.base_dir, auth.token, true);
+    } else if (mwaa) {
+      a.string("environment", auth.environment, true);
+      a.string("region", auth.region, true);
+      a.string("mwaa_endpoint", auth.mwaa_endpoint);
+      while (!auth.mwaa_endpoint.empty() && auth.mwaa_endpoint.back() == '/') auth.mwaa_endpoint.pop_back();
+      if (auth.mwaa_endpoint.empty()) auth.mwaa_endpoint = "https://env.airflow." + auth.region + ".amazonaws.com";
+      if (auth.type == "mwaa-web-login") a.string("login_url", auth.login_url);
+      MapReader c(a.raw("credentials"), a.child_path("credentials"), problems_);
+      read_credentials(c, auth.credentials);
+      if (auth.credentials.sts_region.empty()) auth.credentials.sts_region = auth.region;
+    } else if (auth.type != "none") {
+      a.problem("type", "unsupported auth type '" + auth.type +
+                            "' (supported: none, basic, token, airflow3-password, mwaa-web-login, "
+                            "mwaa-invoke-rest-api)");
+    }
   }
 
   void read_ledger(MapReader& top) {
@@ -386,7 +436,8 @@ class Loader {
           wc.params = std::move(schema).value();
         }
       }
-      read_steps(w, wc);
+      // Airflow DAGs define their own tasks; `workflows:` may still describe them.
+      if (cfg_.engine.type == "local") read_steps(w, wc);
       cfg_.workflows[id] = std::move(wc);
     });
   }

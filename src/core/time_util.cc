@@ -27,6 +27,36 @@ std::string format_iso8601(SystemTime t) {
   return buf;
 }
 
+std::optional<SystemTime> parse_iso8601(std::string_view text) {
+  std::string s(text);
+  std::tm tm{};
+  const char* rest = strptime(s.c_str(), "%Y-%m-%d", &tm);
+  if (!rest || (*rest != 'T' && *rest != ' ')) return std::nullopt;
+  rest = strptime(rest + 1, "%H:%M:%S", &tm);
+  if (!rest) return std::nullopt;
+  int64_t micros = 0;
+  if (*rest == '.') {
+    ++rest;
+    int digits = 0;
+    for (; *rest >= '0' && *rest <= '9'; ++rest, ++digits) {
+      if (digits < 6) micros = micros * 10 + (*rest - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    for (; digits < 6; ++digits) micros *= 10;
+  }
+  long offset = 0;
+  if (*rest == 'Z') {
+    ++rest;
+  } else if (*rest == '+' || *rest == '-') {
+    int hh = 0, mm = 0;
+    if (std::sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2) return std::nullopt;
+    offset = (hh * 3600L + mm * 60L) * (*rest == '-' ? -1 : 1);
+    rest += 6;
+  }
+  if (*rest != '\0') return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm) - offset) + std::chrono::microseconds(micros);
+}
+
 std::string compact_stamp(SystemTime t) {
   std::tm tm = utc_tm(t);
   char buf[24];

@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace scigate {
 
@@ -11,6 +13,10 @@ using SystemTime = std::chrono::system_clock::time_point;
 
 // "2026-11-23T10:15:12.123456Z"
 std::string format_iso8601(SystemTime t);
+// RFC 3339 / ISO 8601 as AWS, Earthdata and Airflow write it: "2021-01-27T00:50:09Z",
+// "...09.123456+00:00", "2021-01-27 00:50:09+00:00" (no zone = UTC). Fractions are kept
+// to the microsecond. nullopt for anything else.
+std::optional<SystemTime> parse_iso8601(std::string_view text);
 // "20261123T101512Z"
 std::string compact_stamp(SystemTime t);
 // Microseconds since the Unix epoch; the ledger's time unit.

@@ -7,6 +7,7 @@
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "core/base64.h"
 #include "core/ini.h"
 #include "core/json_util.h"
 #include "core/key_path.h"
@@ -19,23 +20,6 @@ namespace {
 
 constexpr int kMaxRedirects = 10;
 
-std::string base64(std::string_view in) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(a[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(a[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
-
 std::string resolve_location(const std::string& current, const std::string& location) {
   if (location.find("://") != std::string::npos) return location;
   if (!location.empty() && location.front() == '/') return url_origin(current).origin + location;
@@ -46,12 +30,7 @@ std::string resolve_location(const std::string& current, const std::string& loca
 class CookieJar {
  public:
   void take(const std::string& host, const UpstreamResponse& r) {
-    for (const auto& [k, v] : r.headers) {
-      if (k != "set-cookie") continue;
-      std::string pair = v.substr(0, v.find(';'));
-      auto eq = pair.find('=');
-      if (eq != std::string::npos) jar_[host][pair.substr(0, eq)] = pair.substr(eq + 1);
-    }
+    for (auto& [name, value] : r.cookies()) jar_[host][name] = std::move(value);
   }
   std::string header(const std::string& host) const {
     auto it = jar_.find(host);
@@ -68,32 +47,6 @@ class CookieJar {
 std::string host_without_port(const std::string& host) { return host.substr(0, host.rfind(':')); }
 
 }  // namespace
-
-std::optional<SystemTime> parse_expiration(std::string_view text) {
-  std::string s(text);
-  std::tm tm{};
-  const char* rest = strptime(s.c_str(), "%Y-%m-%d", &tm);
-  if (!rest || (*rest != 'T' && *rest != ' ')) return std::nullopt;
-  rest = strptime(rest + 1, "%H:%M:%S", &tm);
-  if (!rest) return std::nullopt;
-  if (*rest == '.') {
-    ++rest;
-    while (*rest >= '0' && *rest <= '9') ++rest;
-  }
-  long offset = 0;
-  if (*rest == 'Z') {
-    ++rest;
-  } else if (*rest == '+' || *rest == '-') {
-    int hh = 0, mm = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2) return std::nullopt;
-    offset = (hh * 3600L + mm * 60L) * (*rest == '-' ? -1 : 1);
-    rest += 6;
-  } else if (*rest != '\0') {
-    return std::nullopt;
-  }
-  if (*rest != '\0') return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm) - offset);
-}
 
 Error EarthdataS3Credentials::failed(const std::string& internal) const {
   return Error{ErrorCode::kUpstreamFailed, "provider " + provider_ + ": " + internal,
@@ -113,7 +66,7 @@ Result<AwsCredentials> EarthdataS3Credentials::fetch() {
     } else if (options_.token.empty() &&
                (host == options_.login_host || host_without_port(host) == options_.login_host)) {
       // The password goes to the login host and nowhere else.
-      req.headers.emplace_back("Authorization", "Basic " + base64(options_.username + ":" + options_.password));
+      req.headers.emplace_back("Authorization", "Basic " + base64_encode(options_.username + ":" + options_.password));
     }
     if (auto c = cookies.header(host); !c.empty()) req.headers.emplace_back("Cookie", c);
     auto r = http_->send(req);
@@ -133,7 +86,7 @@ Result<AwsCredentials> EarthdataS3Credentials::fetch() {
     if (!body || !body->is_object()) return failed("s3credentials answered something that is not a JSON object");
     const auto& o = body->get_object();
     AwsCredentials c{string_or(o, "accessKeyId"), string_or(o, "secretAccessKey"), string_or(o, "sessionToken"),
-                     parse_expiration(string_or(o, "expiration"))};
+                     parse_iso8601(string_or(o, "expiration"))};
     if (c.access_key_id.empty() || c.secret_access_key.empty() || !c.expiration) {
       return failed("s3credentials answer lacks accessKeyId, secretAccessKey or a readable expiration");
     }
@@ -177,7 +130,7 @@ Result<AwsCredentials> StsAssumeRole::fetch() {
   }
   auto creds = doc.child("AssumeRoleResponse").child("AssumeRoleResult").child("Credentials");
   AwsCredentials c{creds.child_value("AccessKeyId"), creds.child_value("SecretAccessKey"),
-                   creds.child_value("SessionToken"), parse_expiration(creds.child_value("Expiration"))};
+                   creds.child_value("SessionToken"), parse_iso8601(creds.child_value("Expiration"))};
   if (c.access_key_id.empty() || c.secret_access_key.empty() || !c.expiration) return fail("answer lacks credentials");
   return c;
 }
@@ -204,7 +157,7 @@ std::optional<AwsCredentials> from_metadata_json(const std::string& body) {
   if (!v || !v->is_object()) return std::nullopt;
   const auto& o = v->get_object();
   AwsCredentials c{string_or(o, "AccessKeyId"), string_or(o, "SecretAccessKey"), string_or(o, "Token"),
-                   parse_expiration(string_or(o, "Expiration"))};
+                   parse_iso8601(string_or(o, "Expiration"))};
   if (c.access_key_id.empty() || c.secret_access_key.empty()) return std::nullopt;
   return c;
 }
@@ -241,7 +194,7 @@ Result<std::optional<AwsCredentials>> DefaultChainSource::from_web_identity() {
   doc.load_string(r->body.c_str());
   auto c = doc.child("AssumeRoleWithWebIdentityResponse").child("AssumeRoleWithWebIdentityResult").child("Credentials");
   AwsCredentials out{c.child_value("AccessKeyId"), c.child_value("SecretAccessKey"), c.child_value("SessionToken"),
-                     parse_expiration(c.child_value("Expiration"))};
+                     parse_iso8601(c.child_value("Expiration"))};
   if (r->status != 200 || out.access_key_id.empty()) {
     return Error::internal_error("AssumeRoleWithWebIdentity answered " + std::to_string(r->status));
   }

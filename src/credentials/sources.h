@@ -97,8 +97,4 @@ class DefaultChainSource final : public CredentialSource {
   std::string answered_by_;
 };
 
-// "2021-01-27 00:50:09+00:00", "2021-01-27T00:50:09Z", "2021-01-27T00:50:09.123Z",
-// "2021-01-27T02:50:09+02:00" → the instant; nullopt when unreadable.
-std::optional<SystemTime> parse_expiration(std::string_view text);
-
 }  // namespace scigate

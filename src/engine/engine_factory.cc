@@ -1,8 +1,24 @@
 #include "engine/engine_factory.h"
 
+#include "engine/airflow_engine.h"
 #include "engine/local_engine.h"
 
 namespace scigate {
+
+Result<AirflowConnection> connect_airflow(const EngineConfig& engine) {
+  if (engine.type != "airflow") return Error::bad_request("the configured engine is not airflow");
+  auto http = std::make_shared<UpstreamClient>();
+  AirflowConnection out;
+  if (engine.auth.type.rfind("mwaa-", 0) == 0) {
+    auto aws = make_credentials("mwaa " + engine.auth.environment, engine.auth.credentials, http);
+    if (!aws) return aws.error();
+    out.aws = std::move(aws).value();
+  }
+  auto client = AirflowClient::create(engine, http, out.aws);
+  if (!client) return client.error();
+  out.client = std::move(client).value();
+  return out;
+}
 
 Result<std::unique_ptr<WorkflowEngine>> make_engine(const Config& config, RunLedger& ledger, const StoreMap& stores) {
   if (config.engine.type == "local") {
@@ -10,6 +26,11 @@ Result<std::unique_ptr<WorkflowEngine>> make_engine(const Config& config, RunLed
     if (staging == stores.end()) return Error::internal_error("staging provider missing");
     return std::unique_ptr<WorkflowEngine>(
         std::make_unique<LocalEngine>(config.engine, config.workflows, ledger, stores, staging->second));
+  }
+  if (config.engine.type == "airflow") {
+    auto conn = connect_airflow(config.engine);
+    if (!conn) return conn.error();
+    return std::unique_ptr<WorkflowEngine>(std::make_unique<AirflowEngine>(config, ledger, conn->client, conn->aws));
   }
   return Error::internal_error("unsupported engine type " + config.engine.type);
 }

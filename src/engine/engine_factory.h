@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "catalog/config.h"
+#include "engine/airflow_client.h"
 #include "engine/workflow_engine.h"
 #include "ledger/run_ledger.h"
 #include "storage/store_factory.h"
@@ -11,5 +12,13 @@
 namespace scigate {
 
 Result<std::unique_ptr<WorkflowEngine>> make_engine(const Config& config, RunLedger& ledger, const StoreMap& stores);
+
+// The client of an `engine.type: airflow` config and the AWS credentials that sign its
+// MWAA calls (null for the other auth modes; a rotating one is not started).
+struct AirflowConnection {
+  std::shared_ptr<AirflowClient> client;
+  std::shared_ptr<CredentialsProvider> aws;
+};
+Result<AirflowConnection> connect_airflow(const EngineConfig& engine);
 
 }  // namespace scigate

@@ -1,5 +1,5 @@
 // WorkflowEngine: what scigate needs from whatever runs workflows. Backends: the local
-// engine (embedded default: child processes), Airflow 2/3 and MWAA later.
+// engine (embedded default: child processes) and Airflow 2/3 or MWAA (airflow_engine.h).
 //
 // Thread safety: all methods may be called concurrently from worker threads.
 // list_workflows() and describe() must not block (answer from memory or a cache that is
@@ -9,6 +9,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,18 @@ class WorkflowEngine {
   virtual Result<std::string> trigger(const TriggerRequest& request) = 0;
   // The engine's current view of a run the ledger knows.
   virtual Result<RunStatus> status(const RunRecord& run) = 0;
+  // The current view of many runs at once, by run_id (a page of a run listing). Runs the
+  // engine could not find are left out. Progress may be the ledger's (listings do not
+  // show it) except for runs that have just finished.
+  virtual Result<std::map<std::string, RunStatus>> statuses(const std::vector<RunRecord>& runs) {
+    std::map<std::string, RunStatus> out;
+    for (const auto& run : runs) {
+      auto st = status(run);
+      if (!st) return st.error();
+      out[run.run_id] = std::move(st).value();
+    }
+    return out;
+  }
   virtual Status cancel(const RunRecord& run) = 0;
   // Task logs as text (may be empty while queued).
   virtual Result<std::string> logs(const RunRecord& run) = 0;

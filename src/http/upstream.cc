@@ -82,6 +82,17 @@ std::string UpstreamResponse::header(std::string_view name) const {
   return "";
 }
 
+std::vector<std::pair<std::string, std::string>> UpstreamResponse::cookies() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [k, v] : headers) {
+    if (k != "set-cookie") continue;
+    std::string pair = v.substr(0, v.find(';'));
+    auto eq = pair.find('=');
+    if (eq != std::string::npos) out.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
+  }
+  return out;
+}
+
 UpstreamClient::UpstreamClient(UpstreamOptions options) : options_(options) { static CurlGlobal global; }
 
 UpstreamClient::~UpstreamClient() {

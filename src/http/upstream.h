@@ -38,6 +38,8 @@ struct UpstreamResponse {
   UpstreamHeaders headers;  // names lower-case
   std::string body;
   std::string header(std::string_view name) const;  // "" when absent
+  // name=value of each Set-Cookie header (attributes dropped), in order.
+  std::vector<std::pair<std::string, std::string>> cookies() const;
 };
 
 struct UpstreamOptions {

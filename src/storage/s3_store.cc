@@ -28,12 +28,6 @@ std::string encoded_query(const HeaderList& query) {
   return out;
 }
 
-SystemTime parse_iso8601(const std::string& s) {
-  std::tm tm{};
-  if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
 SystemTime parse_http_date(const std::string& s) {
   std::tm tm{};
   if (!strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S", &tm)) return {};
@@ -177,7 +171,7 @@ Result<ListPage> S3ObjectStore::list(const ListRequest& req) {
     ObjectInfo info;
     info.key = url_decoded(contents.child_value("Key"));
     info.size = std::strtoull(contents.child_value("Size"), nullptr, 10);
-    info.modified = parse_iso8601(contents.child_value("LastModified"));
+    info.modified = parse_iso8601(contents.child_value("LastModified")).value_or(SystemTime{});
     info.etag = unquote(contents.child_value("ETag"));
     page.objects.push_back(std::move(info));
   }

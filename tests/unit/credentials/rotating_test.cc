@@ -175,20 +175,5 @@ TEST(Rotating, CredentialsThatArriveExpiredDoNotMakeTheRefresherSpin) {
   EXPECT_EQ(f.source->calls, 2);
 }
 
-TEST(ParseExpiration, BothFormats) {
-  auto a = parse_expiration("2021-01-27 00:50:09+00:00");
-  auto b = parse_expiration("2021-01-27T00:50:09Z");
-  auto c = parse_expiration("2021-01-27T00:50:09.123Z");
-  auto d = parse_expiration("2021-01-27T02:50:09+02:00");
-  ASSERT_TRUE(a && b && c && d);
-  EXPECT_EQ(*a, *b);
-  EXPECT_EQ(*a, *c);
-  EXPECT_EQ(*a, *d);
-  EXPECT_EQ(std::chrono::system_clock::to_time_t(*a), 1611708609);
-  for (const char* bad : {"", "tomorrow", "2021-01-27", "2021-01-27T00:50", "2021-01-27T00:50:09 junk"}) {
-    EXPECT_FALSE(parse_expiration(bad)) << bad;
-  }
-}
-
 }  // namespace
 }  // namespace scigate

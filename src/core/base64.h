@@ -1,0 +1,13 @@
+// Base64 for HTTP Basic credentials and base64url (no padding) for JWT segments.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace scigate {
+
+std::string base64_encode(std::string_view in);  // standard alphabet, padded
+// Unpadded base64url as JWTs use it; false on a character outside the alphabet.
+bool base64url_decode(std::string_view in, std::string& out);
+
+}  // namespace scigate

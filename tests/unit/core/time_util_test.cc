@@ -1,0 +1,32 @@
+#include "core/time_util.h"
+
+#include <gtest/gtest.h>
+
+namespace scigate {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ParseIso8601, FormatsOfAwsEarthdataAndAirflow) {
+  auto a = parse_iso8601("2021-01-27 00:50:09+00:00");  // Earthdata
+  auto b = parse_iso8601("2021-01-27T00:50:09Z");       // STS, IMDS
+  auto c = parse_iso8601("2021-01-27T00:50:09.123Z");   // S3 LastModified
+  auto d = parse_iso8601("2021-01-27T02:50:09+02:00");
+  auto e = parse_iso8601("2021-01-27T00:50:09.123456+00:00");  // Airflow
+  auto f = parse_iso8601("2021-01-27T00:50:09");
+  ASSERT_TRUE(a && b && c && d && e && f);
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ(*a, *d);
+  EXPECT_EQ(*a, *f);
+  EXPECT_EQ(*c, *a + 123ms);
+  EXPECT_EQ(*e, *a + 123456us);
+  EXPECT_EQ(std::chrono::system_clock::to_time_t(*a), 1611708609);
+  EXPECT_EQ(parse_iso8601(format_iso8601(*e)), *e);
+  for (const char* bad : {"", "tomorrow", "2021-01-27", "2021-01-27T00:50", "2021-01-27T00:50:09 junk",
+                          "2021-01-27T00:50:09.Z", "2021-01-27T00:50:09+0"}) {
+    EXPECT_FALSE(parse_iso8601(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace scigate
