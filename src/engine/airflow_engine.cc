@@ -279,7 +279,6 @@ Result<RunStatus> AirflowEngine::status(const RunRecord& run) {
   if (r->status != 200) return unexpected("GET " + path, *r);
   auto st = dag_run_status(r->body);
   if (!st) return malformed("GET " + path, st.error().internal);
-  if (st->state == RunState::kQueued) return st;  // no task has been scheduled yet
   auto tasks = fetch_tasks(run);
   if (!tasks) return tasks.error();
   set_progress(*st, *tasks);
@@ -287,7 +286,7 @@ Result<RunStatus> AirflowEngine::status(const RunRecord& run) {
 }
 
 Result<std::map<std::string, RunStatus>> AirflowEngine::statuses(const std::vector<RunRecord>& runs) {
-  std::map<std::pair<std::string, std::string>, const RunRecord*> wanted;  // (dag, dag run) → run
+  std::map<RunKey, const RunRecord*> wanted;
   std::set<std::string> dag_ids;
   int64_t oldest = 0;
   for (const auto& run : runs) {
@@ -301,7 +300,7 @@ Result<std::map<std::string, RunStatus>> AirflowEngine::statuses(const std::vect
   int64_t since = oldest - std::chrono::duration_cast<std::chrono::microseconds>(kClockSlack).count();
   json::object body{{"dag_ids", json::array(dag_ids.begin(), dag_ids.end())}, {"page_limit", kPageSize}};
   body[client_->v2() ? "run_after_gte" : "execution_date_gte"] = iso(since);
-  std::map<std::string, std::pair<std::string, std::string>> finished;  // run_id → (dag, dag run)
+  std::map<std::string, RunKey> finished;  // run_id → its key
   size_t found = 0;
   for (int page = 0, offset = 0; page < kMaxBatchPages && found < wanted.size(); ++page) {
     body["page_offset"] = offset;
@@ -328,31 +327,40 @@ Result<std::map<std::string, RunStatus>> AirflowEngine::statuses(const std::vect
   }
   if (finished.empty()) return out;
   // Runs that just finished get their final progress, all in one call.
-  json::array run_ids, finished_dags;
-  std::set<std::string> fd;
-  for (const auto& [run_id, key] : finished) {
-    run_ids.push_back(json::string(key.second));
-    fd.insert(key.first);
-  }
-  json::object ti_body{{"dag_ids", json::array(fd.begin(), fd.end())}, {"dag_run_ids", std::move(run_ids)}};
-  if (client_->v2()) ti_body["page_limit"] = 1000;
-  auto r = client_->call({"POST", "/dags/~/dagRuns/~/taskInstances/list", {}, json::value(std::move(ti_body)), true});
-  if (!r || r->status != 200) {
-    spdlog::warn("airflow: final progress of {} finished runs unavailable: {}", finished.size(),
-                 r ? airflow_error_detail(*r) : r.error().internal);
+  std::set<RunKey> keys;
+  for (const auto& [run_id, key] : finished) keys.insert(key);
+  auto tasks = batch_task_instances(keys);
+  if (!tasks) {
+    spdlog::warn("airflow: final progress of {} finished runs unavailable: {}", keys.size(), tasks.error().internal);
     return out;
   }
-  std::map<std::pair<std::string, std::string>, std::vector<TaskInstanceInfo>> by_run;
-  const auto* list = r->body.is_object() ? r->body.get_object().if_contains("task_instances") : nullptr;
-  if (list && list->is_array()) {
-    for (const auto& ti : list->get_array()) {
-      if (!ti.is_object()) continue;
-      auto infos = task_instances(json::object{{"task_instances", json::array{ti}}});
-      if (infos.empty()) continue;
-      by_run[{string_or(ti.get_object(), "dag_id"), string_or(ti.get_object(), "dag_run_id")}].push_back(infos[0]);
-    }
+  for (const auto& [run_id, key] : finished) set_progress(out[run_id], (*tasks)[key]);
+  return out;
+}
+
+Result<std::map<AirflowEngine::RunKey, std::vector<TaskInstanceInfo>>> AirflowEngine::batch_task_instances(
+    const std::set<RunKey>& runs) {
+  std::set<std::string> dags;
+  json::array run_ids;
+  for (const auto& [dag, run] : runs) {
+    dags.insert(dag);
+    run_ids.push_back(json::string(run));
   }
-  for (const auto& [run_id, key] : finished) set_progress(out[run_id], by_run[key]);
+  json::object body{{"dag_ids", json::array(dags.begin(), dags.end())}, {"dag_run_ids", std::move(run_ids)}};
+  if (client_->v2()) body["page_limit"] = 1000;  // v1's form has no paging: it answers all
+  const std::string path = "/dags/~/dagRuns/~/taskInstances/list";
+  auto r = client_->call({"POST", path, {}, json::value(std::move(body)), true});
+  if (!r) return r.error();
+  if (r->status != 200) return unexpected("POST " + path, *r);
+  const auto* list = r->body.is_object() ? r->body.get_object().if_contains("task_instances") : nullptr;
+  if (!list || !list->is_array()) return malformed("POST " + path, "answer has no task_instances");
+  std::map<RunKey, std::vector<TaskInstanceInfo>> out;
+  for (const auto& ti : list->get_array()) {
+    auto infos = task_instances(json::object{{"task_instances", json::array{ti}}});
+    if (infos.empty()) continue;
+    RunKey key{string_or(ti.get_object(), "dag_id"), string_or(ti.get_object(), "dag_run_id")};
+    if (runs.count(key)) out[key].push_back(std::move(infos[0]));
+  }
   return out;
 }
 
@@ -384,24 +392,26 @@ Result<std::string> AirflowEngine::logs(const RunRecord& run) {
       out += "… (logs of " + std::to_string(tasks->size() - kMaxLogTasks) + " more tasks left out)\n";
       break;
     }
-    std::string path = dag_run_path(run.workflow_id, run.engine_run_id) + "/taskInstances/" +
-                       percent_encode(t.task_id, false) + "/logs/" + std::to_string(t.try_number);
-    std::vector<std::pair<std::string, std::string>> query{{"full_content", "true"}};
-    if (t.map_index >= 0) query.emplace_back("map_index", std::to_string(t.map_index));
     out += "=== " + t.task_id + (t.map_index >= 0 ? "[" + std::to_string(t.map_index) + "]" : "") + " (try " +
            std::to_string(t.try_number) + ", " + (t.state.empty() ? "no status" : t.state) + ") ===\n";
-    auto r = client_->call({"GET", path, query, std::nullopt, true});
-    if (!r) return r.error();
-    if (r->status == 404) {
-      out += "(no log)\n";
-      continue;
-    }
-    if (r->status != 200) return unexpected("GET " + path, *r);
-    std::string text = log_text(r->body);
-    out += text;
-    if (!text.empty() && text.back() != '\n') out += '\n';
+    auto text = task_log(run, t);
+    if (!text) return text.error();
+    out += *text;
+    if (!text->empty() && text->back() != '\n') out += '\n';
   }
   return out;
+}
+
+Result<std::string> AirflowEngine::task_log(const RunRecord& run, const TaskInstanceInfo& task) {
+  std::string path = dag_run_path(run.workflow_id, run.engine_run_id) + "/taskInstances/" +
+                     percent_encode(task.task_id, false) + "/logs/" + std::to_string(task.try_number);
+  std::vector<std::pair<std::string, std::string>> query{{"full_content", "true"}};
+  if (task.map_index >= 0) query.emplace_back("map_index", std::to_string(task.map_index));
+  auto r = client_->call({"GET", path, query, std::nullopt, true});
+  if (!r) return r.error();
+  if (r->status == 404) return std::string("(no log)\n");
+  if (r->status != 200) return unexpected("GET " + path, *r);
+  return log_text(r->body);
 }
 
 }  // namespace scigate

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "catalog/config.h"
@@ -54,6 +55,13 @@ class AirflowEngine final : public WorkflowEngine {
 
   // Reloads the DAG catalog now; the last good one stays in use when this fails.
   Status refresh_catalog();
+
+  // (dag_id, dag_run_id)
+  using RunKey = std::pair<std::string, std::string>;
+  // The task instances of many runs in one call.
+  Result<std::map<RunKey, std::vector<TaskInstanceInfo>>> batch_task_instances(const std::set<RunKey>& runs);
+  // The log of one try of one task, as text.
+  Result<std::string> task_log(const RunRecord& run, const TaskInstanceInfo& task);
 
  private:
   struct Entry {
