@@ -104,14 +104,16 @@ RunRecord updated(const ApiDeps& d, RunRecord run, const RunStatus& st) {
 }
 
 // Brings a run's ledger entry up to date with the engine (a no-op for the local engine,
-// whose state store is the ledger). When the engine cannot say, the ledger's view stands.
-RunRecord refreshed(const ApiDeps& d, RunRecord run) {
+// whose state store is the ledger). A run the engine has forgotten ends as failed.
+Result<RunRecord> refreshed(const ApiDeps& d, RunRecord run) {
   if (is_terminal(run.state)) return run;
   auto st = d.engine.status(run);
-  if (!st) {
-    spdlog::warn("run {}: cannot refresh status: {}", run.run_id, st.error().internal);
-    return run;
+  if (!st && st.error().code == ErrorCode::kNotFound) {
+    RunStatus gone{RunState::kFailed, run.started_us, to_unix_micros(std::chrono::system_clock::now()),
+                   run.tasks_done, run.tasks_total, "the workflow engine no longer knows this run"};
+    return updated(d, std::move(run), gone);
   }
+  if (!st) return st.error();
   return updated(d, std::move(run), *st);
 }
 
@@ -196,7 +198,8 @@ Response start_run(const ApiDeps& d, const RequestContext& ctx, const Request& r
         prior.params_json != run.params_json) {
       return fail(ctx, Error::conflict("Idempotency-Key was already used for a different run request"));
     }
-    return created_response(d, refreshed(d, prior), 200).with_header("Idempotent-Replayed", "true");
+    // A replay answers from the ledger: the engine may be down, the run is still known.
+    return created_response(d, prior, 200).with_header("Idempotent-Replayed", "true");
   }
   TriggerRequest trig{run, make_conf(d, run, *sel, *params), sel->collection->provider};
   auto engine_id = d.engine.trigger(trig);

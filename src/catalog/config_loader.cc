@@ -377,7 +377,7 @@ class Loader {
     bool mwaa = auth.type == "mwaa-web-login" || auth.type == "mwaa-invoke-rest-api";
     if (out.url.empty() && !mwaa) e.problem("url", "is required for an airflow engine");
     if (auth.type == "basic" || auth.type == "airflow3-password") {
-      a.secret("username", cfg_.base_dir, auth.username, true);
+      a.string("username", auth.username, true);
       a.secret("password", cfg_.base_dir, auth.password, true);
       if (auth.type == "airflow3-password") {
         a.string("token_url", auth.token_url);

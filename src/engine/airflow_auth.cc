@@ -93,11 +93,11 @@ class LoginAuth : public AirflowAuth {
 class Airflow3Password final : public LoginAuth {
  public:
   Airflow3Password(const AirflowAuthConfig& config, std::shared_ptr<UpstreamClient> http)
-      : url_(config.token_url), username_(*config.username), password_(*config.password), http_(std::move(http)) {}
+      : url_(config.token_url), username_(config.username), password_(*config.password), http_(std::move(http)) {}
 
  protected:
   Result<Login> login(milliseconds budget) override {
-    json::object creds{{"username", username_.value()}, {"password", password_.value()}};
+    json::object creds{{"username", username_}, {"password", password_.value()}};
     auto r = http_->send({"POST",
                           url_,
                           {{"Content-Type", "application/json"}, {"Accept", "application/json"}},
@@ -115,7 +115,7 @@ class Airflow3Password final : public LoginAuth {
 
  private:
   std::string url_;
-  Secret username_;
+  std::string username_;
   Secret password_;
   std::shared_ptr<UpstreamClient> http_;
 };
@@ -219,7 +219,7 @@ Result<std::unique_ptr<AirflowAuth>> make_airflow_auth(const EngineConfig& confi
   if (a.type == "none") return std::unique_ptr<AirflowAuth>(std::make_unique<FixedHeader>(HeaderField{}));
   if (a.type == "basic") {
     return std::unique_ptr<AirflowAuth>(std::make_unique<FixedHeader>(
-        HeaderField{"Authorization", "Basic " + base64_encode(a.username->value() + ":" + a.password->value())}));
+        HeaderField{"Authorization", "Basic " + base64_encode(a.username + ":" + a.password->value())}));
   }
   if (a.type == "token") {
     return std::unique_ptr<AirflowAuth>(

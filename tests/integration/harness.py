@@ -106,13 +106,16 @@ collections:
 """
 
 
+LOCAL_ENGINE = "engine: {{type: local, max_parallel_runs: {max_parallel_runs}, work_dir: ./runs, cancel_grace: 1s}}"
+
+
 class Gateway:
     """One scigate process with its own folder, config, data and ledger."""
 
     def __init__(self, extra_server="", max_parallel_runs=2, cors=("http://allowed.example",),
                  providers="providers:\n  local: {type: file, root: ./buckets}\n",
                  staging='staging: {provider: local, bucket: staging, prefix: "", presign_ttl: 10m}\n',
-                 collections=None, extra_env=None):
+                 collections=None, extra_env=None, engine=None, workflows=None):
         self.dir = tempfile.mkdtemp(prefix="scigate-it-")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -136,9 +139,10 @@ server:
 auth:
   jwt: {{algorithms: [HS256], secret: "env:SCIGATE_IT_SECRET", issuer: LabCAS, audience: LabCAS,
         username_claims: [username, sub], leeway: 30s}}
-{providers}{staging}engine: {{type: local, max_parallel_runs: {max_parallel_runs}, work_dir: ./runs, cancel_grace: 1s}}
+{providers}{staging}{engine or LOCAL_ENGINE.format(max_parallel_runs=max_parallel_runs)}
 ledger: "sqlite:./scigate.db"
-""" + WORKFLOWS.format(py=PY, src=SOURCE, tmp=self.dir) + (collections or COLLECTIONS)
+""" + (workflows if workflows is not None else WORKFLOWS.format(py=PY, src=SOURCE, tmp=self.dir)) + \
+            (collections or COLLECTIONS)
         self.config = os.path.join(self.dir, "config.yaml")
         with open(self.config, "w") as f:
             f.write(config)
