@@ -109,8 +109,8 @@ Result<RunRecord> refreshed(const ApiDeps& d, RunRecord run) {
   if (is_terminal(run.state)) return run;
   auto st = d.engine.status(run);
   if (!st && st.error().code == ErrorCode::kNotFound) {
-    RunStatus gone{RunState::kFailed, run.started_us, to_unix_micros(std::chrono::system_clock::now()),
-                   run.tasks_done, run.tasks_total, "the workflow engine no longer knows this run"};
+    RunStatus gone{RunState::kFailed, run.started_us,  to_unix_micros(std::chrono::system_clock::now()),
+                   run.tasks_done,    run.tasks_total, "the workflow engine no longer knows this run"};
     return updated(d, std::move(run), gone);
   }
   if (!st) return st.error();

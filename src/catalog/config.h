@@ -103,7 +103,7 @@ struct StagingConfig {
 struct AirflowAuthConfig {
   // none | basic | token | airflow3-password | mwaa-web-login | mwaa-invoke-rest-api
   std::string type = "none";
-  std::string username;             // basic, airflow3-password (not a secret)
+  std::string username;            // basic, airflow3-password (not a secret)
   std::optional<Secret> password;  // basic, airflow3-password
   std::optional<Secret> token;     // token
   std::string token_url;           // airflow3-password: default {url}/auth/token

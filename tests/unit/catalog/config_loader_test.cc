@@ -220,5 +220,68 @@ TEST(ConfigLoader, MissingFileIsAProblem) {
   ASSERT_EQ(l.problems.size(), 1u);
 }
 
+TEST(ConfigLoader, AirflowEngine) {
+  auto l = load(with_auth(R"(
+engine:
+  type: airflow
+  url: "https://airflow.example.org/"
+  api: v2
+  timeout: 5s
+  dag_cache_ttl: 30s
+  auth: {type: airflow3-password, username: scigate, password: env:CONFIG_TEST_SECRET}
+workflows:
+  etl: {description: From the config}
+collections:
+  images: {bucket: b, workflows: {etl: {authorized_users: [thomas]}, not_in_workflows: {authorized_users: [thomas]}}}
+)"));
+  ASSERT_TRUE(l.problems.empty()) << dump(l);
+  const auto& e = l.config->engine;
+  EXPECT_EQ(e.url, "https://airflow.example.org");
+  EXPECT_EQ(e.api, "v2");
+  EXPECT_EQ(e.timeout, std::chrono::seconds(5));
+  EXPECT_EQ(e.dag_cache_ttl, std::chrono::seconds(30));
+  EXPECT_EQ(e.auth.username, "scigate");
+  EXPECT_EQ(e.auth.password->value(), "s3cr3t-value");
+  EXPECT_EQ(e.auth.token_url, "https://airflow.example.org/auth/token");
+  EXPECT_TRUE(l.config->workflows.at("etl").steps.empty());
+}
+
+TEST(ConfigLoader, AirflowMwaaModesTakeCredentialsLikeProviders) {
+  auto l = load(with_auth(R"(
+engine:
+  type: airflow
+  auth:
+    type: mwaa-invoke-rest-api
+    environment: prod-env
+    region: us-west-2
+    credentials: {type: sts-assume-role, role_arn: "arn:aws:iam::1:role/x", base: {type: default}}
+)"));
+  ASSERT_TRUE(l.problems.empty()) << dump(l);
+  EXPECT_EQ(l.config->engine.auth.mwaa_endpoint, "https://env.airflow.us-west-2.amazonaws.com");
+  EXPECT_EQ(l.config->engine.auth.credentials.type, "sts-assume-role");
+  EXPECT_EQ(l.config->engine.auth.credentials.sts_region, "us-west-2");
+}
+
+TEST(ConfigLoader, AirflowEngineProblems) {
+  auto l = load(with_auth(R"(
+engine:
+  type: airflow
+  api: v3
+  max_parallel_runs: 2
+  auth: {type: basic, username: admin, password: hunter2}
+)"));
+  EXPECT_TRUE(has_problem(l, "engine.url", "is required")) << dump(l);
+  EXPECT_TRUE(has_problem(l, "engine.api", "v1 (Airflow 2) or v2 (Airflow 3)")) << dump(l);
+  EXPECT_TRUE(has_problem(l, "engine.max_parallel_runs", "unknown")) << dump(l);
+  EXPECT_TRUE(has_problem(l, "engine.auth.password", "by reference")) << dump(l);
+  auto m = load(with_auth("engine: {type: airflow, url: 'http://a', auth: {type: mwaa-web-login}}\n"));
+  EXPECT_TRUE(has_problem(m, "engine.auth.environment", "is required")) << dump(m);
+  EXPECT_TRUE(has_problem(m, "engine.auth.region", "is required")) << dump(m);
+  auto k = load(with_auth("engine: {type: airflow, url: 'http://a', auth: {type: kerberos}}\n"));
+  EXPECT_TRUE(has_problem(k, "engine.auth.type", "unsupported auth type")) << dump(k);
+  auto t = load(with_auth("engine: {type: celery}\n"));
+  EXPECT_TRUE(has_problem(t, "engine.type", "supported: local, airflow")) << dump(t);
+}
+
 }  // namespace
 }  // namespace scigate
