@@ -24,6 +24,7 @@ bench: deps
 	bench/run
 	bench/run-s3
 	bench/run-credentials
+	bench/run-airflow
 
 clean:
 	rm -rf $(BUILD_DIR) build-release

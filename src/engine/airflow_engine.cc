@@ -19,9 +19,10 @@ constexpr int kPageSize = 100;
 constexpr int kMaxPages = 1'000;
 constexpr int kMaxBatchPages = 20;
 constexpr size_t kMaxLogTasks = 100;
-// A batch status window starts this long before the oldest run was created: Airflow's
-// clock may be behind scigate's.
-constexpr auto kClockSlack = std::chrono::minutes(10);
+// A batch status window reaches this far beyond the runs' creation times on both sides:
+// Airflow's clock may differ from scigate's. Narrow, so that a busy DAG's other runs
+// rarely spill the answer over a second page.
+constexpr auto kClockSlack = std::chrono::minutes(2);
 // An unknown workflow asks for an early catalog refresh at most this often.
 constexpr auto kNudgeInterval = std::chrono::seconds(5);
 
@@ -288,18 +289,23 @@ Result<RunStatus> AirflowEngine::status(const RunRecord& run) {
 Result<std::map<std::string, RunStatus>> AirflowEngine::statuses(const std::vector<RunRecord>& runs) {
   std::map<RunKey, const RunRecord*> wanted;
   std::set<std::string> dag_ids;
-  int64_t oldest = 0;
+  int64_t oldest = 0, newest = 0;
   for (const auto& run : runs) {
     if (is_terminal(run.state) || run.engine_run_id.empty()) continue;
     wanted[{run.workflow_id, run.engine_run_id}] = &run;
     dag_ids.insert(run.workflow_id);
     if (oldest == 0 || run.created_us < oldest) oldest = run.created_us;
+    newest = std::max(newest, run.created_us);
   }
   std::map<std::string, RunStatus> out;
   if (wanted.empty()) return out;
-  int64_t since = oldest - std::chrono::duration_cast<std::chrono::microseconds>(kClockSlack).count();
-  json::object body{{"dag_ids", json::array(dag_ids.begin(), dag_ids.end())}, {"page_limit", kPageSize}};
-  body[client_->v2() ? "run_after_gte" : "execution_date_gte"] = iso(since);
+  const int64_t slack = std::chrono::duration_cast<std::chrono::microseconds>(kClockSlack).count();
+  // Newest first: the runs still in flight are usually the newest, so one page finds them.
+  json::object body{{"dag_ids", json::array(dag_ids.begin(), dag_ids.end())},
+                    {"page_limit", kPageSize},
+                    {"order_by", client_->v2() ? "-run_after" : "-execution_date"}};
+  body[client_->v2() ? "run_after_gte" : "execution_date_gte"] = iso(oldest - slack);
+  body[client_->v2() ? "run_after_lte" : "execution_date_lte"] = iso(newest + slack);
   std::map<std::string, RunKey> finished;  // run_id → its key
   size_t found = 0;
   for (int page = 0, offset = 0; page < kMaxBatchPages && found < wanted.size(); ++page) {

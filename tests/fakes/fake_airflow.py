@@ -360,6 +360,12 @@ class FakeAirflow:
                 if since:
                     t = datetime.datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp()
                     runs = [r for r in runs if r.created >= t]
+                until = body.get("execution_date_lte") or body.get("run_after_lte")
+                if until:
+                    t = datetime.datetime.fromisoformat(until.replace("Z", "+00:00")).timestamp()
+                    runs = [r for r in runs if r.created <= t]
+                if (body.get("order_by") or "").startswith("-"):
+                    runs.reverse()  # creation order is the order of every date field here
                 limit, offset = int(body.get("page_limit", 100)), int(body.get("page_offset", 0))
                 return 200, {"dag_runs": [self.run_json(r, now) for r in runs[offset:offset + limit]],
                              "total_entries": len(runs)}
