@@ -28,14 +28,10 @@ collections:
     prefix: nebraska_images/
     workflows: {nebraska: {authorized_users: [thomas]}, sleepy: {authorized_users: [thomas]}}
 """
-FLAVOURS = {
-    "Airflow 2 (v1), basic": ("v1", "basic", '{{type: basic, username: admin, password: "env:AF_PASSWORD"}}'),
-    "Airflow 3 (v2), /auth/token": ("v2", "password", '{{type: airflow3-password, username: admin, '
-                                                       'password: "env:AF_PASSWORD"}}'),
-    "MWAA web login (v1)": ("v1", "session", "{{type: mwaa-web-login, environment: " + fake_airflow.MWAA_ENV +
-                            ", region: " + fake_airflow.AWS_REGION + ', mwaa_endpoint: "{fake}", login_url: '
-                            '"{fake}/aws_mwaa/login", credentials: {{type: static, access_key_id: ' +
-                            fake_airflow.AWS_KEY + ', secret_access_key: "env:MWAA_SECRET"}}}}'),
+FLAVOURS = {  # name: (api, the fake's auth mode)
+    "Airflow 2 (v1), basic": ("v1", "basic"),
+    "Airflow 3 (v2), /auth/token": ("v2", "password"),
+    "MWAA web login (v1)": ("v1", "session"),
 }
 WEIGHTS = {"list workflows": 25, "describe workflow": 10, "trigger": 15, "get run": 20, "runs page": 15,
            "logs": 8, "cancel": 7}
@@ -49,12 +45,12 @@ def total(fake):
     return sum(stats(fake).values())
 
 
-def session(name, api, fake_auth, auth):
+def session(api, fake_auth):
     fake = FakeAirflow(api=api, auth=fake_auth, queue_delay=0.2, task_seconds=0.3)
     engine = (f'engine: {{type: airflow, url: "{fake.url}", api: {api}, timeout: 10s, dag_cache_ttl: 1h, '
-              f'auth: {auth.format(fake=fake.url)}}}')
+              f"auth: {fake_airflow.scigate_auth(fake_auth, fake.url)}}}")
     gw = Gateway(engine=engine, workflows="", collections=COLLECTIONS,
-                 extra_env={"AF_PASSWORD": fake_airflow.BASIC_PASSWORD, "MWAA_SECRET": fake_airflow.AWS_SECRET})
+                 extra_env=fake_airflow.SCIGATE_ENV)
     gw.start()
     try:
         startup = total(fake)
@@ -104,8 +100,8 @@ def session(name, api, fake_auth, auth):
 
 def main():
     lines = [f"# Airflow calls per API call: {CALLS} mixed calls per flavour (fake Airflow counts them)", ""]
-    for name, (api, fake_auth, auth) in FLAVOURS.items():
-        per_kind, batches, startup, logins, elapsed = session(name, api, fake_auth, auth)
+    for name, (api, fake_auth) in FLAVOURS.items():
+        per_kind, batches, startup, logins, elapsed = session(api, fake_auth)
         lines += [f"## {name}", "",
                   f"start-up (catalog load incl. logins): {startup} calls; logins during the session "
                   f"(token, web token, login): {logins}; session took {elapsed:.1f} s", "",

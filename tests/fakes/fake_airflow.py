@@ -45,6 +45,25 @@ STATIC_TOKEN = "static-" + os.urandom(8).hex()
 AWS_KEY, AWS_SECRET = "AKIDFAKEMWAA0001", "mwaa-secret-" + os.urandom(6).hex()
 AWS_REGION, MWAA_ENV = "us-west-2", "scigate-env"
 
+# The environment that scigate's config below reads its secrets from.
+SCIGATE_ENV = {"AF_PASSWORD": BASIC_PASSWORD, "AF_TOKEN": STATIC_TOKEN, "MWAA_SECRET": AWS_SECRET}
+
+
+def scigate_auth(mode, fake_url):
+    """The `engine.auth` of a scigate config that a fake in auth `mode` accepts."""
+    mwaa = (f"environment: {MWAA_ENV}, region: {AWS_REGION}, mwaa_endpoint: \"{fake_url}\", credentials: "
+            f"{{type: static, access_key_id: {AWS_KEY}, secret_access_key: \"env:MWAA_SECRET\"}}")
+    return {
+        "none": "{type: none}",
+        "basic": '{type: basic, username: admin, password: "env:AF_PASSWORD"}',
+        "token": '{type: token, token: "env:AF_TOKEN"}',
+        "password": f'{{type: airflow3-password, username: admin, password: "env:AF_PASSWORD", '
+                    f'token_url: "{fake_url}/auth/token"}}',
+        "session": f'{{type: mwaa-web-login, {mwaa}, login_url: "{fake_url}/aws_mwaa/login"}}',
+        "invoke": f"{{type: mwaa-invoke-rest-api, {mwaa}}}",
+    }[mode]
+
+
 # name: (description, params, tasks, options)
 DAGS = {
     "nebraska": ("Tile images and detect nuclei", {

@@ -50,9 +50,7 @@ def engine_line(url, api, auth, extra=""):
 
 
 def airflow_gateway(engine, extra_env=None, probe="/readyz"):
-    env = {"AF_PASSWORD": fake_airflow.BASIC_PASSWORD, "AF_TOKEN": fake_airflow.STATIC_TOKEN,
-           "MWAA_SECRET": fake_airflow.AWS_SECRET}
-    env.update(extra_env or {})
+    env = {**fake_airflow.SCIGATE_ENV, **(extra_env or {})}
     gw = Gateway(engine=engine, workflows=WORKFLOWS, collections=COLLECTIONS, extra_env=env).start(wait=False)
     try:
         gw.wait_ready(probe=probe)
@@ -60,9 +58,6 @@ def airflow_gateway(engine, extra_env=None, probe="/readyz"):
         gw.cleanup()
         raise
     return gw
-
-
-MWAA_CREDENTIALS = f'{{type: static, access_key_id: {fake_airflow.AWS_KEY}, secret_access_key: "env:MWAA_SECRET"}}'
 
 
 class FlowTests:
@@ -257,7 +252,7 @@ class FlowTests:
         self.assertIn("imported: 0", again.stdout)
 
 
-def start_flavour(cls, api, fake_auth, engine_auth, url_is_proxy=True, forward=False, extra=""):
+def start_flavour(cls, api, fake_auth, url_is_proxy=True, forward=False):
     cls.fake = FakeAirflow(api=api, auth=fake_auth)
     cls.tmp = tempfile.mkdtemp(prefix="scigate-prism-")
     cls.proxy = Prism(api, cls.tmp, upstream=cls.fake.url)
@@ -265,7 +260,7 @@ def start_flavour(cls, api, fake_auth, engine_auth, url_is_proxy=True, forward=F
         cls.fake.forward_url = cls.proxy.url
     try:
         cls.gw = airflow_gateway(engine_line(cls.proxy.url if url_is_proxy else None, api,
-                                             engine_auth.format(fake=cls.fake.url), extra))
+                                             fake_airflow.scigate_auth(fake_auth, cls.fake.url)))
     except Exception:
         cls.proxy.stop()
         cls.fake.close()
@@ -275,14 +270,13 @@ def start_flavour(cls, api, fake_auth, engine_auth, url_is_proxy=True, forward=F
 class Airflow2Basic(FlowTests, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        start_flavour(cls, "v1", "basic", '{{type: basic, username: admin, password: "env:AF_PASSWORD"}}')
+        start_flavour(cls, "v1", "basic")
 
 
 class Airflow3Password(FlowTests, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        start_flavour(cls, "v2", "password", '{{type: airflow3-password, username: admin, password: "env:AF_PASSWORD",'
-                                             ' token_url: "{fake}/auth/token"}}')
+        start_flavour(cls, "v2", "password")
 
     def test_token_is_reused_and_renewed_after_a_401(self):
         before = self.calls("POST /auth/token")
@@ -301,8 +295,7 @@ class Airflow3ShortTokens(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.fake = FakeAirflow(api="v2", auth="password", token_ttl=61.5)
-        cls.gw = airflow_gateway(engine_line(cls.fake.url, "v2", '{type: airflow3-password, username: admin, '
-                                                                  'password: "env:AF_PASSWORD"}'))
+        cls.gw = airflow_gateway(engine_line(cls.fake.url, "v2", fake_airflow.scigate_auth("password", cls.fake.url)))
 
     @classmethod
     def tearDownClass(cls):
@@ -322,10 +315,7 @@ class Airflow3ShortTokens(unittest.TestCase):
 class MwaaWebLogin(FlowTests, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        start_flavour(cls, "v1", "session",
-                      "{{type: mwaa-web-login, environment: " + fake_airflow.MWAA_ENV + ", region: " +
-                      fake_airflow.AWS_REGION + ', mwaa_endpoint: "{fake}", login_url: "{fake}/aws_mwaa/login", '
-                      "credentials: " + MWAA_CREDENTIALS.replace("{", "{{").replace("}", "}}") + "}}")
+        start_flavour(cls, "v1", "session")
 
     def test_one_login_serves_many_calls_and_a_dropped_session_logs_in_again(self):
         self.gw.get("/workflows")
@@ -350,11 +340,7 @@ class MwaaWebLogin(FlowTests, unittest.TestCase):
 class MwaaInvokeRestApi(FlowTests, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        start_flavour(cls, "v1", "invoke",
-                      "{{type: mwaa-invoke-rest-api, environment: " + fake_airflow.MWAA_ENV + ", region: " +
-                      fake_airflow.AWS_REGION + ', mwaa_endpoint: "{fake}", credentials: ' +
-                      MWAA_CREDENTIALS.replace("{", "{{").replace("}", "}}") + "}}",
-                      url_is_proxy=False, forward=True)
+        start_flavour(cls, "v1", "invoke", url_is_proxy=False, forward=True)
 
     def test_every_call_goes_through_invoke_rest_api_signed(self):
         before = self.quiet_stats()
@@ -375,9 +361,7 @@ class MwaaInvokeRestApi(FlowTests, unittest.TestCase):
 class MwaaWrongSecret(unittest.TestCase):
     def test_refused_signature_is_a_clear_502(self):
         fake = FakeAirflow(api="v1", auth="invoke")
-        gw = airflow_gateway(engine_line(None, "v1", "{type: mwaa-invoke-rest-api, environment: " +
-                                         fake_airflow.MWAA_ENV + ", region: us-west-2, mwaa_endpoint: \"" + fake.url +
-                                         "\", credentials: " + MWAA_CREDENTIALS + "}"),
+        gw = airflow_gateway(engine_line(None, "v1", fake_airflow.scigate_auth("invoke", fake.url)),
                              extra_env={"MWAA_SECRET": "not-the-secret"}, probe="/healthz")
         try:
             self.assertEqual(gw.get("/readyz", user=None).status_code, 503)
