@@ -76,6 +76,7 @@ Result<std::unique_ptr<App>> App::create(Config config) {
                                *app->stores_.at(c.staging.provider), std::move(local), app->metrics_});
   add_routes(app->router_, *app->deps_);
   app->metrics_.add_collector([self = app.get()] { return credential_metrics(self->credentials_); });
+  app->metrics_.add_collector([self = app.get()] { return self->engine_->metrics_text(); });
 
   ServerOptions opts;
   opts.host = c.server.host;

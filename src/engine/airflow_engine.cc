@@ -123,6 +123,7 @@ Status AirflowEngine::refresh_catalog() {
   auto previous = catalog_.load();
   if (!dags) {
     std::lock_guard lock(mu_);
+    ++refresh_failures_;
     if (!previous) load_error_ = dags.error();
     return dags.error();
   }
@@ -151,7 +152,31 @@ Status AirflowEngine::refresh_catalog() {
   catalog_.store(std::move(next));
   std::lock_guard lock(mu_);
   load_error_.reset();
+  last_good_refresh_ = std::chrono::steady_clock::now();
   return ok_status();
+}
+
+std::string AirflowEngine::metrics_text() const {
+  std::string out =
+      "# HELP scigate_airflow_requests_total Requests sent to Airflow (retries and logins' API retries included).\n"
+      "# TYPE scigate_airflow_requests_total counter\n"
+      "scigate_airflow_requests_total " +
+      std::to_string(client_->exchanges()) + "\n";
+  std::lock_guard lock(mu_);
+  out +=
+      "# HELP scigate_airflow_catalog_refresh_failures_total DAG catalog refreshes that failed.\n"
+      "# TYPE scigate_airflow_catalog_refresh_failures_total counter\n"
+      "scigate_airflow_catalog_refresh_failures_total " +
+      std::to_string(refresh_failures_) + "\n";
+  if (last_good_refresh_ != std::chrono::steady_clock::time_point{}) {
+    auto age = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_good_refresh_).count();
+    out +=
+        "# HELP scigate_airflow_catalog_age_seconds Seconds since the DAG catalog was last loaded.\n"
+        "# TYPE scigate_airflow_catalog_age_seconds gauge\n"
+        "scigate_airflow_catalog_age_seconds " +
+        std::to_string(age) + "\n";
+  }
+  return out;
 }
 
 Result<std::vector<WorkflowInfo>> AirflowEngine::list_workflows() {

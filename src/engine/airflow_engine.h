@@ -52,6 +52,8 @@ class AirflowEngine final : public WorkflowEngine {
   // then refreshes it in the background.
   void start() override;
   void stop() override;
+  // Airflow requests sent, catalog refreshes that failed, seconds since the last good one.
+  std::string metrics_text() const override;
 
   // Reloads the DAG catalog now; the last good one stays in use when this fails.
   Status refresh_catalog();
@@ -80,9 +82,11 @@ class AirflowEngine final : public WorkflowEngine {
   std::shared_ptr<CredentialsProvider> aws_;
 
   std::atomic<std::shared_ptr<const Catalog>> catalog_;
-  std::mutex mu_;  // guards the members below
+  mutable std::mutex mu_;  // guards the members below
   std::condition_variable cv_;
   std::optional<Error> load_error_;  // why the catalog is not loaded yet
+  int64_t refresh_failures_ = 0;
+  std::chrono::steady_clock::time_point last_good_refresh_{};
   bool stopping_ = false;
   bool refresh_wanted_ = false;
   std::chrono::steady_clock::time_point last_nudge_{};

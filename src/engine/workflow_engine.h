@@ -68,6 +68,9 @@ class WorkflowEngine {
   // Task logs as text (may be empty while queued).
   virtual Result<std::string> logs(const RunRecord& run) = 0;
 
+  // Engine-specific lines for /metrics (Prometheus text), "" when there are none.
+  virtual std::string metrics_text() const { return ""; }
+
   // Background work: recovery after a restart, runners. Called once by the app.
   virtual void start() {}
   // Stops background work; in-flight runs end as failed with a reason.

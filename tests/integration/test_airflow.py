@@ -451,6 +451,9 @@ class UpstreamFailures(unittest.TestCase):
         self.assertEqual(self.gw.get(f"/runs/{run}/logs").status_code, 502)
         self.assertEqual(self.gw.get("/workflows/nebraska/runs").status_code, 200)  # the ledger answers
         self.assertEqual(self.gw.get("/healthz", user=None).status_code, 200)
+        metrics = self.gw.get("/metrics", user=None).text
+        self.assertRegex(metrics, r"scigate_airflow_requests_total [1-9]")
+        self.assertIn("scigate_airflow_catalog_age_seconds", metrics)
 
 
 if __name__ == "__main__":
