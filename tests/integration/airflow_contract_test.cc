@@ -52,6 +52,10 @@ class AirflowContract : public ::testing::TestWithParam<std::string> {
     if (GetParam() == "v2") {  // the v2 contract wants a bearer token
       config_.engine.auth.type = "token";
       config_.engine.auth.token = Secret("test", "contract-test-token");
+    } else {  // v1 lists Basic among its security schemes: prism checks the header's form
+      config_.engine.auth.type = "basic";
+      config_.engine.auth.username = "admin";
+      config_.engine.auth.password = Secret("test", "contract-test-password");
     }
     config_.staging.bucket = "staging";
     CollectionConfig col;
