@@ -117,11 +117,18 @@ Result<RunRecord> refreshed(const ApiDeps& d, RunRecord run) {
   return updated(d, std::move(run), *st);
 }
 
-// The caller's own run, or 404 (another user's run is not revealed).
-Result<RunRecord> own_run(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
+// The caller's own run as the ledger has it, or 404 (another user's run is not revealed).
+Result<RunRecord> own_ledger_run(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
   auto run = d.ledger.get(req.path_params.at("run_id"));
   if (!run) return run.error();
   if (run->username != ctx.username) return Error::not_found("no such run");
+  return run;
+}
+
+// The caller's own run, brought up to date with the engine.
+Result<RunRecord> own_run(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
+  auto run = own_ledger_run(d, ctx, req);
+  if (!run) return run.error();
   return refreshed(d, std::move(run).value());
 }
 
@@ -255,7 +262,7 @@ Response cancel_run(const ApiDeps& d, const RequestContext& ctx, const Request& 
 }
 
 Response run_logs(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
-  auto run = own_run(d, ctx, req);
+  auto run = own_ledger_run(d, ctx, req);  // the logs say how far it got: no refresh needed
   if (!run) return fail(ctx, run.error());
   auto logs = d.engine.logs(*run);
   if (!logs) return fail(ctx, logs.error());

@@ -412,7 +412,6 @@ Status AirflowEngine::cancel(const RunRecord& run) {
 }
 
 Result<std::string> AirflowEngine::logs(const RunRecord& run) {
-  if (run.state == RunState::kQueued) return std::string();
   auto tasks = fetch_tasks(run);
   if (!tasks) return tasks.error();
   std::string out;
