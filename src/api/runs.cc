@@ -104,9 +104,19 @@ RunRecord updated(const ApiDeps& d, RunRecord run, const RunStatus& st) {
 }
 
 // Brings a run's ledger entry up to date with the engine (a no-op for the local engine,
-// whose state store is the ledger). A run the engine has forgotten ends as failed.
+// whose state store is the ledger). A run the engine has forgotten ends as failed. A
+// finished run is final, unless its progress is unknown (0/0: it was seen finishing in a
+// listing), which is read once, best effort.
 Result<RunRecord> refreshed(const ApiDeps& d, RunRecord run) {
-  if (is_terminal(run.state)) return run;
+  if (is_terminal(run.state)) {
+    if (run.tasks_total > 0) return run;
+    auto st = d.engine.status(run);
+    if (!st || !is_terminal(st->state)) return run;
+    // Only the progress: how the run ended (e.g. canceled, shown by Airflow as failed) stands.
+    RunStatus progress{run.state,      run.started_us,  run.ended_us,
+                       st->tasks_done, st->tasks_total, run.reason.empty() ? st->reason : run.reason};
+    return updated(d, std::move(run), progress);
+  }
   auto st = d.engine.status(run);
   if (!st && st.error().code == ErrorCode::kNotFound) {
     RunStatus gone{RunState::kFailed, run.started_us,  to_unix_micros(std::chrono::system_clock::now()),

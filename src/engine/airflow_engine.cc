@@ -298,16 +298,20 @@ void set_progress(RunStatus& st, const std::vector<TaskInstanceInfo>& tasks) {
 }  // namespace
 
 Result<RunStatus> AirflowEngine::status(const RunRecord& run) {
-  std::string path = dag_run_path(run.workflow_id, run.engine_run_id);
-  auto r = client_->call({"GET", path, {}, std::nullopt, true});
-  if (!r) return r.error();
-  if (r->status == 404) return Error::not_found("run " + run.run_id + " is unknown to the workflow engine");
-  if (r->status != 200) return unexpected("GET " + path, *r);
-  auto st = dag_run_status(r->body);
-  if (!st) return malformed("GET " + path, st.error().internal);
+  RunStatus st{run.state, run.started_us, run.ended_us, 0, 0, run.reason};
+  if (!is_terminal(run.state)) {  // a finished run's end is known: only its tasks are asked
+    std::string path = dag_run_path(run.workflow_id, run.engine_run_id);
+    auto r = client_->call({"GET", path, {}, std::nullopt, true});
+    if (!r) return r.error();
+    if (r->status == 404) return Error::not_found("run " + run.run_id + " is unknown to the workflow engine");
+    if (r->status != 200) return unexpected("GET " + path, *r);
+    auto current = dag_run_status(r->body);
+    if (!current) return malformed("GET " + path, current.error().internal);
+    st = std::move(current).value();
+  }
   auto tasks = fetch_tasks(run);
   if (!tasks) return tasks.error();
-  set_progress(*st, *tasks);
+  set_progress(st, *tasks);
   return st;
 }
 
@@ -331,7 +335,6 @@ Result<std::map<std::string, RunStatus>> AirflowEngine::statuses(const std::vect
                     {"order_by", client_->v2() ? "-run_after" : "-execution_date"}};
   body[client_->v2() ? "run_after_gte" : "execution_date_gte"] = iso(oldest - slack);
   body[client_->v2() ? "run_after_lte" : "execution_date_lte"] = iso(newest + slack);
-  std::map<std::string, RunKey> finished;  // run_id → its key
   size_t found = 0;
   for (int page = 0, offset = 0; page < kMaxBatchPages && found < wanted.size(); ++page) {
     body["page_offset"] = offset;
@@ -347,50 +350,15 @@ Result<std::map<std::string, RunStatus>> AirflowEngine::statuses(const std::vect
       auto st = dag_run_status(dr);
       if (!st) continue;
       const RunRecord& run = *it->second;
-      st->tasks_done = run.tasks_done;  // listings do not show progress: keep the ledger's
-      st->tasks_total = run.tasks_total;
-      if (is_terminal(st->state)) finished[run.run_id] = it->first;
+      // Listings do not show progress: keep the ledger's while the run is in flight. A run
+      // that just finished gets "unknown" (0/0), read once when somebody opens it.
+      st->tasks_done = is_terminal(st->state) ? 0 : run.tasks_done;
+      st->tasks_total = is_terminal(st->state) ? 0 : run.tasks_total;
       out[run.run_id] = std::move(st).value();
       ++found;
     }
     offset += static_cast<int>(list->get_array().size());
     if (list->get_array().size() < static_cast<size_t>(kPageSize)) break;
-  }
-  if (finished.empty()) return out;
-  // Runs that just finished get their final progress, all in one call.
-  std::set<RunKey> keys;
-  for (const auto& [run_id, key] : finished) keys.insert(key);
-  auto tasks = batch_task_instances(keys);
-  if (!tasks) {
-    spdlog::warn("airflow: final progress of {} finished runs unavailable: {}", keys.size(), tasks.error().internal);
-    return out;
-  }
-  for (const auto& [run_id, key] : finished) set_progress(out[run_id], (*tasks)[key]);
-  return out;
-}
-
-Result<std::map<AirflowEngine::RunKey, std::vector<TaskInstanceInfo>>> AirflowEngine::batch_task_instances(
-    const std::set<RunKey>& runs) {
-  std::set<std::string> dags;
-  json::array run_ids;
-  for (const auto& [dag, run] : runs) {
-    dags.insert(dag);
-    run_ids.push_back(json::string(run));
-  }
-  json::object body{{"dag_ids", json::array(dags.begin(), dags.end())}, {"dag_run_ids", std::move(run_ids)}};
-  if (client_->v2()) body["page_limit"] = 1000;  // v1's form has no paging: it answers all
-  const std::string path = "/dags/~/dagRuns/~/taskInstances/list";
-  auto r = client_->call({"POST", path, {}, json::value(std::move(body)), true});
-  if (!r) return r.error();
-  if (r->status != 200) return unexpected("POST " + path, *r);
-  const auto* list = r->body.is_object() ? r->body.get_object().if_contains("task_instances") : nullptr;
-  if (!list || !list->is_array()) return malformed("POST " + path, "answer has no task_instances");
-  std::map<RunKey, std::vector<TaskInstanceInfo>> out;
-  for (const auto& ti : list->get_array()) {
-    auto infos = task_instances(json::object{{"task_instances", json::array{ti}}});
-    if (infos.empty()) continue;
-    RunKey key{string_or(ti.get_object(), "dag_id"), string_or(ti.get_object(), "dag_run_id")};
-    if (runs.count(key)) out[key].push_back(std::move(infos[0]));
   }
   return out;
 }

@@ -8,8 +8,8 @@
 // - Trigger: POST dagRuns with scigate's own dag_run_id, so a retried trigger that
 //   Airflow already took answers 409 and counts as success.
 // - Status: one GET of the DAG run plus its task instances; a page of runs costs one
-//   batch listing (POST /dags/~/dagRuns/list over a time window) and, only when some of
-//   them just finished, one batch task-instance listing for their final progress.
+//   batch listing (POST /dags/~/dagRuns/list over a time window). A run seen finishing in
+//   a listing is recorded with unknown progress, read once when it is opened.
 // - Cancel: PATCH state=failed, recorded in the ledger as canceled (the ledger, shared by
 //   every instance, is what turns "failed" into "canceled").
 //
@@ -22,7 +22,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <thread>
 
 #include "catalog/config.h"
@@ -60,8 +59,6 @@ class AirflowEngine final : public WorkflowEngine {
 
   // (dag_id, dag_run_id)
   using RunKey = std::pair<std::string, std::string>;
-  // The task instances of many runs in one call.
-  Result<std::map<RunKey, std::vector<TaskInstanceInfo>>> batch_task_instances(const std::set<RunKey>& runs);
   // The log of one try of one task, as text.
   Result<std::string> task_log(const RunRecord& run, const TaskInstanceInfo& task);
 

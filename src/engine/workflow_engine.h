@@ -54,7 +54,7 @@ class WorkflowEngine {
   virtual Result<RunStatus> status(const RunRecord& run) = 0;
   // The current view of many runs at once, by run_id (a page of a run listing). Runs the
   // engine could not find are left out. Progress may be the ledger's (listings do not
-  // show it) except for runs that have just finished.
+  // show it), or 0/0 = unknown for a run that has just finished.
   virtual Result<std::map<std::string, RunStatus>> statuses(const std::vector<RunRecord>& runs) {
     std::map<std::string, RunStatus> out;
     for (const auto& run : runs) {
