@@ -66,7 +66,14 @@ CONF
   done
   [[ "$id" == "0" ]] || { echo "radosgw.sh: osd create failed" >&2; exit 1; }
   ceph-osd -c "$conf" -i 0 --mkfs --mkkey 2>/dev/null || ceph-osd -c "$conf" -i 0 --mkfs
-  ceph-osd -c "$conf" -i 0
+  # The OSD sometimes sends its first monitor command before it knows the cluster's fsid
+  # ("mon_cmd_maybe_osd_create fail: 'wrong fsid'") and exits: start it again.
+  local started=""
+  for _ in 1 2 3 4 5; do
+    if ceph-osd -c "$conf" -i 0 2>> "$dir/log/osd-start.err"; then started=1; break; fi
+    sleep 1
+  done
+  [[ -n "$started" ]] || { echo "radosgw.sh: ceph-osd did not start; see $dir/log" >&2; cat "$dir/log/osd-start.err" >&2; exit 1; }
   radosgw -c "$conf" -n client.rgw
   for _ in $(seq 240); do
     if curl -s -o /dev/null "http://127.0.0.1:$rgw_port/"; then
