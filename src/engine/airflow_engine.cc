@@ -214,9 +214,9 @@ Result<WorkflowInfo> AirflowEngine::describe(const std::string& workflow_id) {
 
 void AirflowEngine::start() {
   if (auto* rotating = dynamic_cast<RotatingCredentials*>(aws_.get())) rotating->start();
-  if (auto st = refresh_catalog(); !st) spdlog::warn("airflow: first DAG catalog load failed: {}", st.error().internal);
   std::lock_guard lock(mu_);
   stopping_ = false;
+  refresh_wanted_ = true;  // the first load starts at once, without holding up the server
   thread_ = std::thread([this] { refresher(); });
 }
 
@@ -241,7 +241,12 @@ void AirflowEngine::refresher() {
     if (stopping_) break;
     refresh_wanted_ = false;
     lock.unlock();
-    if (auto st = refresh_catalog(); !st) spdlog::warn("airflow: DAG catalog refresh failed: {}", st.error().internal);
+    auto st = refresh_catalog();
+    if (st) {
+      spdlog::debug("airflow: DAG catalog loaded");
+    } else {
+      spdlog::warn("airflow: DAG catalog refresh failed: {}", st.error().internal);
+    }
     lock.lock();
   }
 }

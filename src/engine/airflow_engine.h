@@ -47,8 +47,8 @@ class AirflowEngine final : public WorkflowEngine {
   Result<std::map<std::string, RunStatus>> statuses(const std::vector<RunRecord>& runs) override;
   Status cancel(const RunRecord& run) override;
   Result<std::string> logs(const RunRecord& run) override;
-  // Loads the catalog once (so a healthy Airflow is ready before the first request),
-  // then refreshes it in the background.
+  // Loads the catalog in the background at once, then every dag_cache_ttl (every 5 s
+  // until a first load works). Until then /readyz reports the engine not ready.
   void start() override;
   void stop() override;
   // Airflow requests sent, catalog refreshes that failed, seconds since the last good one.
