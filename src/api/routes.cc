@@ -19,14 +19,14 @@ void add_routes(Router& r, const ApiDeps& d) {
   // Workflow listings and descriptions never block (WorkflowEngine's contract), so they
   // skip the worker pool; everything that may touch the ledger, a store or a remote
   // engine runs there.
-  constexpr bool kInline = false;
-  r.add(route(d, "GET", "/workflows", api::list_workflows, true, kInline));
-  r.add(route(d, "GET", "/workflows/{id}", api::describe_workflow, true, kInline));
+  r.add(route(d, "GET", "/workflows", api::list_workflows, true, /*blocking=*/false));
+  r.add(route(d, "GET", "/workflows/{id}", api::describe_workflow, true, /*blocking=*/false));
   r.add(route(d, "POST", "/workflows/{id}/runs", api::start_run));
   r.add(route(d, "GET", "/workflows/{id}/runs", api::list_runs));
-  r.add(route(d, "GET", "/data-selections", api::list_data_selections, true, kInline));
-  r.add(route(d, "GET", "/data-selections/workflows", api::workflows_for_data_selection, true, kInline));
-  r.add(route(d, "GET", "/data-selections/{id}/workflows", api::workflows_for_data_selection, true, kInline));
+  r.add(route(d, "GET", "/data-selections", api::list_data_selections, true, /*blocking=*/false));
+  r.add(route(d, "GET", "/data-selections/workflows", api::workflows_for_data_selection, true, /*blocking=*/false));
+  r.add(
+      route(d, "GET", "/data-selections/{id}/workflows", api::workflows_for_data_selection, true, /*blocking=*/false));
   r.add(route(d, "GET", "/data-selections/{id}/files/{path...}", api::browse_data_selection));
   r.add(route(d, "GET", "/runs/{run_id}", api::get_run));
   r.add(route(d, "POST", "/runs/{run_id}/cancel", api::cancel_run));

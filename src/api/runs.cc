@@ -13,8 +13,6 @@ namespace api {
 
 namespace {
 
-// Conf keys the server sets; a caller may not (the seed's Lambda let them through).
-constexpr const char* kReservedConf[] = {"in_bucket", "in_prefix", "out_bucket", "out_prefix", "username"};
 constexpr size_t kMaxIdempotencyKey = 200;
 
 struct RunRequest {
@@ -52,7 +50,7 @@ Result<RunRequest> parse_run_request(const std::string& body, const std::string&
   } else {
     out.params = std::move(obj);
   }
-  for (const char* key : kReservedConf) {
+  for (const char* key : kServerConfKeys) {  // the seed's Lambda let them through
     if (out.params.contains(key))
       return Error::bad_request("parameter '" + std::string(key) + "' is set by the server");
   }

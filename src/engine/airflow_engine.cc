@@ -283,8 +283,7 @@ Result<std::vector<TaskInstanceInfo>> AirflowEngine::fetch_tasks(const RunRecord
   auto items = get_all_pages(*client_, dag_run_path(run.workflow_id, run.engine_run_id) + "/taskInstances", {},
                              "task_instances");
   if (!items) return items.error();
-  json::object wrapped{{"task_instances", json::array(items->begin(), items->end())}};
-  return task_instances(wrapped);
+  return task_instances(*items);
 }
 
 namespace {

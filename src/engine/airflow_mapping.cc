@@ -64,14 +64,12 @@ json::object property_of(const json::value& entry) {
   return out;
 }
 
-int64_t micros_or_zero(const json::object& o, std::string_view key) {
-  std::string s = string_or(o, key);
-  if (s.empty()) return 0;
-  auto t = parse_iso8601(s);
+}  // namespace
+
+int64_t timestamp_us(const json::object& o, std::string_view key) {
+  auto t = parse_iso8601(string_or(o, key));
   return t ? to_unix_micros(*t) : 0;
 }
-
-}  // namespace
 
 Result<ParamSchema> dag_params_schema(const json::value& params) {
   if (params.is_null()) return ParamSchema();
@@ -96,16 +94,14 @@ Result<RunStatus> dag_run_status(const json::value& dag_run) {
   if (!state) return Error::bad_request("unknown DAG run state '" + string_or(o, "state") + "'");
   RunStatus st;
   st.state = *state;
-  st.started_us = micros_or_zero(o, "start_date");
-  st.ended_us = is_terminal(st.state) ? micros_or_zero(o, "end_date") : 0;
+  st.started_us = timestamp_us(o, "start_date");
+  st.ended_us = is_terminal(st.state) ? timestamp_us(o, "end_date") : 0;
   return st;
 }
 
-std::vector<TaskInstanceInfo> task_instances(const json::value& collection) {
+std::vector<TaskInstanceInfo> task_instances(const std::vector<json::value>& items) {
   std::vector<TaskInstanceInfo> out;
-  const auto* list = collection.is_object() ? collection.get_object().if_contains("task_instances") : nullptr;
-  if (!list || !list->is_array()) return out;
-  for (const auto& ti : list->get_array()) {
+  for (const auto& ti : items) {
     if (!ti.is_object()) continue;
     const auto& o = ti.get_object();
     TaskInstanceInfo info;

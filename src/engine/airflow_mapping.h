@@ -23,6 +23,9 @@ Result<ParamSchema> dag_params_schema(const boost::json::value& params);
 // queued, running, success, failed (Airflow 2 and 3 DAG run states).
 std::optional<RunState> dag_run_state(std::string_view airflow_state);
 
+// The Unix microseconds of an ISO 8601 field of an API object; 0 when absent or unreadable.
+int64_t timestamp_us(const boost::json::object& object, std::string_view key);
+
 // State and times of a DAGRun object.
 Result<RunStatus> dag_run_status(const boost::json::value& dag_run);
 
@@ -32,7 +35,8 @@ struct TaskInstanceInfo {
   int try_number = 0;
   int map_index = -1;
 };
-std::vector<TaskInstanceInfo> task_instances(const boost::json::value& collection);
+// The task instance objects of a TaskInstanceCollection's `task_instances`.
+std::vector<TaskInstanceInfo> task_instances(const std::vector<boost::json::value>& items);
 // A task in a state it will not leave by itself (success, failed, skipped, ...).
 bool task_finished(const TaskInstanceInfo& task);
 

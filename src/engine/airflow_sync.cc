@@ -13,8 +13,6 @@ namespace scigate {
 
 namespace {
 
-constexpr const char* kServerConf[] = {"in_bucket", "in_prefix", "out_bucket", "out_prefix", "username"};
-
 // Run ids become /runs/{run_id} path segments.
 bool usable_run_id(const std::string& id) {
   if (id.empty() || id.size() > 250) return false;
@@ -34,11 +32,6 @@ std::string data_selection_of(const Config& config, const std::string& bucket, c
     return rest.empty() ? id : id + "/" + rest;
   }
   return bucket + "/" + prefix;
-}
-
-int64_t micros(const json::object& o, const char* key) {
-  auto t = parse_iso8601(string_or(o, key));
-  return t ? to_unix_micros(*t) : 0;
 }
 
 }  // namespace
@@ -79,7 +72,7 @@ Result<SyncReport> sync_ledger(const AirflowClient& client, const Config& config
     rec.username = *user;
     rec.data_selection = data_selection_of(config, string_or(conf, "in_bucket"), string_or(conf, "in_prefix"));
     json::object params = conf;
-    for (const char* k : kServerConf) params.erase(k);
+    for (const char* k : kServerConfKeys) params.erase(k);
     rec.params_json = json::serialize(params);
     rec.output_bucket = string_or(conf, "out_bucket", config.staging.bucket);
     std::string out_prefix = string_or(conf, "out_prefix", config.staging.prefix + *user + "/" + run_id);
@@ -88,8 +81,8 @@ Result<SyncReport> sync_ledger(const AirflowClient& client, const Config& config
     rec.state = st ? st->state : RunState::kQueued;
     rec.started_us = st ? st->started_us : 0;
     rec.ended_us = st ? st->ended_us : 0;
-    rec.created_us = micros(dr, client.v2() ? "run_after" : "execution_date");
-    if (rec.created_us == 0) rec.created_us = micros(dr, "logical_date");
+    rec.created_us = timestamp_us(dr, client.v2() ? "run_after" : "execution_date");
+    if (rec.created_us == 0) rec.created_us = timestamp_us(dr, "logical_date");
     if (rec.created_us == 0) rec.created_us = rec.started_us;
     auto inserted = ledger.insert(rec);
     if (!inserted) return inserted.error();

@@ -27,6 +27,9 @@ struct WorkflowInfo {
   std::optional<std::string> schedule;
 };
 
+// The conf keys scigate sets for every run (as the seed did); a caller may not.
+inline constexpr const char* kServerConfKeys[] = {"in_bucket", "in_prefix", "out_bucket", "out_prefix", "username"};
+
 struct TriggerRequest {
   RunRecord run;               // already in the ledger, state queued
   boost::json::object conf;    // params + in_bucket, in_prefix, out_bucket, out_prefix, username

@@ -388,15 +388,6 @@ class FakeAirflow:
                 limit, offset = int(body.get("page_limit", 100)), int(body.get("page_offset", 0))
                 return 200, {"dag_runs": [self.run_json(r, now) for r in runs[offset:offset + limit]],
                              "total_entries": len(runs)}
-            if method == "POST" and path == "/dags/~/dagRuns/~/taskInstances/list":
-                out = []
-                for r in self.runs.values():
-                    if body.get("dag_ids") and r.dag_id not in body["dag_ids"]:
-                        continue
-                    if body.get("dag_run_ids") and r.run_id not in body["dag_run_ids"]:
-                        continue
-                    out += [self.ti_json(r, t, now) for t in self.task_states(r, now)]
-                return 200, {"task_instances": out, "total_entries": len(out)}
             if method == "GET" and len(parts) == 5 and parts[4] == "taskInstances":
                 run = self.runs.get((parts[1], parts[3]))
                 if run is None:

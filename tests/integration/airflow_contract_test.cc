@@ -6,14 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <map>
 
 #include "core/time_util.h"
 #include "engine/airflow_engine.h"
 #include "engine/airflow_sync.h"
 #include "engine/engine_factory.h"
 #include "ledger/sqlite_ledger.h"
+#include "peer_env.h"
 
 namespace scigate {
 namespace {
@@ -21,25 +20,13 @@ namespace {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-std::map<std::string, std::string> prism_env() {
-  std::map<std::string, std::string> env;
-  const char* path = std::getenv("PRISM_ENV");
-  if (!path) return env;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
-}
-
 // Prism's examples name everything "string": the DAG, its runs, its tasks.
 constexpr const char* kDag = "string";
 
 class AirflowContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto env = prism_env();
+    auto env = peer_env("PRISM_ENV");
     std::string key = GetParam() == "v1" ? "PRISM_V1" : "PRISM_V2";
     ASSERT_TRUE(env.count(key)) << "PRISM_ENV does not name a running prism (" << key << ")";
     dir_ = fs::temp_directory_path() / ("scigate-contract-" + random_hex(4));

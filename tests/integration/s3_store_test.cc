@@ -4,29 +4,19 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <thread>
 
 #include "credentials/credentials_provider.h"
+#include "peer_env.h"
 
 namespace fs = std::filesystem;
 
 namespace scigate {
 namespace {
 
-std::map<std::string, std::string> peer() {
-  std::map<std::string, std::string> env;
-  const char* path = std::getenv("RADOSGW_ENV");
-  std::ifstream in(path ? path : "");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
-}
+std::map<std::string, std::string> peer() { return peer_env("RADOSGW_ENV"); }
 
 ProviderConfig provider(const std::string& endpoint) {
   ProviderConfig p;

@@ -81,7 +81,7 @@ class Prism:
 
     def violations(self):
         """Lines where prism reported a request or response that breaks the contract."""
-        return [l for l in self.output().splitlines() if "Violation:" in l or "violation" in l.lower()]
+        return [line for line in self.output().splitlines() if "violation" in line.lower()]
 
     def stop(self):
         if self.proc.poll() is None:

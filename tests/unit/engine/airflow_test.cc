@@ -74,12 +74,14 @@ TEST(DagRuns, StatesAndTimes) {
 }
 
 TEST(TaskInstances, ProgressCountsTasksThatAreDone) {
-  auto tis = task_instances(J(R"({"task_instances":[
+  auto list = J(R"([
       {"task_id":"a","state":"success","try_number":1},
       {"task_id":"b","state":"failed","try_number":2,"map_index":3},
       {"task_id":"c","state":null,"try_number":0},
       {"task_id":"d","state":"upstream_failed"},
-      {"nope":1}]})"));
+      {"nope":1}, 7])")
+                  .as_array();
+  auto tis = task_instances(std::vector<json::value>(list.begin(), list.end()));
   ASSERT_EQ(tis.size(), 4u);
   EXPECT_EQ(tis[1].try_number, 2);
   EXPECT_EQ(tis[1].map_index, 3);
