@@ -5,6 +5,7 @@
 #include "api/html.h"
 #include "api/sidecar.h"
 #include "core/key_path.h"
+#include "core/utf8.h"
 
 namespace json = boost::json;
 
@@ -27,6 +28,7 @@ Result<json::object> listing(const BrowseSpec& s, const ListPage& page, const st
   for (const auto& o : page.objects) keys.insert(o.key);
   json::array folders, files;
   for (const auto& cp : page.common_prefixes) {
+    if (!valid_utf8(cp)) continue;  // a local folder name no URL or JSON can carry
     std::string name = cp.substr(folder_key.size(), cp.size() - folder_key.size() - 1);
     std::string path = join_key(s.rel, name) + "/";
     folders.push_back(json::object{{"name", name}, {"path", path}, {"url", s.url_base + percent_encode(path)}});
@@ -34,7 +36,7 @@ Result<json::object> listing(const BrowseSpec& s, const ListPage& page, const st
   for (const auto& o : page.objects) {
     bool is_sidecar = s.with_properties && std::string_view(o.key).ends_with(kSidecarSuffix) &&
                       keys.count(o.key.substr(0, o.key.size() - kSidecarSuffix.size()));
-    if (is_sidecar) continue;
+    if (is_sidecar || !valid_utf8(o.key)) continue;
     auto href = s.store.presign_get(s.bucket, o.key, s.ttl);
     if (!href) return href.error();
     std::string name = o.key.substr(folder_key.size());

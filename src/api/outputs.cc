@@ -81,6 +81,28 @@ std::string content_type_for(const std::string& key) {
   return "application/octet-stream";  // never text/html: a staged file must not run script on our origin
 }
 
+// The whole file (200) or the one byte range the request asks for (206, or 416 when it
+// lies past the end). A Range with If-Range is served whole: scigate has no validator to
+// compare, and the RFC says to send everything then.
+Response file_response(const RequestContext& ctx, const Request& req, const std::filesystem::path& path,
+                       std::shared_ptr<ByteSource> whole, std::string content_type) {
+  uint64_t size = whole->size();
+  RangeRequest range;
+  if (req.header("if-range").empty()) range = parse_range(req.header("range"), size);
+  if (range.kind == RangeRequest::kUnsatisfiable) {
+    return fail(ctx, {ErrorCode::kRangeNotSatisfiable, "range not satisfiable", "requested range not satisfiable"})
+        .with_header("Content-Range", "bytes */" + std::to_string(size));
+  }
+  if (range.kind == RangeRequest::kWhole)
+    return Response::streamed(200, std::move(whole), std::move(content_type)).with_header("Accept-Ranges", "bytes");
+  auto part = open_file_range(path, range.first, range.last - range.first + 1);
+  if (!part) return fail(ctx, part.error());
+  return Response::streamed(206, std::move(part).value(), std::move(content_type))
+      .with_header("Accept-Ranges", "bytes")
+      .with_header("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
+                                        std::to_string(size));
+}
+
 }  // namespace
 
 Response browse_outputs(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
@@ -140,11 +162,11 @@ Response serve_signed_file(const ApiDeps& d, const RequestContext& ctx, const Re
   auto file = store->second->open_signed(req.path_params.at("bucket"), key->path, req.query_param("expires"),
                                          req.query_param("sig"), ctx.now);
   if (!file) return fail(ctx, file.error());
-  Response r;
-  r.content_type = content_type_for(key->path);
-  r.file = file->path;
-  r.with_header("X-Content-Type-Options", "nosniff").with_header("Cache-Control", "private, max-age=60");
-  return r;
+  auto whole = open_file_range(file->path);
+  if (!whole) return fail(ctx, whole.error());
+  return file_response(ctx, req, file->path, std::move(whole).value(), content_type_for(key->path))
+      .with_header("X-Content-Type-Options", "nosniff")
+      .with_header("Cache-Control", "private, max-age=60");
 }
 
 }  // namespace api

@@ -1,6 +1,7 @@
 #include "api/sidecar.h"
 
 #include "core/ini.h"
+#include "core/utf8.h"
 
 namespace scigate::api {
 
@@ -33,7 +34,10 @@ std::string write_sidecar(const std::string& section, const std::map<std::string
 
 std::map<std::string, std::string> read_sidecar(std::string_view text) {
   std::map<std::string, std::string> out;
-  for (auto& [section, values] : parse_ini(text)) out.insert(values.begin(), values.end());
+  // A step may write any bytes into a .cfg; what reaches a JSON listing must be UTF-8.
+  for (auto& [section, values] : parse_ini(text)) {
+    for (auto& [k, v] : values) out.emplace(repair_utf8(k), repair_utf8(v));
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "app/app.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include "app/logging.h"
 #include "credentials/rotating.h"
@@ -42,6 +43,27 @@ std::string credential_metrics(const CredentialsMap& credentials) {
     out += "scigate_credentials_valid" + label + (s.valid ? "1\n" : "0\n");
   }
   return out;
+}
+
+// Raises the soft RLIMIT_NOFILE to the hard limit (the default soft 1024 is what runs
+// out first under many clients) and keeps the connection cap below what is left, so
+// that accept() does not hit EMFILE before the cap answers 503.
+size_t connection_cap(size_t configured) {
+  constexpr rlim_t kReserved = 256;  // ledger, stores, upstream connections, step pipes, logs
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return configured;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised{lim.rlim_max, lim.rlim_max};
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur <= kReserved) return configured;
+  size_t usable = static_cast<size_t>(lim.rlim_cur - kReserved);
+  if (configured > usable) {
+    spdlog::warn("server.max_connections {} is above what {} file descriptors allow; using {}", configured,
+                 lim.rlim_cur, usable);
+    return usable;
+  }
+  return configured;
 }
 
 }  // namespace
@@ -90,6 +112,8 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   opts.io_threads = c.server.io_threads;
   opts.worker_threads = c.server.worker_threads;
   opts.worker_queue = c.server.worker_queue;
+  opts.max_connections = connection_cap(c.server.max_connections);
+  opts.max_buffered_response_bytes = c.server.max_buffered_response_bytes;
   opts.cors_allowed_origins = c.server.cors_allowed_origins;
   opts.access_log = access_logger();
   App* self = app.get();

@@ -32,7 +32,9 @@ struct ServerConfig {
   milliseconds shutdown_grace{10'000};
   int io_threads = 2;
   int worker_threads = 8;
-  size_t worker_queue = 1024;  // requests waiting for a worker beyond this get 503
+  size_t worker_queue = 1024;                      // requests waiting for a worker beyond this get 503
+  size_t max_connections = 10'000;                 // beyond: 503 and close at once
+  size_t max_buffered_response_bytes = 256 << 20;  // in-memory bodies held for slow readers
   std::string log_level = "info";
 };
 

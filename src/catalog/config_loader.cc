@@ -183,6 +183,8 @@ class Loader {
     s.integer("io_threads", 1, 64, out.io_threads);
     s.integer("worker_threads", 1, 256, out.worker_threads);
     s.integer("worker_queue", 1, 1'000'000, out.worker_queue);
+    s.integer("max_connections", 1, 10'000'000, out.max_connections);
+    s.integer("max_buffered_response_bytes", 1 << 20, 1LL << 40, out.max_buffered_response_bytes);
     s.string("log_level", out.log_level);
     static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
     if (!kLevels.count(out.log_level)) s.problem("log_level", "must be one of trace, debug, info, warn, error, off");

@@ -18,6 +18,8 @@ int http_status(ErrorCode code) {
       return 409;
     case ErrorCode::kPayloadTooLarge:
       return 413;
+    case ErrorCode::kRangeNotSatisfiable:
+      return 416;
     case ErrorCode::kHeadersTooLarge:
       return 431;
     case ErrorCode::kUnavailable:
@@ -28,6 +30,8 @@ int http_status(ErrorCode code) {
       return 504;
     case ErrorCode::kInternal:
       return 500;
+    case ErrorCode::kNotImplemented:
+      return 501;
   }
   return 500;
 }
@@ -48,6 +52,8 @@ const char* error_code_name(ErrorCode code) {
       return "conflict";
     case ErrorCode::kPayloadTooLarge:
       return "payload_too_large";
+    case ErrorCode::kRangeNotSatisfiable:
+      return "range_not_satisfiable";
     case ErrorCode::kHeadersTooLarge:
       return "headers_too_large";
     case ErrorCode::kUnavailable:
@@ -58,6 +64,8 @@ const char* error_code_name(ErrorCode code) {
       return "upstream_timeout";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kNotImplemented:
+      return "not_implemented";
   }
   return "internal";
 }

@@ -11,18 +11,20 @@
 namespace scigate {
 
 enum class ErrorCode {
-  kBadRequest,        // 400: the caller sent something invalid
-  kUnauthenticated,   // 401: no token, or a token that does not verify
-  kForbidden,         // 403: identity known, not allowed
-  kNotFound,          // 404
-  kMethodNotAllowed,  // 405
-  kConflict,          // 409
-  kPayloadTooLarge,   // 413
-  kHeadersTooLarge,   // 431
-  kUnavailable,       // 503: overloaded, or a dependency is temporarily unusable
-  kUpstreamFailed,    // 502: a backend answered wrongly
-  kUpstreamTimeout,   // 504
-  kInternal,          // 500: a bug or an unexpected local failure
+  kBadRequest,           // 400: the caller sent something invalid
+  kUnauthenticated,      // 401: no token, or a token that does not verify
+  kForbidden,            // 403: identity known, not allowed
+  kNotFound,             // 404
+  kMethodNotAllowed,     // 405
+  kConflict,             // 409
+  kPayloadTooLarge,      // 413
+  kRangeNotSatisfiable,  // 416
+  kHeadersTooLarge,      // 431
+  kUnavailable,          // 503: overloaded, or a dependency is temporarily unusable
+  kUpstreamFailed,       // 502: a backend answered wrongly
+  kUpstreamTimeout,      // 504
+  kInternal,             // 500: a bug or an unexpected local failure
+  kNotImplemented,       // 501: a request method scigate does not know
 };
 
 struct Error {

@@ -1,5 +1,7 @@
 #include "core/key_path.h"
 
+#include "core/utf8.h"
+
 namespace scigate {
 
 namespace {
@@ -17,6 +19,8 @@ Status check_segment(const std::string& seg) {
     if (c == '\\') return Error::bad_request("path may not contain backslashes");
     if (c < 0x20 || c == 0x7f) return Error::bad_request("path may not contain control characters");
   }
+  // Keys end up in JSON listings and S3 requests, both of which need UTF-8.
+  if (!valid_utf8(seg)) return Error::bad_request("path must be valid UTF-8");
   return ok_status();
 }
 }  // namespace

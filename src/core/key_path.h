@@ -3,7 +3,8 @@
 // Every path a caller gives is untrusted. parse_relative_key turns the still
 // percent-encoded tail of a URL into a clean relative key, or refuses it. Refused: "..",
 // "." (also when encoded, e.g. "%2e%2e"), encoded slashes ("%2F"), backslashes, NUL and
-// other control bytes, empty segments ("a//b", a leading "/"), invalid percent escapes.
+// other control bytes, empty segments ("a//b", a leading "/"), invalid percent escapes,
+// bytes that are not UTF-8.
 // A clean key can only be joined under a root, never escape it.
 #pragma once
 

@@ -1,5 +1,6 @@
 #include "http/metrics.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace scigate {
@@ -17,9 +18,26 @@ std::string prometheus_label(const std::string& value) {
   return out;
 }
 
-void Metrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
+namespace {
+
+constexpr std::string_view kKnownMethods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+
+// The label for `method`: a view of a static string, never of the request.
+std::string_view method_label(std::string_view method) {
+  for (auto known : kKnownMethods) {
+    if (known == method) return known;
+  }
+  return "other";
+}
+
+}  // namespace
+
+bool is_known_method(std::string_view method) { return method_label(method) != "other"; }
+
+void Metrics::observe(const std::string& route, std::string_view method, int status, double seconds) {
+  int status_class = std::clamp(status / 100, 1, 5);
   std::lock_guard lock(mu_);
-  Series& s = series_[{route, method, status}];
+  Series& s = series_[{route, method_label(method), status_class}];
   ++s.count;
   s.sum += seconds;
   for (size_t i = 0; i < kBuckets.size(); ++i) {
@@ -38,19 +56,19 @@ std::string Metrics::render() const {
   {
     std::lock_guard lock(mu_);
     collectors = collectors_;
-    out << "# HELP scigate_http_requests_total HTTP requests by route, method and status.\n"
+    out << "# HELP scigate_http_requests_total HTTP requests by route, method and status class.\n"
         << "# TYPE scigate_http_requests_total counter\n";
     for (const auto& [key, s] : series_) {
       const auto& [route, method, status] = key;
       out << "scigate_http_requests_total{route=\"" << prometheus_label(route) << "\",method=\"" << method
-          << "\",status=\"" << status << "\"} " << s.count << "\n";
+          << "\",status=\"" << status << "xx\"} " << s.count << "\n";
     }
-    out << "# HELP scigate_http_request_duration_seconds Request latency by route, method and status.\n"
+    out << "# HELP scigate_http_request_duration_seconds Request latency by route, method and status class.\n"
         << "# TYPE scigate_http_request_duration_seconds histogram\n";
     for (const auto& [key, s] : series_) {
       const auto& [route, method, status] = key;
-      std::string labels = "route=\"" + prometheus_label(route) + "\",method=\"" + method + "\",status=\"" +
-                           std::to_string(status) + "\"";
+      std::string labels = "route=\"" + prometheus_label(route) + "\",method=\"" + std::string(method) +
+                           "\",status=\"" + std::to_string(status) + "xx\"";
       for (size_t i = 0; i < kBuckets.size(); ++i) {
         out << "scigate_http_request_duration_seconds_bucket{" << labels << ",le=\"" << kBuckets[i] << "\"} "
             << s.buckets[i] << "\n";

@@ -1,6 +1,10 @@
-// Request metrics in Prometheus text format: per (route, method, status) a counter and a
-// latency histogram. Other components add their own lines through collectors called at
-// scrape time. Thread-safe.
+// Request metrics in Prometheus text format: per (route, method, status class) a counter
+// and a latency histogram. Other components (the server's connection counts, credentials,
+// engines) add their own lines through collectors called at scrape time. Thread-safe.
+//
+// Every label comes from a bounded set, so no request can add a series: routes are the
+// router's patterns (plus "unmatched" and "preflight"), methods the few scigate knows
+// (anything else is "other"), statuses their class ("2xx").
 #pragma once
 
 #include <array>
@@ -8,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -17,7 +22,7 @@ class Metrics {
  public:
   using Collector = std::function<std::string()>;  // returns complete exposition lines
 
-  void observe(const std::string& route, const std::string& method, int status, double seconds);
+  void observe(const std::string& route, std::string_view method, int status, double seconds);
   void add_collector(Collector collector);
   std::string render() const;
 
@@ -30,9 +35,13 @@ class Metrics {
     std::array<uint64_t, kBuckets.size()> buckets{};
   };
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, Series> series_;
+  std::map<std::tuple<std::string, std::string_view, int>, Series> series_;
   std::vector<Collector> collectors_;
 };
+
+// The methods scigate serves; a request with any other method is refused (501) before
+// it reaches per-request state.
+bool is_known_method(std::string_view method);
 
 // Escapes a Prometheus label value.
 std::string prometheus_label(const std::string& value);

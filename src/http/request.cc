@@ -1,6 +1,9 @@
 #include "http/request.h"
 
+#include <charconv>
+
 #include "core/key_path.h"
+#include "core/utf8.h"
 
 namespace scigate {
 
@@ -29,9 +32,18 @@ Response Response::text(int status, std::string body, std::string content_type) 
   return r;
 }
 
+Response Response::streamed(int status, std::shared_ptr<ByteSource> source, std::string content_type) {
+  Response r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.stream = std::move(source);
+  return r;
+}
+
 Response Response::error(const Error& error, const std::string& request_id) {
+  // Messages may quote what the caller sent (a path, a name): repaired, so the body stays JSON.
   boost::json::object inner{
-      {"code", error_code_name(error.code)}, {"message", error.client}, {"request_id", request_id}};
+      {"code", error_code_name(error.code)}, {"message", repair_utf8(error.client)}, {"request_id", request_id}};
   Response r = json(http_status(error.code), boost::json::object{{"error", std::move(inner)}});
   if (error.code == ErrorCode::kUnauthenticated) r.with_header("WWW-Authenticate", "Bearer");
   if (error.code == ErrorCode::kUnavailable) r.with_header("Retry-After", "1");
@@ -55,6 +67,40 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
     start = end + 1;
   }
   return out;
+}
+
+namespace {
+
+// A decimal number with nothing else around it.
+std::optional<uint64_t> parse_u64(std::string_view s) {
+  uint64_t v = 0;
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+RangeRequest parse_range(std::string_view header, uint64_t size) {
+  constexpr std::string_view kUnit = "bytes=";
+  if (header.size() <= kUnit.size() || header.substr(0, kUnit.size()) != kUnit) return {};
+  std::string_view spec = header.substr(kUnit.size());
+  if (spec.find(',') != std::string_view::npos) return {};
+  size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) return {};
+  auto first = parse_u64(spec.substr(0, dash));
+  auto last = parse_u64(spec.substr(dash + 1));
+  if (!first) {  // "-N": the last N bytes
+    if (dash != 0 || !last) return {};
+    if (*last == 0 || size == 0) return {RangeRequest::kUnsatisfiable};
+    uint64_t n = std::min(*last, size);
+    return {RangeRequest::kPartial, size - n, size - 1};
+  }
+  if (dash + 1 != spec.size() && !last) return {};
+  if (last && *last < *first) return {};  // invalid: ignored, as the RFC says
+  if (*first >= size) return {RangeRequest::kUnsatisfiable};
+  return {RangeRequest::kPartial, *first, std::min(last.value_or(size - 1), size - 1)};
 }
 
 }  // namespace scigate

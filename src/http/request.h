@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "core/byte_source.h"
 #include "core/error.h"
 #include "core/time_util.h"
 
@@ -42,10 +44,11 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::optional<std::filesystem::path> file;  // when set, the body is this file's content
+  std::shared_ptr<ByteSource> stream;  // when set, the body is read from it while it is sent
 
   static Response json(int status, const boost::json::value& value);
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response streamed(int status, std::shared_ptr<ByteSource> source, std::string content_type);
   // {"error": {"code", "message", "request_id"}} with the status of error.code.
   static Response error(const Error& error, const std::string& request_id);
   Response& with_header(std::string name, std::string value) {
@@ -56,5 +59,15 @@ struct Response {
 
 // Splits "a=1&b=x%20y" into decoded pairs. Invalid escapes are kept verbatim.
 std::map<std::string, std::string> parse_query(std::string_view query);
+
+// A Range header (RFC 9110 §14.2) against a body of `size` bytes. Only single byte
+// ranges are served; anything else (several ranges, other units, bad syntax) is ignored
+// and the whole body is sent, as the RFC allows.
+struct RangeRequest {
+  enum Kind { kWhole, kPartial, kUnsatisfiable } kind = kWhole;
+  uint64_t first = 0;
+  uint64_t last = 0;  // inclusive
+};
+RangeRequest parse_range(std::string_view header, uint64_t size);
 
 }  // namespace scigate

@@ -72,7 +72,10 @@ RouteMatch Router::match(Request& request) const {
     else
       result.allowed_methods += ", ";
     result.allowed_methods += route.method;
-    if (route.method == request.method && result.route == nullptr) {
+    if (route.method == "GET") result.allowed_methods += ", HEAD";
+    // HEAD is GET without the body (RFC 9110 §9.3.2): the server drops the body.
+    bool same = route.method == request.method || (request.method == "HEAD" && route.method == "GET");
+    if (same && result.route == nullptr) {
       result.route = &route;
       request.path_params = std::move(params);
       request.tail = std::move(tail);

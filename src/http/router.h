@@ -25,14 +25,14 @@ struct Route {
 struct RouteMatch {
   const Route* route = nullptr;  // null: no route
   bool path_known = false;       // some route has this path (405 / CORS preflight)
-  std::string allowed_methods;   // "GET, POST" when path_known
+  std::string allowed_methods;   // "GET, HEAD, POST" when path_known
 };
 
 class Router {
  public:
   void add(Route route);
   // Fills request.path_params / request.tail on a match. A path param with an invalid
-  // percent escape does not match.
+  // percent escape does not match. HEAD matches the GET route of a path.
   RouteMatch match(Request& request) const;
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -1,6 +1,8 @@
 #include "http/server.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
@@ -20,6 +22,18 @@ namespace scigate {
 
 namespace {
 
+// Bytes read from a ByteSource and handed to the socket at a time: what one streamed
+// answer costs in memory, whatever the body's size.
+constexpr size_t kStreamChunk = 64 << 10;
+// After an error that closes the connection, unread request bytes are drained for this
+// long (and at most kLingerBytes), so that the client reads the error instead of a reset.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = 1 << 20;
+// How long the accept loop pauses when the process is out of file descriptors.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
+using RequestMessage = http::request<http::string_body>;
+
 bool origin_allowed(const std::vector<std::string>& allowed, const std::string& origin) {
   if (origin.empty()) return false;
   for (const auto& a : allowed) {
@@ -28,7 +42,8 @@ bool origin_allowed(const std::vector<std::string>& allowed, const std::string& 
   return false;
 }
 
-Request to_request(const http::request<http::string_body>& msg) {
+// The header part of a request; the body is added once it has been read.
+Request to_request(const RequestMessage& msg) {
   Request req;
   req.method = std::string(msg.method_string());
   std::string_view target = msg.target();
@@ -40,8 +55,75 @@ Request to_request(const http::request<http::string_body>& msg) {
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     req.headers[name] = std::string(field.value());
   }
-  req.body = msg.body();
   return req;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+// Requests refused on their header alone; the connection is closed after the answer,
+// because where such a request's body ends cannot be trusted.
+std::optional<Error> refuse_header(const RequestMessage& msg) {
+  if (!is_known_method(msg.method_string())) {
+    return Error{ErrorCode::kNotImplemented, "unknown method", "method not implemented"};
+  }
+  // RFC 9112 §6.3: a Transfer-Encoding other than exactly "chunked" leaves the body's
+  // length unknown; accepting it as "no body" would parse the body as a second request.
+  if (msg.count(http::field::transfer_encoding) > 0) {
+    bool only_chunked = msg.count(http::field::transfer_encoding) == 1 &&
+                        iequals(trim(msg[http::field::transfer_encoding]), "chunked") &&
+                        msg.count(http::field::content_length) == 0 && msg.version() == 11;
+    if (!only_chunked) return Error::bad_request("unsupported Transfer-Encoding (only 'chunked' is accepted)");
+  }
+  if (msg.count(http::field::authorization) > 1) return Error::bad_request("more than one Authorization header");
+  return std::nullopt;
+}
+
+bool expects_continue(const RequestMessage& msg) {
+  return msg.version() == 11 && iequals(trim(msg[http::field::expect]), "100-continue");
+}
+
+// Connection-level counts, shared with the metrics collector (which may outlive the
+// server's internals, hence shared ownership).
+struct ConnectionCounters {
+  std::atomic<size_t> open{0};
+  std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> accept_failures{0};
+  std::atomic<size_t> buffered_bytes{0};  // in-memory response bodies being written
+
+  std::string prometheus() const {
+    return "# HELP scigate_http_open_connections Client connections open now.\n"
+           "# TYPE scigate_http_open_connections gauge\n"
+           "scigate_http_open_connections " +
+           std::to_string(open.load()) +
+           "\n# HELP scigate_http_refused_connections_total Connections answered 503 at once (over "
+           "server.max_connections, or out of file descriptors).\n"
+           "# TYPE scigate_http_refused_connections_total counter\n"
+           "scigate_http_refused_connections_total " +
+           std::to_string(refused.load()) +
+           "\n# HELP scigate_http_accept_failures_total Failed accept() calls, e.g. out of file descriptors.\n"
+           "# TYPE scigate_http_accept_failures_total counter\n"
+           "scigate_http_accept_failures_total " +
+           std::to_string(accept_failures.load()) +
+           "\n# HELP scigate_http_buffered_response_bytes In-memory response bodies being written now.\n"
+           "# TYPE scigate_http_buffered_response_bytes gauge\n"
+           "scigate_http_buffered_response_bytes " +
+           std::to_string(buffered_bytes.load()) + "\n";
+  }
+};
+
+bool out_of_descriptors(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+         ec.value() == ENFILE;
 }
 
 }  // namespace
@@ -62,7 +144,11 @@ struct Server::Impl {
   asio::thread_pool pool;
   std::atomic<size_t> pending{0};    // requests on or waiting for the worker pool
   std::atomic<size_t> in_flight{0};  // requests read and not yet answered
+  std::shared_ptr<ConnectionCounters> counters = std::make_shared<ConnectionCounters>();
   std::atomic<bool> stopping{false};
+  // A spare descriptor, given up when accept() runs out so that the waiting client can
+  // still be told 503 rather than left to time out (the libev/nginx trick).
+  int spare_fd = -1;
 
   Impl(ServerOptions o, const Router& r, Authenticator a, Metrics& m)
       : opts(std::move(o)),
@@ -75,6 +161,11 @@ struct Server::Impl {
         signals(ioc, SIGINT, SIGTERM),
         pool(static_cast<size_t>(opts.worker_threads)) {
     for (auto& c : contexts) keep_running.push_back(asio::make_work_guard(*c));
+    spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    metrics.add_collector([c = counters] { return c->prometheus(); });
+  }
+  ~Impl() {
+    if (spare_fd >= 0) ::close(spare_fd);
   }
 
   static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
@@ -84,19 +175,63 @@ struct Server::Impl {
   }
 
   asio::awaitable<void> accept_loop() {
+    asio::steady_timer backoff(ioc);
     while (!stopping) {
       asio::io_context& target = *contexts[next_context++ % contexts.size()];
       auto [ec, socket] = co_await acceptor.async_accept(target, use_tuple);
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) co_return;
-        continue;  // e.g. EMFILE: keep serving the connections we have
+        ++counters->accept_failures;
+        if (out_of_descriptors(ec)) {
+          co_await shed_with_spare_descriptor();
+          // Retrying at once would spin a core while nothing can be accepted.
+          backoff.expires_after(kAcceptBackoff);
+          co_await backoff.async_wait(use_tuple);
+        }
+        continue;
       }
       auto ex = socket.get_executor();
+      if (counters->open.load() >= opts.max_connections) {
+        asio::co_spawn(ex, refuse_connection(std::move(socket)), asio::detached);
+        continue;
+      }
       asio::co_spawn(ex, session(beast::tcp_stream(std::move(socket))), asio::detached);
     }
   }
 
+  asio::awaitable<void> shed_with_spare_descriptor() {
+    if (spare_fd < 0) co_return;
+    ::close(spare_fd);
+    spare_fd = -1;
+    auto [ec, socket] = co_await acceptor.async_accept(ioc, use_tuple);
+    if (!ec) co_await refuse_connection(std::move(socket));
+    spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+
+  // Over the connection cap: a fixed 503 without reading the request, then close.
+  asio::awaitable<void> refuse_connection(tcp::socket socket) {
+    ++counters->refused;
+    static const std::string kBusy = [] {
+      std::string body = R"({"error":{"code":"unavailable","message":"too many connections","request_id":""}})";
+      return "HTTP/1.1 503 Service Unavailable\r\nServer: scigate\r\nContent-Type: application/json\r\n"
+             "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    beast::tcp_stream stream(std::move(socket));
+    stream.expires_after(std::chrono::seconds(1));
+    co_await asio::async_write(stream, asio::buffer(kBusy), use_tuple);
+    co_await linger_close(stream);
+  }
+
+  // Counts a connection for its whole life, also when the session ends by an exception.
+  struct ConnectionSlot {
+    Impl& impl;
+    explicit ConnectionSlot(Impl& i) : impl(i) { ++impl.counters->open; }
+    ~ConnectionSlot() { --impl.counters->open; }
+  };
+
   asio::awaitable<void> session(beast::tcp_stream stream) {
+    ConnectionSlot slot(*this);
     beast::flat_buffer buffer;  // its size is bounded by the parser's header and body limits
     bool first = true;
     while (!stopping || first) {
@@ -105,30 +240,90 @@ struct Server::Impl {
       parser.body_limit(opts.max_body_bytes);
       stream.expires_after(first ? opts.read_timeout : opts.idle_timeout);
       first = false;
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
       if (ec) {
         co_await answer_read_error(stream, ec);
         break;
       }
-      auto& msg = parser.get();
       ++in_flight;
-      auto started = std::chrono::steady_clock::now();
-      Request req = to_request(msg);
-      RequestContext ctx{random_hex(8), "", std::chrono::system_clock::now()};
-      std::string route = "unmatched";
-      Response resp = co_await handle(req, ctx, route);
-      decorate(resp, req, ctx);
-      bool keep_alive = msg.keep_alive() && !stopping;
-      stream.expires_after(opts.write_timeout);
-      auto bytes = co_await write(stream, resp, keep_alive, msg.version());
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      metrics.observe(route, req.method, resp.status, seconds);
-      log_access(req, ctx, route, resp.status, seconds, bytes);
+      bool keep_alive = co_await exchange(stream, buffer, parser);
       --in_flight;
-      if (!keep_alive || !bytes) break;
+      if (!keep_alive) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // One request and its answer, the header already read. Returns whether the connection
+  // may serve another request.
+  asio::awaitable<bool> exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                 http::request_parser<http::string_body>& parser) {
+    auto started = std::chrono::steady_clock::now();
+    RequestMessage& msg = parser.get();
+    RequestContext ctx{random_hex(8), "", std::chrono::system_clock::now()};
+    std::string route = "unmatched";
+    Request req;
+    Response resp;
+    bool close = false;
+    if (auto refused = refuse_header(msg)) {
+      req.method = is_known_method(msg.method_string()) ? std::string(msg.method_string()) : "other";
+      req.path = std::string(msg.target().substr(0, std::min<size_t>(msg.target().size(), 256)));
+      resp = Response::error(*refused, ctx.request_id);
+      close = true;
+    } else {
+      req = to_request(msg);
+      Dispatch d = dispatch(req, ctx, route);
+      bool body_pending = !parser.is_done();
+      if (d.answer && body_pending && expects_continue(msg)) {
+        // The client waits before sending the body: answer now and never read it.
+        resp = std::move(*d.answer);
+        close = true;
+      } else {
+        if (body_pending && expects_continue(msg)) co_await send_continue(stream, msg.version());
+        if (body_pending) {
+          auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+          if (ec) {
+            co_await answer_read_error(stream, ec);
+            co_return false;
+          }
+        }
+        req.body = std::move(msg.body());
+        if (d.answer)
+          resp = std::move(*d.answer);
+        else
+          resp = co_await run_handler(*d.route, ctx, req);
+      }
+    }
+    decorate(resp, req, ctx);
+    bool keep_alive = !close && msg.keep_alive() && !stopping;
+    auto bytes = co_await write(stream, resp, keep_alive, msg.version(), req.method == "HEAD");
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics.observe(route, req.method, resp.status, seconds);
+    log_access(req, ctx, route, resp.status, seconds, bytes);
+    if (close && bytes) co_await linger_close(stream);
+    co_return keep_alive&& bytes;
+  }
+
+  asio::awaitable<void> send_continue(beast::tcp_stream& stream, unsigned version) {
+    http::response<http::empty_body> cont{http::status::continue_, version};
+    stream.expires_after(opts.write_timeout);
+    co_await http::async_write(stream, cont, use_tuple);
+    stream.expires_after(opts.read_timeout);
+  }
+
+  // Stops sending, then reads and drops what the client still sends (bounded in time and
+  // bytes), so that closing does not reset the connection before the answer is read.
+  asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(kLingerTime);
+    std::array<char, 4096> sink;
+    size_t drained = 0;
+    while (drained < kLingerBytes) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+      if (ec) break;
+      drained += n;
+    }
   }
 
   // Limits exceeded or garbage: answer once, then close. Timeouts and EOF just close.
@@ -145,44 +340,57 @@ struct Server::Impl {
       co_return;
     }
     Response resp = Response::error(err, random_hex(8));
-    stream.expires_after(opts.write_timeout);
-    co_await write(stream, resp, false, 11);
+    if (co_await write(stream, resp, false, 11, false)) co_await linger_close(stream);
   }
 
-  asio::awaitable<Response> handle(Request& req, RequestContext& ctx, std::string& route_label) {
+  // What routing and authentication decide before the body is read: the route to run, or
+  // the answer itself (preflight, 404, 405, 401).
+  struct Dispatch {
+    const Route* route = nullptr;
+    std::optional<Response> answer;
+  };
+
+  Dispatch dispatch(Request& req, RequestContext& ctx, std::string& route_label) {
     RouteMatch m = router.match(req);
     if (req.method == "OPTIONS" && m.path_known) {
       route_label = "preflight";
-      Response r = Response::text(204, "");
-      r.content_type.clear();
-      r.with_header("Allow", m.allowed_methods + ", OPTIONS");
-      if (origin_allowed(opts.cors_allowed_origins, req.header("origin"))) {
-        r.with_header("Access-Control-Allow-Methods", m.allowed_methods + ", OPTIONS")
-            .with_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
-            .with_header("Access-Control-Max-Age", "600");
-      }
-      co_return r;
+      return {nullptr, preflight(req, m)};
     }
     if (!m.route) {
-      if (!m.path_known) co_return Response::error(Error::not_found("no such endpoint"), ctx.request_id);
-      co_return Response::error({ErrorCode::kMethodNotAllowed, "method", "method not allowed"}, ctx.request_id)
-          .with_header("Allow", m.allowed_methods);
+      if (!m.path_known) return {nullptr, Response::error(Error::not_found("no such endpoint"), ctx.request_id)};
+      return {nullptr, Response::error({ErrorCode::kMethodNotAllowed, "method", "method not allowed"}, ctx.request_id)
+                           .with_header("Allow", m.allowed_methods)};
     }
     route_label = m.route->pattern;
     if (m.route->authenticated) {
       auto user = authenticate(req.header("authorization"));
-      if (!user) co_return Response::error(user.error(), ctx.request_id);
+      if (!user) return {nullptr, Response::error(user.error(), ctx.request_id)};
       ctx.username = std::move(user).value();
     }
-    const Route* route = m.route;
-    if (!route->blocking) co_return call(*route, ctx, req);
+    return {m.route, std::nullopt};
+  }
+
+  Response preflight(const Request& req, const RouteMatch& m) {
+    Response r = Response::text(204, "");
+    r.content_type.clear();
+    r.with_header("Allow", m.allowed_methods + ", OPTIONS");
+    if (origin_allowed(opts.cors_allowed_origins, req.header("origin"))) {
+      r.with_header("Access-Control-Allow-Methods", m.allowed_methods + ", OPTIONS")
+          .with_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, Range")
+          .with_header("Access-Control-Max-Age", "600");
+    }
+    return r;
+  }
+
+  asio::awaitable<Response> run_handler(const Route& route, RequestContext& ctx, Request& req) {
+    if (!route.blocking) co_return call(route, ctx, req);
     if (pending.load() >= opts.worker_queue + static_cast<size_t>(opts.worker_threads)) {
       co_return Response::error({ErrorCode::kUnavailable, "worker queue full", "server busy, retry later"},
                                 ctx.request_id);
     }
     ++pending;
     Response resp = co_await asio::co_spawn(
-        pool, [&]() -> asio::awaitable<Response> { co_return call(*route, ctx, req); }, asio::use_awaitable);
+        pool, [&]() -> asio::awaitable<Response> { co_return call(route, ctx, req); }, asio::use_awaitable);
     --pending;
     co_return resp;
   }
@@ -204,38 +412,84 @@ struct Server::Impl {
     if (origin_allowed(opts.cors_allowed_origins, origin)) {
       resp.with_header("Access-Control-Allow-Origin", origin)
           .with_header("Vary", "Origin")
-          .with_header("Access-Control-Expose-Headers", "X-Request-Id");
+          .with_header("Access-Control-Expose-Headers", "X-Request-Id, Content-Range");
     }
   }
 
-  // Returns bytes written, 0 on failure.
-  asio::awaitable<size_t> write(beast::tcp_stream& stream, Response& resp, bool keep_alive, unsigned version) {
-    auto fill = [&](auto& res) {
-      res.version(version);
-      res.result(static_cast<http::status>(resp.status));
-      res.keep_alive(keep_alive);
-      res.set(http::field::server, "scigate");
-      if (!resp.content_type.empty()) res.set(http::field::content_type, resp.content_type);
-      for (const auto& [k, v] : resp.headers) res.insert(k, v);
-    };
-    if (resp.file) {
-      http::response<http::file_body> res;
-      beast::error_code ec;
-      res.body().open(resp.file->c_str(), beast::file_mode::scan, ec);
-      if (!ec) {
-        fill(res);
-        res.prepare_payload();
-        auto [wec, n] = co_await http::async_write(stream, res, use_tuple);
-        co_return wec ? 0 : n;
-      }
-      resp = Response::error(Error::not_found("file vanished"), "");
+  template <class Message>
+  void fill(Message& res, const Response& resp, bool keep_alive, unsigned version) {
+    res.version(version);
+    res.result(static_cast<http::status>(resp.status));
+    res.keep_alive(keep_alive);
+    res.set(http::field::server, "scigate");
+    if (!resp.content_type.empty()) res.set(http::field::content_type, resp.content_type);
+    for (const auto& [k, v] : resp.headers) res.insert(k, v);
+  }
+
+  // Returns bytes written, 0 on failure. A HEAD answer carries the headers of the GET
+  // answer, Content-Length included, and no body.
+  asio::awaitable<size_t> write(beast::tcp_stream& stream, Response& resp, bool keep_alive, unsigned version,
+                                bool head) {
+    if (resp.stream) co_return co_await write_streamed(stream, resp, keep_alive, version, head);
+    if (head) {
+      http::response<http::empty_body> res;
+      fill(res, resp, keep_alive, version);
+      res.content_length(resp.body.size());
+      stream.expires_after(opts.write_timeout);
+      auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+      co_return ec ? 0 : n;
+    }
+    // In-memory bodies waiting on slow readers are what clients could pile up: past the
+    // budget, a large one is replaced by a 503. Small ones are not counted.
+    size_t held = resp.body.size() > kStreamChunk ? resp.body.size() : 0;
+    if (held && counters->buffered_bytes.fetch_add(held) + held > opts.max_buffered_response_bytes) {
+      counters->buffered_bytes -= held;
+      held = 0;
+      resp = Response::error({ErrorCode::kUnavailable, "response buffer budget exhausted", "server busy, retry later"},
+                             "");
     }
     http::response<http::string_body> res;
-    fill(res);
+    fill(res, resp, keep_alive, version);
     res.body() = std::move(resp.body);
     res.prepare_payload();
-    auto [wec, n] = co_await http::async_write(stream, res, use_tuple);
-    co_return wec ? 0 : n;
+    stream.expires_after(opts.write_timeout);
+    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+    counters->buffered_bytes -= held;
+    co_return ec ? 0 : n;
+  }
+
+  // Sends a ByteSource chunk by chunk; the write timeout applies per chunk, so a large
+  // download is bounded by stalls, not by its total duration.
+  asio::awaitable<size_t> write_streamed(beast::tcp_stream& stream, Response& resp, bool keep_alive, unsigned version,
+                                         bool head) {
+    ByteSource& source = *resp.stream;
+    http::response<http::buffer_body> res;
+    fill(res, resp, keep_alive, version);
+    res.content_length(source.size());
+    res.body().data = nullptr;
+    res.body().more = !head && source.size() > 0;
+    http::response_serializer<http::buffer_body> sr{res};
+    stream.expires_after(opts.write_timeout);
+    auto [hec, total] = co_await http::async_write_header(stream, sr, use_tuple);
+    if (hec) co_return 0;
+    if (head) co_return total;
+    std::vector<char> chunk(kStreamChunk);
+    for (uint64_t left = source.size(); left > 0;) {
+      size_t got = source.read(chunk.data(), static_cast<size_t>(std::min<uint64_t>(chunk.size(), left)));
+      if (got == 0) {
+        spdlog::warn("a streamed body ended {} bytes early; closing the connection", left);
+        co_return 0;  // Content-Length was promised: only closing tells the client
+      }
+      left -= got;
+      res.body().data = chunk.data();
+      res.body().size = got;
+      res.body().more = left > 0;
+      stream.expires_after(opts.write_timeout);
+      auto [ec, n] = co_await http::async_write(stream, sr, use_tuple);
+      if (ec && ec != http::error::need_buffer) co_return 0;
+      total += n;
+    }
+    co_return total;
   }
 
   void log_access(const Request& req, const RequestContext& ctx, const std::string& route, int status, double seconds,

@@ -3,6 +3,14 @@
 // read/idle timeouts, keep-alive, CORS, one JSON access-log line per request (request
 // id, route, status, latency, user; never the query string or headers), metrics, and
 // graceful shutdown on SIGTERM/SIGINT (stop accepting, finish in-flight, exit).
+//
+// Hostile input: the header is read and judged before the body. Unknown methods (501),
+// a Transfer-Encoding other than exactly "chunked" and repeated Authorization headers
+// (400) are refused and the connection closed; routing and authentication happen before
+// the body is read, so `Expect: 100-continue` gets its 100 only when the request would be
+// served. Connections are capped (max_connections, then 503), accept() backs off when
+// the process is out of descriptors, large bodies are streamed (Response::stream), and
+// HEAD is answered for every GET route.
 #pragma once
 
 #include <atomic>
@@ -35,6 +43,10 @@ struct ServerOptions {
   int io_threads = 2;
   int worker_threads = 8;
   size_t worker_queue = 1024;
+  size_t max_connections = 10'000;  // beyond: 503 and close at once
+  // In-memory response bodies (streamed ones excluded) that slow readers may hold in
+  // total; a larger answer beyond it is a 503.
+  size_t max_buffered_response_bytes = 256 << 20;
   std::vector<std::string> cors_allowed_origins;  // "*" allows any
   std::shared_ptr<spdlog::logger> access_log;     // null = no access log
 };

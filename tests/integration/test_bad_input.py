@@ -101,7 +101,7 @@ class BadInput(GatewayTest, unittest.TestCase):
         self.assertEqual(self.gw.get("/nope").status_code, 404)
         r = requests.delete(self.gw.base + "/workflows", headers=self.h, timeout=5)
         self.assertEqual(r.status_code, 405)
-        self.assertEqual(r.headers["Allow"], "GET")
+        self.assertEqual(r.headers["Allow"], "GET, HEAD")
 
     def test_huge_body_and_headers(self):
         big = b"{\"in_data_selection\": \"" + b"x" * (2 << 20) + b"\"}"

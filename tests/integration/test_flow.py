@@ -144,9 +144,9 @@ class Operations(GatewayTest, unittest.TestCase):
         gw.get("/workflows", user=None)
         gw.start_run("broken")
         text = requests.get(gw.base + "/metrics", timeout=5).text
-        self.assertIn('scigate_http_requests_total{route="/workflows",method="GET",status="200"}', text)
-        self.assertIn('scigate_http_requests_total{route="/workflows",method="GET",status="401"}', text)
-        self.assertIn('scigate_http_request_duration_seconds_bucket{route="/workflows",method="GET",status="200",le="+Inf"}', text)
+        self.assertIn('scigate_http_requests_total{route="/workflows",method="GET",status="2xx"}', text)
+        self.assertIn('scigate_http_requests_total{route="/workflows",method="GET",status="4xx"}', text)
+        self.assertIn('scigate_http_request_duration_seconds_bucket{route="/workflows",method="GET",status="2xx",le="+Inf"}', text)
         self.assertIn('scigate_runs{state="queued"}', text)
         self.assertRegex(text, r'scigate_runs\{state="(queued|running|failed)"\} [1-9]')
 

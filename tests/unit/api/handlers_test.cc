@@ -305,7 +305,8 @@ TEST_F(HandlersTest, OutputBrowsingMetadataAndSignedDownloads) {
   dl.query = parse_query(path.substr(path.find('?') + 1));
   auto file = api::serve_signed_file(*deps_, ctx(""), dl);
   ASSERT_EQ(file.status, 200) << file.body;
-  ASSERT_TRUE(file.file);
+  ASSERT_TRUE(file.stream);
+  EXPECT_EQ(file.stream->size(), 3u);
   EXPECT_EQ(file.content_type, "image/png");
   dl.query["sig"] = std::string(64, '0');
   EXPECT_EQ(api::serve_signed_file(*deps_, ctx(""), dl).status, 403);

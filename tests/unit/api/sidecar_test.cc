@@ -18,6 +18,14 @@ TEST(Sidecar, ReadsBackWhatItWrites) {
   EXPECT_EQ(read_sidecar("# comment\n[s]\nk: v\n; other\njunk\n"), (std::map<std::string, std::string>{{"k", "v"}}));
 }
 
+// A workflow step may write any bytes into a .cfg; listings must stay valid JSON.
+TEST(Sidecar, ReadingRepairsInvalidUtf8) {
+  auto props = read_sidecar("[x.png]\nna\xffme = bad \xC0\xAF value\n");
+  ASSERT_EQ(props.size(), 1u);
+  EXPECT_EQ(props.begin()->first, "na\xEF\xBF\xBDme");
+  EXPECT_EQ(props.begin()->second, "bad \xEF\xBF\xBD\xEF\xBF\xBD value");
+}
+
 TEST(Sidecar, RefusesAmbiguousProperties) {
   EXPECT_TRUE(check_property("ok key", "any value = with : signs"));
   for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{{"", "x"},

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/utf8.h"
+
 namespace scigate {
 namespace {
 
@@ -46,7 +48,21 @@ INSTANTIATE_TEST_SUITE_P(Corpus, TraversalCorpus,
                          ::testing::Values("..", "../etc/passwd", "a/../../b", "a/..", "%2e%2e", "%2E%2E/x",
                                            "a/%2e%2e/b", ".%2e/x", ".", "a/./b", "a%2fb", "a%2F..%2Fb", "/etc/passwd",
                                            "//etc", "a//b", "a\\b", "..\\x", "a%5cb", "a%00b", "a%0ab", "%", "%zz",
-                                           "a%2", "x/%2e"));
+                                           "a%2", "x/%2e", "a%FFb", "%C0%AF", "%ED%A0%80", "x/%E2%82"));
+
+TEST(Utf8, ValidityAndRepair) {
+  EXPECT_TRUE(valid_utf8("plain é € 𝄞"));
+  EXPECT_FALSE(valid_utf8("\xff"));
+  EXPECT_FALSE(valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(valid_utf8("\xE2\x82"));          // truncated
+  EXPECT_EQ(repair_utf8("a\xff"
+                        "b\xE2\x82"),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(repair_utf8("é€"), "é€");
+}
 
 TEST(PercentEncode, RoundTrips) {
   std::string raw = "a b/é+=%?#&";

@@ -17,6 +17,7 @@ Router make_router() {
   r.add({"GET", "/output-data/{prefix...}", true, true, h});
   r.add({"PUT", "/output-data/{prefix...}", true, true, h});
   r.add({"GET", "/files/{provider}/{bucket}/{key...}", false, true, h});
+  r.add({"POST", "/runs/{run_id}/cancel", true, true, h});
   return r;
 }
 
@@ -73,11 +74,24 @@ TEST(Router, UnknownPathAndWrongMethod) {
   auto w = r.match(wrong);
   EXPECT_FALSE(w.route);
   EXPECT_TRUE(w.path_known);
-  EXPECT_EQ(w.allowed_methods, "POST, GET");
+  EXPECT_EQ(w.allowed_methods, "POST, GET, HEAD");
   for (auto p : {"/workflows/", "/workflows//runs", "/workflows/x/runs/extra", "/workflows/%zz", ""}) {
     auto q = req("GET", p);
     EXPECT_FALSE(r.match(q).route) << p;
   }
+}
+
+TEST(Router, HeadMatchesTheGetRouteOnly) {
+  Router r = make_router();
+  auto head = req("HEAD", "/workflows/x/runs");
+  auto m = r.match(head);
+  ASSERT_TRUE(m.route);
+  EXPECT_EQ(m.route->method, "GET");
+  EXPECT_EQ(head.path_params.at("id"), "x");
+  auto post_only = req("HEAD", "/runs/r1/cancel");
+  auto p = r.match(post_only);
+  EXPECT_FALSE(p.route);
+  EXPECT_TRUE(p.path_known);
 }
 
 }  // namespace

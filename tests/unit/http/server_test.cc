@@ -46,6 +46,48 @@ std::string get(uint16_t port, const std::string& path, const std::string& heade
 
 int status_of(const std::string& response) { return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0; }
 
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A connected socket for exchanges that need several steps; closed on destruction.
+class Conn {
+ public:
+  explicit Conn(uint16_t port, int rcvbuf = 0) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Conn() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void send(const std::string& data) { ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL); }
+  // Reads until `marker` has arrived (or the peer closes / 5 s pass).
+  std::string read_until(const std::string& marker) {
+    std::string out;
+    char buf[4096];
+    while (out.find(marker) == std::string::npos) {
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+  std::string read_all() { return read_until("\x01never\x02"); }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+constexpr size_t kLargeBody = 24 << 20;
+
 class ServerTest : public ::testing::Test {
  protected:
   void start(ServerOptions opts) {
@@ -63,6 +105,11 @@ class ServerTest : public ::testing::Test {
                  }});
     router_.add({"GET", "/private", true, true,
                  [](const RequestContext& c, const Request&) { return Response::text(200, c.username); }});
+    router_.add({"POST", "/private", true, true,
+                 [](const RequestContext& c, const Request& r) { return Response::text(200, c.username + r.body); }});
+    router_.add({"GET", "/large", false, true, [](const RequestContext&, const Request&) {
+                   return Response::text(200, std::string(kLargeBody, 'L'));
+                 }});
     opts.host = "127.0.0.1";
     opts.port = 0;
     auto authn = [](std::string_view a) -> Result<std::string> {
@@ -157,7 +204,129 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   EXPECT_NE(two.find("hello"), std::string::npos);
   EXPECT_NE(two.find("X-Request-Id"), std::string::npos);
   std::string text = metrics_.render();
-  EXPECT_NE(text.find("route=\"/echo\",method=\"POST\",status=\"200\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("route=\"/echo\",method=\"POST\",status=\"2xx\"} 1"), std::string::npos) << text;
+}
+
+// RFC 9112 §6.3: only "chunked" gives a body a length. Anything else must not be read
+// as "no body", or the body would be served as a second (smuggled) request.
+TEST_F(ServerTest, RefusesTransferEncodingsOtherThanChunked) {
+  start(ServerOptions{});
+  const std::string smuggled = "GET /fast HTTP/1.1\r\nHost: t\r\n\r\n";
+  for (std::string te : {"xchunked", "chunked, identity", "identity", "chunked\r\nTransfer-Encoding: chunked"}) {
+    std::string r = send_and_read(port_, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " + te + "\r\n\r\n" +
+                                             "5\r\nhello\r\n0\r\n\r\n" + smuggled);
+    EXPECT_EQ(status_of(r), 400) << te << ": " << r;
+    EXPECT_EQ(count_of(r, "HTTP/1.1 "), 1u) << te << ": " << r;
+    EXPECT_EQ(r.find("fast"), std::string::npos) << te;
+  }
+  std::string both = send_and_read(port_,
+                                   "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: "
+                                   "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" +
+                                       smuggled);
+  EXPECT_EQ(count_of(both, "HTTP/1.1 "), 1u) << both;
+  EXPECT_EQ(status_of(both), 400) << both;
+  // Plain chunked still works, and the connection goes on.
+  std::string ok = send_and_read(
+      port_, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" +
+                 std::string("GET /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(count_of(ok, "HTTP/1.1 200 OK"), 2u) << ok;
+  EXPECT_NE(ok.find("hello"), std::string::npos);
+}
+
+TEST_F(ServerTest, UnknownMethodsAre501AndLeaveNoTrace) {
+  start(ServerOptions{});
+  for (int i = 0; i < 50; ++i) {
+    std::string method = "M" + std::to_string(i) + std::string(4000, 'X');
+    std::string r = send_and_read(port_, method + " /fast HTTP/1.1\r\nHost: t\r\n\r\n");
+    EXPECT_EQ(status_of(r), 501) << r.substr(0, 200);
+  }
+  EXPECT_EQ(status_of(send_and_read(port_, "TRACE /fast HTTP/1.1\r\nHost: t\r\n\r\n")), 501);
+  std::string text = metrics_.render();
+  EXPECT_EQ(text.find("XXXX"), std::string::npos);
+  EXPECT_LT(text.size(), 20000u);
+  EXPECT_NE(text.find("method=\"other\",status=\"5xx\"} 51"), std::string::npos) << text;
+}
+
+TEST_F(ServerTest, TwoAuthorizationHeadersAreRefused) {
+  start(ServerOptions{});
+  std::string r = get(port_, "/private", "Authorization: Bearer bad\r\nAuthorization: Bearer good\r\n");
+  EXPECT_EQ(status_of(r), 400) << r;
+  EXPECT_NE(r.find("more than one Authorization header"), std::string::npos);
+  EXPECT_EQ(status_of(get(port_, "/private", "Authorization: Bearer good\r\n")), 200);
+}
+
+TEST_F(ServerTest, ExpectContinueGetsA100OnlyWhenTheRequestWouldBeServed) {
+  start(ServerOptions{});
+  {
+    Conn c(port_);
+    c.send(
+        "POST /private HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\nContent-Length: 5\r\n"
+        "Expect: 100-continue\r\nConnection: close\r\n\r\n");
+    std::string interim = c.read_until("\r\n\r\n");
+    EXPECT_EQ(interim.rfind("HTTP/1.1 100 Continue\r\n", 0), 0u) << interim;
+    c.send("hello");
+    std::string rest = interim + c.read_all();
+    EXPECT_NE(rest.find("HTTP/1.1 200 OK"), std::string::npos) << rest;
+    EXPECT_NE(rest.find("thomashello"), std::string::npos) << rest;
+  }
+  {
+    Conn c(port_);
+    c.send(
+        "POST /private HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer bad\r\nContent-Length: 5\r\n"
+        "Expect: 100-continue\r\n\r\n");
+    std::string r = c.read_all();  // the server answers and closes without waiting for the body
+    EXPECT_EQ(status_of(r), 401) << r;
+    EXPECT_EQ(r.find("100 Continue"), std::string::npos) << r;
+  }
+}
+
+TEST_F(ServerTest, HeadAnswersGetRoutesWithoutABody) {
+  start(ServerOptions{});
+  std::string r = send_and_read(port_, "HEAD /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(r.find("Content-Length: 4\r\n"), std::string::npos) << r;
+  EXPECT_TRUE(r.ends_with("\r\n\r\n")) << r;
+  std::string allow = send_and_read(port_, "PUT /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(allow), 405);
+  EXPECT_NE(allow.find("Allow: GET, HEAD"), std::string::npos) << allow;
+}
+
+TEST_F(ServerTest, ConnectionsBeyondTheCapGet503) {
+  ServerOptions o;
+  o.max_connections = 2;
+  start(o);
+  Conn a(port_), b(port_);
+  ASSERT_TRUE(a.connected() && b.connected());
+  for (int i = 0; i < 200 && metrics_.render().find("scigate_http_open_connections 2") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::string refused = get(port_, "/fast");
+  EXPECT_EQ(status_of(refused), 503) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos);
+  EXPECT_NE(metrics_.render().find("scigate_http_refused_connections_total 1"), std::string::npos);
+  a.send("GET /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(a.read_all()), 200);  // the connections inside the cap are served
+  for (int i = 0; i < 200 && metrics_.render().find("scigate_http_open_connections 1") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(status_of(get(port_, "/fast")), 200);  // and a freed slot is usable again
+}
+
+// Slow readers may not pile up in-memory answers without bound: past the budget a large
+// answer is a 503, and the budget is given back once a body has been sent.
+TEST_F(ServerTest, InMemoryBodiesHeldForSlowReadersAreBounded) {
+  ServerOptions o;
+  o.max_buffered_response_bytes = kLargeBody + kLargeBody / 2;
+  start(o);
+  Conn slow(port_, 4096);
+  slow.send("GET /large HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  for (int i = 0; i < 500 && metrics_.render().find("scigate_http_buffered_response_bytes 0\n") != std::string::npos;
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::string busy = get(port_, "/large");
+  EXPECT_EQ(status_of(busy), 503) << busy.substr(0, 300);
+  std::string body = slow.read_all();
+  EXPECT_EQ(status_of(body), 200);
+  EXPECT_EQ(body.size() - body.find("\r\n\r\n") - 4, kLargeBody);
+  EXPECT_EQ(status_of(get(port_, "/large")), 200);
 }
 
 }  // namespace

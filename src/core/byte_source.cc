@@ -1,0 +1,70 @@
+#include "core/byte_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace scigate {
+
+namespace {
+
+class FileRange final : public ByteSource {
+ public:
+  FileRange(int fd, uint64_t offset, uint64_t length) : fd_(fd), next_(offset), left_(length), size_(length) {}
+  ~FileRange() override { ::close(fd_); }
+  FileRange(const FileRange&) = delete;
+  FileRange& operator=(const FileRange&) = delete;
+
+  uint64_t size() const override { return size_; }
+
+  size_t read(char* out, size_t max) override {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(max, left_));
+    while (want > 0) {
+      ssize_t n = ::pread(fd_, out, want, static_cast<off_t>(next_));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return 0;
+      next_ += static_cast<uint64_t>(n);
+      left_ -= static_cast<uint64_t>(n);
+      return static_cast<size_t>(n);
+    }
+    return 0;
+  }
+
+ private:
+  int fd_;
+  uint64_t next_;
+  uint64_t left_;
+  uint64_t size_;
+};
+
+Result<int> open_regular(const std::filesystem::path& path, uint64_t& size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Error::not_found("no such file: " + path.string());
+    return Error::internal_error("cannot open " + path.string() + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error::not_found("not a regular file: " + path.string());
+  }
+  size = static_cast<uint64_t>(st.st_size);
+  return fd;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<ByteSource>> open_file_range(const std::filesystem::path& path, uint64_t offset,
+                                                    std::optional<uint64_t> length) {
+  uint64_t size = 0;
+  auto fd = open_regular(path, size);
+  if (!fd) return fd.error();
+  offset = std::min(offset, size);
+  uint64_t n = std::min(length.value_or(size - offset), size - offset);
+  return std::shared_ptr<ByteSource>(std::make_shared<FileRange>(*fd, offset, n));
+}
+
+}  // namespace scigate
