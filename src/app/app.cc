@@ -80,7 +80,10 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   auto credentials = make_provider_credentials(c);
   if (!credentials) return credentials.error();
   app->credentials_ = std::move(credentials).value();
-  auto stores = make_stores(c, app->credentials_);
+  auto signing_key = c.server.signing_key ? Result<Secret>(*c.server.signing_key)
+                                          : load_or_create_key_file(c.ledger.sqlite_path.parent_path() / "signing.key");
+  if (!signing_key) return signing_key.error();
+  auto stores = make_stores(c, app->credentials_, signing_key->value());
   if (!stores) return stores.error();
   app->stores_ = std::move(stores).value();
   auto ledger = SqliteLedger::open(c.ledger.sqlite_path);

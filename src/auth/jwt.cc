@@ -45,6 +45,9 @@ Result<std::string> header_alg(const std::string& token) {
   }
   auto header = parse_json(decoded);
   if (!header || !header->is_object()) return unauth("malformed token header");
+  // RFC 7515 §4.1.11: extensions listed in "crit" must be understood, and scigate
+  // understands none (e.g. "b64": false would change what the signature covers).
+  if (header->get_object().contains("crit")) return unauth("token uses critical header extensions");
   auto alg = string_or(header->get_object(), "alg");
   if (alg.empty()) return unauth("token header has no alg");
   return alg;
@@ -110,6 +113,10 @@ Status JwtVerifier::check_times(const json::object& claims, SystemTime now) cons
   if (t > *exp + leeway) return unauth("token expired");
   if (nbf && t + leeway < *nbf) return unauth("token not yet valid");
   if (iat && t + leeway < *iat) return unauth("token issued in the future");
+  // A stolen long-lived token is a long-lived breach: refuse lifetimes above the limit
+  // (measured from now when the token does not say when it was issued).
+  double max_lifetime = std::chrono::duration<double>(config_.max_token_lifetime).count();
+  if (max_lifetime > 0 && *exp - iat.value_or(t) > max_lifetime) return unauth("token lifetime too long");
   return ok_status();
 }
 

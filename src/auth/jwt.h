@@ -2,8 +2,9 @@
 //
 // The algorithm is pinned: the token header's `alg` must be one of the configured
 // algorithms before any signature check, so `none`, RS256 (key confusion) and the like
-// are refused. `exp` is required; `nbf` and `iat` are honoured with leeway; `iss` and
-// `aud` are checked when configured. Thread-safe: verify() is const and allocates per call.
+// are refused. `exp` is required; `nbf` and `iat` are honoured with leeway; exp − iat may
+// not exceed max_token_lifetime; a header with `crit` is refused; `iss` and `aud` are
+// checked when configured. Thread-safe: verify() is const and allocates per call.
 #pragma once
 
 #include <boost/json.hpp>

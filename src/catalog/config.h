@@ -36,6 +36,9 @@ struct ServerConfig {
   size_t max_connections = 10'000;                 // beyond: 503 and close at once
   size_t max_buffered_response_bytes = 256 << 20;  // in-memory bodies held for slow readers
   std::string log_level = "info";
+  // Signs the links scigate serves itself (/files). Absent: a key generated once and kept
+  // in the data folder (beside the SQLite ledger), so links survive a restart.
+  std::optional<Secret> signing_key;
 };
 
 struct JwtConfig {
@@ -45,6 +48,7 @@ struct JwtConfig {
   std::string audience;  // checked when non-empty
   std::vector<std::string> username_claims{"username", "sub"};
   milliseconds leeway{30'000};
+  milliseconds max_token_lifetime{24 * 3'600'000};  // exp − iat above this is refused; 0 = no limit
 };
 
 // Where a provider's S3 credentials come from (providers.<name>.credentials).
@@ -80,7 +84,7 @@ struct ProviderConfig {
   std::string name;
   std::string type;                   // "file" or "s3"
   std::filesystem::path root;         // file: buckets are sub-folders of root
-  std::optional<Secret> signing_key;  // file: key for presigned links; random when absent
+  std::optional<Secret> signing_key;  // file: key for presigned links; default server.signing_key
   // s3:
   std::string region;
   std::string endpoint;     // "" = AWS; e.g. http://127.0.0.1:7480

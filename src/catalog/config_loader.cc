@@ -186,6 +186,9 @@ class Loader {
     s.integer("max_connections", 1, 10'000'000, out.max_connections);
     s.integer("max_buffered_response_bytes", 1 << 20, 1LL << 40, out.max_buffered_response_bytes);
     s.string("log_level", out.log_level);
+    s.secret("signing_key", cfg_.base_dir, out.signing_key, false);
+    if (out.signing_key && out.signing_key->value().size() < 32)
+      s.problem("signing_key", "must be at least 32 characters long");
     static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
     if (!kLevels.count(out.log_level)) s.problem("log_level", "must be one of trace, debug, info, warn, error, off");
   }
@@ -225,6 +228,7 @@ class Loader {
     jwt.string_list("username_claims", out.username_claims);
     if (out.username_claims.empty()) jwt.problem("username_claims", "must name at least one claim");
     jwt.duration("leeway", out.leeway);
+    jwt.duration("max_token_lifetime", out.max_token_lifetime);
   }
 
   void read_providers(MapReader& top) {

@@ -1,8 +1,14 @@
 #include "catalog/secret.h"
 
+#include <fcntl.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -36,6 +42,56 @@ Result<Secret> resolve_secret(const std::string& reference, const std::filesyste
     return Secret(reference, std::move(value));
   }
   return Error::bad_request("secrets must be given by reference (env:NAME or file:PATH), not inline");
+}
+
+namespace {
+
+constexpr size_t kKeyBytes = 32;
+
+Status write_new_key(const std::filesystem::path& path) {
+  unsigned char raw[kKeyBytes];
+  if (RAND_bytes(raw, sizeof raw) != 1) return Error::internal_error("no randomness for a signing key");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : raw) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 15]);
+  }
+  OPENSSL_cleanse(raw, sizeof raw);
+  hex.push_back('\n');
+  // Written under a temporary name and linked into place: a reader never sees half a
+  // key, and of two processes racing, the second link fails and that one reads the first.
+  std::filesystem::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::internal_error("cannot create " + tmp.string() + ": " + std::strerror(errno));
+  bool written = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  OPENSSL_cleanse(hex.data(), hex.size());
+  int linked = written ? ::link(tmp.c_str(), path.c_str()) : -1;
+  int link_errno = errno;
+  ::unlink(tmp.c_str());
+  if (!written) return Error::internal_error("cannot write " + tmp.string());
+  if (linked != 0 && link_errno != EEXIST)
+    return Error::internal_error("cannot create " + path.string() + ": " + std::strerror(link_errno));
+  return ok_status();
+}
+
+}  // namespace
+
+Result<Secret> load_or_create_key_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (auto st = write_new_key(path); !st) return st.error();
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    return Error::bad_request("signing key file " + path.string() + " is readable by other users (chmod 600 it)");
+  }
+  auto key = resolve_secret("file:" + path.string(), path.parent_path());
+  if (!key) return key.error();
+  if (key->value().size() < kKeyBytes) return Error::bad_request("signing key file " + path.string() + " is too short");
+  return key;
 }
 
 }  // namespace scigate

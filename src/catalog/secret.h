@@ -36,4 +36,9 @@ bool is_secret_reference(const std::string& text);
 // is dropped. Fails when the variable is unset/empty or the file cannot be read.
 Result<Secret> resolve_secret(const std::string& reference, const std::filesystem::path& base_dir);
 
+// The key in `path`, or a new random one written there (mode 0600) when the file does
+// not exist yet, so that what is signed with it (presigned links) outlives a restart.
+// Safe when several processes start at once: only one file is ever created.
+Result<Secret> load_or_create_key_file(const std::filesystem::path& path);
+
 }  // namespace scigate

@@ -5,12 +5,12 @@
 
 namespace scigate {
 
-Result<StoreMap> make_stores(const Config& config, const CredentialsMap& credentials) {
+Result<StoreMap> make_stores(const Config& config, const CredentialsMap& credentials, const std::string& signing_key) {
   StoreMap stores;
   for (const auto& [name, p] : config.providers) {
     if (p.type == "file") {
       stores[name] = std::make_shared<LocalObjectStore>(name, p.root, config.server.public_url,
-                                                        p.signing_key ? p.signing_key->value() : "");
+                                                        p.signing_key ? p.signing_key->value() : signing_key);
     } else if (p.type == "s3") {
       auto creds = credentials.find(name);
       if (creds == credentials.end()) return Error::internal_error("provider " + name + ": no credentials");

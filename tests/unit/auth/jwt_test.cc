@@ -97,6 +97,17 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"nbf_future", bearer(sign(kHs256, claims({{"nbf", kNow + 120}}))), nullptr},
         Case{"nbf_within_leeway", bearer(sign(kHs256, claims({{"nbf", kNow + 10}}))), "thomas"},
         Case{"iat_future", bearer(sign(kHs256, claims({{"iat", kNow + 3600}}))), nullptr},
+        Case{"lifetime_24h", bearer(sign(kHs256, claims({{"iat", kNow}, {"exp", kNow + 24 * 3600}}))), "thomas"},
+        Case{"lifetime_too_long", bearer(sign(kHs256, claims({{"iat", kNow - 10}, {"exp", kNow + 25 * 3600}}))),
+             nullptr},
+        Case{"no_iat_exp_too_far",
+             bearer(sign(kHs256,
+                         json::object{
+                             {"sub", "thomas"}, {"exp", kNow + 25 * 3600}, {"iss", "LabCAS"}, {"aud", "LabCAS"}})),
+             nullptr},
+        Case{"crit_header", bearer(sign(R"({"alg":"HS256","crit":["exp"],"exp":1})", claims())), nullptr},
+        Case{"crit_unencoded_payload", bearer(sign(R"({"alg":"HS256","b64":false,"crit":["b64"]})", claims())),
+             nullptr},
         Case{"wrong_issuer", bearer(sign(kHs256, claims({{"iss", "Evil"}}))), nullptr},
         Case{"wrong_audience", bearer(sign(kHs256, claims({{"aud", "Other"}}))), nullptr},
         Case{"wrong_secret", bearer(sign(kHs256, claims(), "not-the-secret")), nullptr},
@@ -119,6 +130,16 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"many_dots", "Bearer a.b.c.d.e", nullptr},
         Case{"binary", std::string("Bearer \x01\x02.\xff\xfe.\x00", 14), nullptr}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(JwtVerifier, MaxTokenLifetimeIsConfigurableAndZeroDisablesIt) {
+  JwtConfig cfg;
+  cfg.secret = Secret("env:X", kSecret);
+  std::string two_hours = sign(kHs256, claims({{"iat", kNow}, {"exp", kNow + 7200}}));
+  cfg.max_token_lifetime = std::chrono::hours(1);
+  EXPECT_FALSE(JwtVerifier(cfg).verify(two_hours, now()));
+  cfg.max_token_lifetime = std::chrono::milliseconds(0);
+  EXPECT_TRUE(JwtVerifier(cfg).verify(two_hours, now()));
+}
 
 TEST(UsernameFromClaim, Cases) {
   EXPECT_EQ(username_from_claim("thomas").value(), "thomas");

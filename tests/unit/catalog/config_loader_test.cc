@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <fstream>
+
+#include "temp_dir.h"
 
 namespace scigate {
 namespace {
@@ -284,4 +287,24 @@ engine:
 }
 
 }  // namespace
+// Links signed with the generated key must survive a restart: the key is created once,
+// private to the server's user, and read back unchanged.
+TEST(SigningKeyFile, CreatedOnceWithMode600AndReadBack) {
+  testing::TempDir dir;
+  auto path = dir.path() / "data" / "signing.key";
+  auto first = load_or_create_key_file(path);
+  ASSERT_TRUE(first) << first.error().client;
+  EXPECT_EQ(first->value().size(), 64u);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto again = load_or_create_key_file(path);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->value(), first->value());
+  ::chmod(path.c_str(), 0644);
+  auto exposed = load_or_create_key_file(path);
+  ASSERT_FALSE(exposed);
+  EXPECT_NE(exposed.error().client.find("chmod 600"), std::string::npos);
+}
+
 }  // namespace scigate
