@@ -12,6 +12,10 @@ namespace scigate {
 
 namespace {
 
+// Distinct live tokens whose verification is remembered: far more than the users of one
+// platform, small in memory (about 100 bytes each).
+constexpr size_t kVerifiedTokenCacheEntries = 10'000;
+
 double unix_seconds(SystemTime t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
 // Per provider: refreshes, failures, seconds until expiry, last refresh time, validity.
@@ -68,7 +72,8 @@ size_t connection_cap(size_t configured) {
 
 }  // namespace
 
-App::App(Config config) : config_(std::move(config)), policy_(config_.collections), verifier_(config_.jwt) {}
+App::App(Config config)
+    : config_(std::move(config)), policy_(config_.collections), verifier_(config_.jwt, kVerifiedTokenCacheEntries) {}
 
 App::~App() {
   if (engine_) engine_->stop();

@@ -66,17 +66,34 @@ std::optional<double> numeric_claim(const json::object& claims, const char* name
 
 }  // namespace
 
+JwtVerifier::JwtVerifier(JwtConfig config, size_t cache_entries)
+    : config_(std::move(config)), cache_(cache_entries ? std::make_shared<TokenCache>(cache_entries) : nullptr) {}
+
 Result<Identity> JwtVerifier::verify(std::string_view authorization, SystemTime now) const {
   std::string_view raw = strip_bearer(authorization);
   if (raw.empty()) return unauth("missing bearer token");
   if (raw.size() > kMaxTokenBytes) return unauth("token too large");
   if (std::count(raw.begin(), raw.end(), '.') != 2) return unauth("malformed token");
+  TokenCache::Digest key{};
+  if (cache_) {
+    key = TokenCache::digest(raw);
+    if (auto user = cache_->find(key, now)) return Identity{std::move(*user)};
+  }
   std::string token(raw);
   auto claims = verified_claims(token);
   if (!claims) return claims.error();
   if (auto st = check_times(*claims, now); !st) return st.error();
   if (auto st = check_issuer_audience(*claims); !st) return st.error();
-  return identity_from(*claims);
+  auto id = identity_from(*claims);
+  if (id && cache_) {
+    // check_times passed, so exp is a number; the token stays good until exp + leeway.
+    bool unused = false;
+    double exp = *numeric_claim(*claims, "exp", unused);
+    auto until = SystemTime(std::chrono::duration_cast<SystemTime::duration>(std::chrono::duration<double>(exp))) +
+                 config_.leeway;
+    cache_->insert(key, id->username, until, now);
+  }
+  return id;
 }
 
 Result<json::object> JwtVerifier::verified_claims(const std::string& token) const {

@@ -9,9 +9,11 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "auth/token_cache.h"
 #include "catalog/config.h"
 #include "core/error.h"
 #include "core/time_util.h"
@@ -26,7 +28,9 @@ inline constexpr size_t kMaxTokenBytes = 8192;
 
 class JwtVerifier {
  public:
-  explicit JwtVerifier(JwtConfig config) : config_(std::move(config)) {}
+  // `cache_entries` > 0 remembers that many verified tokens (TokenCache), so repeated
+  // requests with one token are checked once.
+  explicit JwtVerifier(JwtConfig config, size_t cache_entries = 0);
 
   // `authorization` is the Authorization header's value: "Bearer <jwt>" or the bare
   // token (the seed's demo client sends it so). Failure is always kUnauthenticated with
@@ -40,6 +44,7 @@ class JwtVerifier {
   Result<Identity> identity_from(const boost::json::object& claims) const;
 
   JwtConfig config_;
+  std::shared_ptr<TokenCache> cache_;  // null: no cache
 };
 
 // Extracts a username from a claim value: "thomas" stays, an LDAP DN like

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
 
@@ -18,13 +19,27 @@ std::tm utc_tm(SystemTime t) {
 }  // namespace
 
 std::string format_iso8601(SystemTime t) {
-  std::tm tm = utc_tm(t);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() % 1'000'000;
-  if (us < 0) us += 1'000'000;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us));
-  return buf;
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  auto seconds = micros / 1'000'000 - (micros % 1'000'000 < 0 ? 1 : 0);
+  auto us = micros - seconds * 1'000'000;
+  // The date and time part changes once a second; every access-log line formats it, so
+  // each thread keeps the last one.
+  thread_local int64_t cached_second = INT64_MIN;
+  thread_local char cached[24];
+  if (seconds != cached_second) {
+    std::time_t tt = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_second = seconds;
+  }
+  char out[32];
+  std::memcpy(out, cached, 19);
+  out[19] = '.';
+  for (int i = 25; i >= 20; --i, us /= 10) out[i] = static_cast<char>('0' + us % 10);
+  out[26] = 'Z';
+  return std::string(out, 27);
 }
 
 std::optional<SystemTime> parse_iso8601(std::string_view text) {

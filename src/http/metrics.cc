@@ -34,10 +34,13 @@ std::string_view method_label(std::string_view method) {
 
 bool is_known_method(std::string_view method) { return method_label(method) != "other"; }
 
-void Metrics::observe(const std::string& route, std::string_view method, int status, double seconds) {
+void Metrics::observe(std::string_view route, std::string_view method, int status, double seconds) {
   int status_class = std::clamp(status / 100, 1, 5);
+  std::string_view label = method_label(method);
   std::lock_guard lock(mu_);
-  Series& s = series_[{route, method_label(method), status_class}];
+  auto it = series_.find(std::tuple(route, label, status_class));
+  if (it == series_.end()) it = series_.emplace(std::tuple(std::string(route), label, status_class), Series{}).first;
+  Series& s = it->second;
   ++s.count;
   s.sum += seconds;
   for (size_t i = 0; i < kBuckets.size(); ++i) {

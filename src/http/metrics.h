@@ -22,7 +22,7 @@ class Metrics {
  public:
   using Collector = std::function<std::string()>;  // returns complete exposition lines
 
-  void observe(const std::string& route, std::string_view method, int status, double seconds);
+  void observe(std::string_view route, std::string_view method, int status, double seconds);
   void add_collector(Collector collector);
   std::string render() const;
 
@@ -35,7 +35,8 @@ class Metrics {
     std::array<uint64_t, kBuckets.size()> buckets{};
   };
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string_view, int>, Series> series_;
+  // Transparent comparator: observe() looks series up without building a key string.
+  std::map<std::tuple<std::string, std::string_view, int>, Series, std::less<>> series_;
   std::vector<Collector> collectors_;
 };
 

@@ -4,52 +4,52 @@
 
 namespace scigate {
 
-namespace {
-
-std::vector<std::string_view> split(std::string_view path) {
-  std::vector<std::string_view> out;
-  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    out.push_back(path.substr(start, end - start));
+void Router::add(Route route) {
+  std::vector<Segment> segments;
+  std::string_view p = route.pattern;
+  if (!p.empty() && p.front() == '/') p.remove_prefix(1);
+  for (size_t start = 0; start <= p.size();) {
+    size_t end = std::min(p.find('/', start), p.size());
+    std::string_view seg = p.substr(start, end - start);
+    if (seg.size() > 5 && seg.ends_with("...}"))
+      segments.push_back({Segment::kTail, std::string(seg.substr(1, seg.size() - 5))});
+    else if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}')
+      segments.push_back({Segment::kParam, std::string(seg.substr(1, seg.size() - 2))});
+    else
+      segments.push_back({Segment::kLiteral, std::string(seg)});
     start = end + 1;
   }
-  return out;
+  patterns_.push_back(std::move(segments));
+  routes_.push_back(std::move(route));
 }
 
-// Matches `path` against `pattern`; fills params and tail.
-bool matches(std::string_view pattern, std::string_view path, std::map<std::string, std::string>& params,
-             std::string& tail) {
-  auto pat = split(pattern);
+// Matches `path` against a split pattern; fills params and tail. A tail segment (always
+// last) takes the encoded rest, which may be empty.
+bool Router::matches(const std::vector<Segment>& pattern, std::string_view path,
+                     std::map<std::string, std::string>& params, std::string& tail) {
   std::string_view rest = path.empty() ? path : path.substr(1);
   size_t consumed = 0;
-  for (size_t i = 0; i < pat.size(); ++i) {
-    std::string_view p = pat[i];
-    bool is_tail = p.size() > 5 && p.substr(p.size() - 4) == "...}";
-    if (is_tail) {
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const Segment& p = pattern[i];
+    if (p.kind == Segment::kTail) {
       tail = std::string(rest.substr(std::min(consumed, rest.size())));
       return true;
     }
     if (consumed > rest.size()) return false;
-    size_t end = rest.find('/', consumed);
-    if (end == std::string_view::npos) end = rest.size();
+    size_t end = std::min(rest.find('/', consumed), rest.size());
     std::string_view seg = rest.substr(consumed, end - consumed);
-    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+    if (p.kind == Segment::kParam) {
       std::string decoded;
       if (seg.empty() || !percent_decode(seg, decoded)) return false;
-      params[std::string(p.substr(1, p.size() - 2))] = std::move(decoded);
-    } else if (seg != p) {
+      params[p.text] = std::move(decoded);
+    } else if (seg != p.text) {
       return false;
     }
     consumed = end + 1;
-    if (i + 1 == pat.size() && end != rest.size()) return false;
+    if (i + 1 == pattern.size() && end != rest.size()) return false;
     // The pattern goes on but the path ended: only a trailing tail may follow.
-    if (end == rest.size() && i + 1 < pat.size()) {
-      std::string_view next = pat[i + 1];
-      bool next_is_tail = next.size() > 5 && next.substr(next.size() - 4) == "...}";
-      if (!(next_is_tail && i + 2 == pat.size())) return false;
+    if (end == rest.size() && i + 1 < pattern.size()) {
+      if (!(pattern[i + 1].kind == Segment::kTail && i + 2 == pattern.size())) return false;
       tail.clear();
       return true;
     }
@@ -57,16 +57,13 @@ bool matches(std::string_view pattern, std::string_view path, std::map<std::stri
   return true;
 }
 
-}  // namespace
-
-void Router::add(Route route) { routes_.push_back(std::move(route)); }
-
 RouteMatch Router::match(Request& request) const {
   RouteMatch result;
-  for (const auto& route : routes_) {
+  for (size_t r = 0; r < routes_.size(); ++r) {
+    const Route& route = routes_[r];
     std::map<std::string, std::string> params;
     std::string tail;
-    if (!matches(route.pattern, request.path, params, tail)) continue;
+    if (!matches(patterns_[r], request.path, params, tail)) continue;
     if (!result.path_known)
       result.path_known = true;
     else

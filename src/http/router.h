@@ -37,7 +37,16 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  // A pattern split once at add(), so matching a request allocates nothing per route.
+  struct Segment {
+    enum Kind { kLiteral, kParam, kTail } kind;
+    std::string text;  // the literal, or the parameter's name
+  };
+  static bool matches(const std::vector<Segment>& pattern, std::string_view path,
+                      std::map<std::string, std::string>& params, std::string& tail);
+
   std::vector<Route> routes_;
+  std::vector<std::vector<Segment>> patterns_;  // parallel to routes_
 };
 
 }  // namespace scigate

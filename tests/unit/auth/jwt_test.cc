@@ -66,6 +66,25 @@ struct Case {
 
 class JwtCases : public ::testing::TestWithParam<Case> {};
 
+JwtVerifier caching_verifier() {
+  JwtConfig cfg;
+  cfg.secret = Secret("env:X", kSecret);
+  cfg.issuer = "LabCAS";
+  cfg.audience = "LabCAS";
+  return JwtVerifier(cfg, 100);
+}
+
+// The cache must be invisible: every case gives the same answer on a first and a
+// second (possibly cached) verification.
+TEST_P(JwtCases, CachedVerificationAgrees) {
+  JwtVerifier v = caching_verifier();
+  for (int round = 0; round < 2; ++round) {
+    auto id = v.verify(GetParam().authorization, now());
+    ASSERT_EQ(id.ok(), GetParam().user != nullptr) << GetParam().name << " round " << round;
+    if (id) EXPECT_EQ(id->username, GetParam().user);
+  }
+}
+
 TEST_P(JwtCases, Verify) {
   auto id = verifier().verify(GetParam().authorization, now());
   if (GetParam().user) {
@@ -139,6 +158,29 @@ TEST(JwtVerifier, MaxTokenLifetimeIsConfigurableAndZeroDisablesIt) {
   EXPECT_FALSE(JwtVerifier(cfg).verify(two_hours, now()));
   cfg.max_token_lifetime = std::chrono::milliseconds(0);
   EXPECT_TRUE(JwtVerifier(cfg).verify(two_hours, now()));
+}
+
+TEST(JwtVerifier, CachedTokensExpireWithTheToken) {
+  JwtVerifier v = caching_verifier();
+  std::string t = sign(kHs256, claims({{"exp", kNow + 60}}));
+  ASSERT_TRUE(v.verify(t, now()));
+  ASSERT_TRUE(v.verify(t, now() + std::chrono::seconds(60 + 30)));   // within the 30 s leeway
+  EXPECT_FALSE(v.verify(t, now() + std::chrono::seconds(60 + 31)));  // not even from the cache
+}
+
+TEST(TokenCache, StaysBoundedAndDropsExpiredEntriesFirst) {
+  TokenCache cache(32);
+  SystemTime t0 = now();
+  for (int i = 0; i < 1000; ++i) {
+    cache.insert(TokenCache::digest("token" + std::to_string(i)), "u" + std::to_string(i),
+                 t0 + std::chrono::seconds(i % 2 ? 3600 : 1), t0);
+  }
+  EXPECT_LE(cache.size(), 32u);
+  auto last = cache.find(TokenCache::digest("token999"), t0);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, "u999");
+  EXPECT_FALSE(cache.find(TokenCache::digest("token998"), t0 + std::chrono::seconds(2)));  // expired
+  EXPECT_FALSE(cache.find(TokenCache::digest("never"), t0));
 }
 
 TEST(UsernameFromClaim, Cases) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/json_util.h"
 #include "core/utf8.h"
 
 namespace scigate {
@@ -62,6 +63,21 @@ TEST(Utf8, ValidityAndRepair) {
             "a\xEF\xBF\xBD"
             "b\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(repair_utf8("é€"), "é€");
+}
+
+TEST(AppendJsonString, EscapesAndRepairs) {
+  std::string out = "x";
+  append_json_string(out,
+                     "a\"b\\c\n\x01\xff"
+                     "d");
+  EXPECT_EQ(out,
+            "x\"a\\\"b\\\\c\\u000a\\u0001\xEF\xBF\xBD"
+            "d\"");
+  auto parsed = parse_json(out.substr(1));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->as_string(),
+            "a\"b\\c\n\x01\xEF\xBF\xBD"
+            "d");
 }
 
 TEST(PercentEncode, RoundTrips) {

@@ -28,5 +28,14 @@ TEST(ParseIso8601, FormatsOfAwsEarthdataAndAirflow) {
   }
 }
 
+TEST(FormatIso8601, MicrosecondsAndTheCachedSecond) {
+  auto t = SystemTime(std::chrono::microseconds(1'800'000'000'123'456LL));
+  EXPECT_EQ(format_iso8601(t), "2027-01-15T08:00:00.123456Z");
+  EXPECT_EQ(format_iso8601(t + std::chrono::microseconds(1)), "2027-01-15T08:00:00.123457Z");
+  EXPECT_EQ(format_iso8601(t + std::chrono::seconds(61)), "2027-01-15T08:01:01.123456Z");
+  EXPECT_EQ(format_iso8601(SystemTime(std::chrono::microseconds(-1))), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_iso8601(SystemTime{}), "1970-01-01T00:00:00.000000Z");
+}
+
 }  // namespace
 }  // namespace scigate

@@ -13,7 +13,9 @@ using testing::TempDir;
 
 class LocalStoreTest : public ::testing::Test {
  protected:
-  LocalStoreTest() : store_("local", dir_.path(), "http://gw", "fixed-key") {}
+  LocalStoreTest() : store_("local", root(), "http://gw", "fixed-key") {}
+  // The store lives one level down, so that escapes land in a folder only this test uses.
+  std::filesystem::path root() const { return dir_.path() / "root"; }
   std::string read(const std::filesystem::path& p) {
     std::ifstream in(p);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -24,7 +26,7 @@ class LocalStoreTest : public ::testing::Test {
 
 TEST_F(LocalStoreTest, PutGetHeadDelete) {
   ASSERT_TRUE(store_.put("b", "a/b/c.txt", "hello world"));
-  EXPECT_EQ(read(dir_.path() / "b/a/b/c.txt"), "hello world");
+  EXPECT_EQ(read(root() / "b/a/b/c.txt"), "hello world");
   auto info = store_.head("b", "a/b/c.txt");
   ASSERT_TRUE(info);
   EXPECT_EQ(info->size, 11u);
@@ -42,7 +44,7 @@ TEST_F(LocalStoreTest, PutReplacesAtomicallyAndLeavesNoTempFiles) {
   ASSERT_TRUE(store_.put("b", "k", "new"));
   EXPECT_EQ(store_.get("b", "k").value(), "new");
   size_t n = 0;
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir_.path() / "b")) ++n;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(root() / "b")) ++n;
   EXPECT_EQ(n, 1u);
 }
 
@@ -108,7 +110,8 @@ TEST_F(LocalStoreTest, RefusesKeysThatCouldEscape) {
   EXPECT_FALSE(store_.put("..", "x", "x"));
   EXPECT_FALSE(store_.put("a/b", "x", "x"));
   EXPECT_FALSE(store_.list({"b", "../", "/", "", 10}));
-  EXPECT_FALSE(std::filesystem::exists(dir_.path().parent_path() / "x"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "x"));
+  EXPECT_FALSE(std::filesystem::exists(root() / "x"));
 }
 
 TEST_F(LocalStoreTest, PresignedLinksVerifyAndExpire) {
@@ -134,7 +137,7 @@ TEST_F(LocalStoreTest, PresignedLinksVerifyAndExpire) {
             ErrorCode::kForbidden);
   EXPECT_EQ(store_.open_signed("b", "dir/file name.png", "abc", sig, now).error().code, ErrorCode::kForbidden);
   // A store with another key does not accept these links.
-  LocalObjectStore other("local", dir_.path(), "http://gw", "another-key");
+  LocalObjectStore other("local", root(), "http://gw", "another-key");
   EXPECT_FALSE(other.open_signed("b", "dir/file name.png", expires, sig, now));
 }
 
