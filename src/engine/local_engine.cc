@@ -33,8 +33,7 @@ constexpr auto kStrayScanInterval = std::chrono::seconds(1);
 
 int64_t now_us() { return to_unix_micros(std::chrono::system_clock::now()); }
 
-// PATH lookup (the step's PATH) done before fork, so the child only calls
-// async-signal-safe functions.
+// The lookup on the step's PATH is done here: the supervisor execs the exact path.
 std::string resolve_program(const std::string& prog, const std::string& path) {
   if (prog.find('/') != std::string::npos) return prog;
   std::stringstream dirs(path);
@@ -421,20 +420,30 @@ Status LocalEngine::upload_outputs(const RunRecord& run, const fs::path& output_
   return ok_status();
 }
 
-Status LocalEngine::run_step(const RunRecord& run, const WorkflowStep& step, const fs::path& dir, int log_fd) {
-  CStrings envp;
-  envp.storage = step_env_.at(run.workflow_id);
-  envp.storage.push_back("SCIGATE_RUN_ID=" + run.run_id);
-  envp.storage.push_back("SCIGATE_INPUT_DIR=" + (dir / "input").string());
-  envp.storage.push_back("SCIGATE_OUTPUT_DIR=" + (dir / "output").string());
-  envp.storage.push_back("SCIGATE_CONF_FILE=" + (dir / "conf.json").string());
-  envp.storage.push_back("SCIGATE_STEP=" + step.id);
-  CStrings argv;
-  argv.storage = {host_.supervisor.string(), kStepSupervisorCommand, std::to_string(::getpid()),
-                  std::to_string(config_.cancel_grace.count())};
-  argv.storage.push_back(resolve_program(step.command[0], env_value(envp.storage, "PATH")));
-  argv.storage.insert(argv.storage.end(), step.command.begin() + 1, step.command.end());
+// The step's environment: its workflow's base (step_env.h) and the per-step SCIGATE_*.
+std::vector<std::string> LocalEngine::step_environment(const RunRecord& run, const WorkflowStep& step,
+                                                       const fs::path& dir) const {
+  std::vector<std::string> env = step_env_.at(run.workflow_id);
+  env.push_back("SCIGATE_RUN_ID=" + run.run_id);
+  env.push_back("SCIGATE_INPUT_DIR=" + (dir / "input").string());
+  env.push_back("SCIGATE_OUTPUT_DIR=" + (dir / "output").string());
+  env.push_back("SCIGATE_CONF_FILE=" + (dir / "conf.json").string());
+  env.push_back("SCIGATE_STEP=" + step.id);
+  return env;
+}
 
+// scigate __step-supervisor PARENT_PID GRACE_MS PROGRAM [ARGS...]
+std::vector<std::string> LocalEngine::supervisor_command(const WorkflowStep& step, const std::string& path) const {
+  std::vector<std::string> argv{host_.supervisor.string(), kStepSupervisorCommand, std::to_string(::getpid()),
+                                std::to_string(config_.cancel_grace.count()), resolve_program(step.command[0], path)};
+  argv.insert(argv.end(), step.command.begin() + 1, step.command.end());
+  return argv;
+}
+
+Status LocalEngine::run_step(const RunRecord& run, const WorkflowStep& step, const fs::path& dir, int log_fd) {
+  CStrings envp, argv;
+  envp.storage = step_environment(run, step, dir);
+  argv.storage = supervisor_command(step, env_value(envp.storage, "PATH"));
   int conf_fd = ::open((dir / "conf.json").c_str(), O_RDONLY | O_CLOEXEC);
   int report[2];
   if (conf_fd < 0 || ::pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {

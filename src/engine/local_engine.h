@@ -81,6 +81,9 @@ class LocalEngine final : public WorkflowEngine {
   Status upload_outputs(const RunRecord& run, const std::filesystem::path& output_dir, std::ostream& log);
   // Runs one step under its supervisor; ok when it exited with status 0.
   Status run_step(const RunRecord& run, const WorkflowStep& step, const std::filesystem::path& run_dir, int log_fd);
+  std::vector<std::string> step_environment(const RunRecord& run, const WorkflowStep& step,
+                                            const std::filesystem::path& dir) const;
+  std::vector<std::string> supervisor_command(const WorkflowStep& step, const std::string& path) const;
   pid_t spawn_supervisor(char** argv, char** envp, const int (&fds)[4], const std::filesystem::path& dir);
   std::optional<int> wait_supervisor(const std::string& run_id, pid_t pid);
   void request_stop(Active& a, StopCause cause);
