@@ -6,6 +6,7 @@
 #include "app/logging.h"
 #include "credentials/rotating.h"
 #include "engine/engine_factory.h"
+#include "engine/step_env.h"
 #include "ledger/sqlite_ledger.h"
 
 namespace scigate {
@@ -94,7 +95,10 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   auto ledger = SqliteLedger::open(c.ledger.sqlite_path);
   if (!ledger) return ledger.error();
   app->ledger_ = std::move(ledger).value();
-  auto engine = make_engine(c, *app->ledger_, app->stores_);
+  // Steps run under scigate's own binary as their supervisor. /proc/self/exe, resolved in
+  // the forked child, is this very binary even after an upgrade replaced the file.
+  LocalEngineHost host{"/proc/self/exe", current_environment(), /*own_process=*/true};
+  auto engine = make_engine(c, *app->ledger_, app->stores_, std::move(host));
   if (!engine) return engine.error();
   app->engine_ = std::move(engine).value();
 

@@ -18,6 +18,7 @@
 #include "credentials/credentials_provider.h"
 #include "engine/airflow_sync.h"
 #include "engine/engine_factory.h"
+#include "engine/step_supervisor.h"
 #include "ledger/sqlite_ledger.h"
 
 namespace scigate {
@@ -263,6 +264,8 @@ int run_cli(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string cmd = argv[1];
+  // Not a user command: the local engine re-executes scigate as each step's supervisor.
+  if (cmd == kStepSupervisorCommand) return run_step_supervisor(argc - 2, argv + 2);
   // Two-word commands: "credentials check", "ledger sync".
   struct SubCommand {
     const char* usage;

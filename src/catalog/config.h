@@ -123,6 +123,8 @@ struct AirflowAuthConfig {
 
 struct EngineConfig {
   std::string type = "local";  // local | airflow
+  // Both: bounds on a run's parameters (max_param_bytes, max_params_bytes).
+  ParamLimits param_limits;
   // local
   int max_parallel_runs = 2;
   std::filesystem::path work_dir;  // local: one folder per run
@@ -142,6 +144,13 @@ struct LedgerConfig {
   std::filesystem::path sqlite_path;  // resolved
 };
 
+// One entry of workflows.<id>.env (local engine): NAME copies the server's variable when
+// it is set; NAME=value sets a literal.
+struct StepEnvVar {
+  std::string name;
+  std::optional<std::string> value;  // nullopt: copied from the server's environment
+};
+
 struct WorkflowStep {
   std::string id;
   std::vector<std::string> command;  // argv; relative program paths resolve to the config folder
@@ -153,6 +162,7 @@ struct WorkflowConfig {
   ParamSchema params;
   std::optional<std::string> schedule;
   std::vector<WorkflowStep> steps;
+  std::vector<StepEnvVar> env;  // local engine: what steps see beyond the fixed allow-list
 };
 
 struct CollectionConfig {

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -162,6 +163,7 @@ class Loader {
       read_collections(top);
     }
     apply_defaults_and_cross_check();
+    refuse_secrets_in_step_env(root);
     return finish();
   }
 
@@ -287,6 +289,7 @@ class Loader {
       c.secret("secret_access_key", cfg_.base_dir, cc.secret_access_key, true);
       c.secret("session_token", cfg_.base_dir, cc.session_token, false);
     } else if (cc.type == "default") {
+      uses_default_chain_ = true;
       c.string("profile", cc.profile);
       c.path("shared_credentials_file", cfg_.base_dir, cc.shared_credentials_file);
     } else if (cc.type == "earthdata-s3credentials") {
@@ -352,6 +355,8 @@ class Loader {
     MapReader e(top.raw("engine"), "engine", problems_);
     auto& out = cfg_.engine;
     e.string("type", out.type);
+    e.integer("max_param_bytes", 1, 1LL << 30, out.param_limits.max_param_bytes);
+    e.integer("max_params_bytes", 1, 1LL << 30, out.param_limits.max_params_bytes);
     if (out.type == "local") {
       e.integer("max_parallel_runs", 1, 1024, out.max_parallel_runs);
       e.path("work_dir", cfg_.base_dir, out.work_dir);
@@ -436,14 +441,18 @@ class Loader {
         auto json = yaml_to_json(w.raw("params"));
         if (!json.is_object()) {
           w.problem("params", "must be a mapping of parameter name to schema");
-        } else if (auto schema = ParamSchema::from_properties(json.get_object()); !schema) {
+        } else if (auto schema = ParamSchema::from_properties(json.get_object(), cfg_.engine.param_limits); !schema) {
           w.problem("params", schema.error().client);
         } else {
           wc.params = std::move(schema).value();
+          check_lengths_fit(w, wc.params);
         }
       }
       // Airflow DAGs define their own tasks; `workflows:` may still describe them.
-      if (cfg_.engine.type == "local") read_steps(w, wc);
+      if (cfg_.engine.type == "local") {
+        read_steps(w, wc);
+        read_step_env(w, wc);
+      }
       cfg_.workflows[id] = std::move(wc);
     });
   }
@@ -460,6 +469,90 @@ class Loader {
       s.string_list("command", step.command);
       if (step.command.empty()) s.problem("command", "must be a non-empty list (program and arguments)");
       wc.steps.push_back(std::move(step));
+    }
+  }
+
+  // A maxLength no request could ever reach (the total bound is smaller) is a config mistake.
+  void check_lengths_fit(MapReader& w, const ParamSchema& params) {
+    size_t total = cfg_.engine.param_limits.max_params_bytes;
+    for (const auto& spec : params.specs()) {
+      if (spec.max_length && *spec.max_length > total) {
+        w.problem("params", "parameter '" + spec.name + "': maxLength " + std::to_string(*spec.max_length) +
+                                " exceeds engine.max_params_bytes (" + std::to_string(total) + ")");
+      }
+    }
+  }
+
+  // workflows.<id>.env: a list of NAME (copied from scigate's environment when set) and
+  // NAME=value (a literal), like `docker run -e`. Steps see nothing else of the server's
+  // environment beyond a fixed allow-list (PATH, HOME, LANG, ...).
+  void read_step_env(MapReader& w, WorkflowConfig& wc) {
+    YAML::Node list = w.raw("env");
+    if (!list || list.IsNull()) return;
+    if (!list.IsSequence()) return w.problem("env", "must be a list of NAME or NAME=value");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string path = w.child_path("env") + "[" + std::to_string(i) + "]";
+      int line = list[i].Mark().line + 1;
+      if (!list[i].IsScalar()) {
+        add(path, "must be NAME or NAME=value", line);
+        continue;
+      }
+      const std::string& item = list[i].Scalar();
+      auto eq = item.find('=');
+      StepEnvVar var{item.substr(0, eq), std::nullopt};
+      if (eq != std::string::npos) var.value = item.substr(eq + 1);
+      if (!valid_env_name(var.name)) {
+        add(path, "'" + var.name + "' is not a variable name (letters, digits and _, not starting with a digit)", line);
+      } else if (var.name.rfind("SCIGATE_", 0) == 0) {
+        add(path, "SCIGATE_* variables are reserved: scigate sets them for each step", line);
+      } else if (!seen.insert(var.name).second) {
+        add(path, var.name + " is listed twice", line);
+      } else {
+        if (!var.value) pass_through_.push_back({var.name, path, line});
+        wc.env.push_back(std::move(var));
+      }
+    }
+  }
+
+  static bool valid_env_name(const std::string& name) {
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  }
+
+  // Every `env:NAME` in the config names a secret; the AWS default chain reads its own.
+  static void collect_env_references(const YAML::Node& node, const std::string& path,
+                                     std::map<std::string, std::string>& out) {
+    if (node.IsScalar()) {
+      const std::string& v = node.Scalar();
+      if (v.rfind("env:", 0) == 0 && v.size() > 4) out.emplace(v.substr(4), path);
+    } else if (node.IsMap()) {
+      for (const auto& kv : node) {
+        collect_env_references(kv.second, path.empty() ? kv.first.Scalar() : path + "." + kv.first.Scalar(), out);
+      }
+    } else if (node.IsSequence()) {
+      for (size_t i = 0; i < node.size(); ++i)
+        collect_env_references(node[i], path + "[" + std::to_string(i) + "]", out);
+    }
+  }
+
+  // A step must never see scigate's own secrets, not even when an operator lists one by
+  // mistake: passing it through would hand it to whatever code the step runs.
+  void refuse_secrets_in_step_env(const YAML::Node& root) {
+    if (pass_through_.empty()) return;
+    std::map<std::string, std::string> secrets;
+    collect_env_references(root, "", secrets);
+    if (uses_default_chain_) {
+      for (const char* name :
+           {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN"}) {
+        secrets.emplace(name, "the AWS default credentials chain (credentials type: default)");
+      }
+    }
+    for (const auto& p : pass_through_) {
+      if (auto it = secrets.find(p.name); it != secrets.end()) {
+        add(p.path, p.name + " holds a secret of scigate (" + it->second + "); steps may not see it", p.line);
+      }
     }
   }
 
@@ -542,9 +635,16 @@ class Loader {
     return out;
   }
 
+  struct PassThrough {
+    std::string name, path;
+    int line;
+  };
+
   Config cfg_;
   std::vector<ConfigProblem> problems_;
   std::map<std::string, int> collection_lines_;
+  std::vector<PassThrough> pass_through_;  // workflows.*.env entries copied from the server
+  bool uses_default_chain_ = false;
 };
 
 }  // namespace

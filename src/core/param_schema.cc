@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 namespace json = boost::json;
 
@@ -46,14 +47,30 @@ std::optional<double> number_field(const json::object& o, const char* key, bool&
   return as_double(it->value());
 }
 
+// A non-negative integer field (minLength, maxLength); `bad` when present but not one.
+std::optional<size_t> length_field(const json::object& o, const char* key, bool& bad) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return std::nullopt;
+  if (!is_integer_value(it->value()) || as_double(it->value()) < 0) {
+    bad = true;
+    return std::nullopt;
+  }
+  return static_cast<size_t>(as_double(it->value()));
+}
+
+// JSON Schema counts a string's length in code points, not bytes.
+size_t utf8_length(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
 Result<ParamSpec> spec_from_json(const std::string& name, const json::value& raw) {
   auto fail = [&](const std::string& what) { return Error::bad_request("parameter '" + name + "': " + what); };
   if (!raw.is_object()) return fail("must be a mapping");
   const json::object& o = raw.get_object();
   ParamSpec spec;
   spec.name = name;
-  static constexpr const char* kKeys[] = {"type",    "description", "default",  "enum",
-                                          "minimum", "maximum",     "required", "title"};
+  static constexpr const char* kKeys[] = {"type",    "description", "default",   "enum",     "minimum",
+                                          "maximum", "minLength",   "maxLength", "required", "title"};
   for (const auto& kv : o) {
     if (std::none_of(std::begin(kKeys), std::end(kKeys), [&](const char* k) { return kv.key() == k; })) {
       return fail("unknown key '" + std::string(kv.key()) + "'");
@@ -73,6 +90,15 @@ Result<ParamSpec> spec_from_json(const std::string& name, const json::value& raw
   spec.minimum = number_field(o, "minimum", bad);
   spec.maximum = number_field(o, "maximum", bad);
   if (bad) return fail("minimum/maximum must be numbers");
+  spec.min_length = length_field(o, "minLength", bad);
+  spec.max_length = length_field(o, "maxLength", bad);
+  if (bad) return fail("minLength/maxLength must be non-negative integers");
+  if ((spec.min_length || spec.max_length) && !spec.type.empty() && spec.type != "string") {
+    return fail("minLength/maxLength apply to strings only");
+  }
+  if (spec.min_length && spec.max_length && *spec.min_length > *spec.max_length) {
+    return fail("minLength is larger than maxLength");
+  }
   if (auto it = o.find("enum"); it != o.end()) {
     if (!it->value().is_array()) return fail("enum must be a list");
     for (const auto& v : it->value().get_array()) spec.enum_values.push_back(v);
@@ -94,11 +120,34 @@ json::value number_json(double d) {
   return d;
 }
 
-Status check_value(const ParamSpec& spec, const json::value& v) {
+// A declared maxLength replaces the default byte bound: the operator chose it knowingly.
+Status check_size(const ParamSpec& spec, const json::value& v, const ParamLimits& limits) {
+  auto fail = [&](const std::string& what) { return Error::bad_request("parameter '" + spec.name + "' " + what); };
+  if (v.is_string()) {
+    std::string_view s = v.get_string();
+    size_t chars = utf8_length(s);
+    if (spec.min_length && chars < *spec.min_length)
+      return fail("must be at least " + std::to_string(*spec.min_length) + " characters long");
+    if (spec.max_length && chars > *spec.max_length)
+      return fail("must be at most " + std::to_string(*spec.max_length) + " characters long");
+    if (!spec.max_length && s.size() > limits.max_param_bytes)
+      return fail("is too long: " + std::to_string(s.size()) + " bytes, at most " +
+                  std::to_string(limits.max_param_bytes) + " allowed");
+  } else if (v.is_array() || v.is_object()) {
+    size_t bytes = json::serialize(v).size();
+    if (bytes > limits.max_param_bytes)
+      return fail("is too large: " + std::to_string(bytes) + " bytes as JSON, at most " +
+                  std::to_string(limits.max_param_bytes) + " allowed");
+  }
+  return ok_status();
+}
+
+Status check_value(const ParamSpec& spec, const json::value& v, const ParamLimits& limits) {
   auto fail = [&](const std::string& what) { return Error::bad_request("parameter '" + spec.name + "' " + what); };
   if (!matches_type(spec.type, v)) {
     return fail("must be of type " + spec.type + ", got " + json_type_name(v));
   }
+  if (auto st = check_size(spec, v, limits); !st) return st;
   if (v.is_number()) {
     double d = as_double(v);
     if (spec.minimum && d < *spec.minimum) return fail("must be >= " + json::serialize(number_json(*spec.minimum)));
@@ -135,14 +184,14 @@ const char* json_type_name(const json::value& v) {
   return "unknown";
 }
 
-Result<ParamSchema> ParamSchema::from_properties(const json::object& properties) {
+Result<ParamSchema> ParamSchema::from_properties(const json::object& properties, ParamLimits limits) {
   std::vector<ParamSpec> specs;
   for (const auto& kv : properties) {
     auto spec = spec_from_json(std::string(kv.key()), kv.value());
     if (!spec) return spec.error();
     specs.push_back(std::move(spec).value());
   }
-  return ParamSchema(std::move(specs));
+  return ParamSchema(std::move(specs), limits);
 }
 
 Result<json::object> ParamSchema::validate(const json::object& given) const {
@@ -161,8 +210,13 @@ Result<json::object> ParamSchema::validate(const json::object& given) const {
       }
       continue;
     }
-    if (auto st = check_value(spec, it->value()); !st) return st.error();
+    if (auto st = check_value(spec, it->value(), limits_); !st) return st.error();
     out[spec.name] = it->value();
+  }
+  // Each value may be within bounds and all of them together still too much for a conf.
+  if (size_t bytes = json::serialize(out).size(); bytes > limits_.max_params_bytes) {
+    return Error::bad_request("parameters are too large: " + std::to_string(bytes) + " bytes as JSON, at most " +
+                              std::to_string(limits_.max_params_bytes) + " allowed");
   }
   return out;
 }
@@ -178,6 +232,8 @@ json::object ParamSchema::to_json_schema() const {
     if (!spec.enum_values.empty()) p["enum"] = json::array(spec.enum_values.begin(), spec.enum_values.end());
     if (spec.minimum) p["minimum"] = number_json(*spec.minimum);
     if (spec.maximum) p["maximum"] = number_json(*spec.maximum);
+    if (spec.min_length) p["minLength"] = *spec.min_length;
+    if (spec.max_length) p["maxLength"] = *spec.max_length;
     props[spec.name] = std::move(p);
     if (spec.required) required.push_back(json::string(spec.name));
   }

@@ -112,7 +112,7 @@ Result<AirflowEngine::Entry> AirflowEngine::load_entry(const json::object& dag, 
     const json::value* params = details.if_contains("params");
     auto schema = dag_params_schema(params ? *params : json::value(nullptr));
     if (!schema) return malformed("params of DAG " + id, schema.error().internal);
-    e.info.params = std::move(schema).value();
+    e.info.params = schema->with_limits(config_.engine.param_limits);  // the same bounds as the local engine's
   }
   return e;
 }

@@ -52,6 +52,12 @@ json::object property_of(const json::value& entry) {
   for (const char* key : {"enum", "minimum", "maximum"}) {
     if (const auto* v = schema.if_contains(key)) out[key] = *v;
   }
+  // A DAG's own string bounds (Param(maxLength=...)) replace the default size bound.
+  if (const auto* t = out.if_contains("type"); t && t->is_string() && t->get_string() == "string") {
+    for (const char* key : {"minLength", "maxLength"}) {
+      if (const auto* v = schema.if_contains(key)) out[key] = *v;
+    }
+  }
   const json::value* description = param->if_contains("description");
   if (!description || !description->is_string()) description = schema.if_contains("description");
   if (description && description->is_string()) out["description"] = *description;

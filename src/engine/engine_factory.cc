@@ -20,12 +20,13 @@ Result<AirflowConnection> connect_airflow(const EngineConfig& engine) {
   return out;
 }
 
-Result<std::unique_ptr<WorkflowEngine>> make_engine(const Config& config, RunLedger& ledger, const StoreMap& stores) {
+Result<std::unique_ptr<WorkflowEngine>> make_engine(const Config& config, RunLedger& ledger, const StoreMap& stores,
+                                                    LocalEngineHost local_host) {
   if (config.engine.type == "local") {
     auto staging = stores.find(config.staging.provider);
     if (staging == stores.end()) return Error::internal_error("staging provider missing");
-    return std::unique_ptr<WorkflowEngine>(
-        std::make_unique<LocalEngine>(config.engine, config.workflows, ledger, stores, staging->second));
+    return std::unique_ptr<WorkflowEngine>(std::make_unique<LocalEngine>(
+        config.engine, config.workflows, ledger, stores, staging->second, std::move(local_host)));
   }
   if (config.engine.type == "airflow") {
     auto conn = connect_airflow(config.engine);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,12 +12,12 @@
 #include <sstream>
 
 #include "core/json_util.h"
+#include "engine/process_tree.h"
+#include "engine/step_env.h"
 #include "storage/transfer.h"
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-
-extern char** environ;
 
 namespace scigate {
 
@@ -25,14 +26,17 @@ namespace {
 constexpr size_t kMaxLogBytes = 4 << 20;
 constexpr int kUploadParallelism = 4;
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
+// A supervisor ends at most cancel_grace after a SIGTERM, plus the time to kill and reap.
+// One still alive after this margin too is itself killed (never seen; a safety net).
+constexpr auto kSupervisorMargin = std::chrono::seconds(5);
+constexpr auto kStrayScanInterval = std::chrono::seconds(1);
 
 int64_t now_us() { return to_unix_micros(std::chrono::system_clock::now()); }
 
-// PATH lookup done before fork, so the child only calls async-signal-safe functions.
-std::string resolve_program(const std::string& prog) {
+// The lookup on the step's PATH is done here: the supervisor execs the exact path.
+std::string resolve_program(const std::string& prog, const std::string& path) {
   if (prog.find('/') != std::string::npos) return prog;
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  std::stringstream dirs(path);
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
     fs::path candidate = fs::path(dir.empty() ? "." : dir) / prog;
@@ -61,41 +65,88 @@ json::object read_json_file(const fs::path& p) {
   return (v && v->is_object()) ? v->get_object() : json::object{};
 }
 
-// A step may exit without reading its stdin. The write must then fail with EPIPE rather
-// than raise SIGPIPE, whatever the process's disposition: block it on this thread and
-// swallow the pending signal.
-void write_all(int fd, const std::string& data) {
-  sigset_t pipe_set, old_set;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
-  size_t off = 0;
-  bool broken = false;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      broken = errno == EPIPE;
-      break;
-    }
-    off += static_cast<size_t>(n);
+// The conf a step reads, rewritten before each step so that one step cannot change what
+// the next one is told.
+Status write_conf(const fs::path& file, const std::string& conf_json) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << conf_json;
+  out.close();
+  if (!out) return Error::internal_error("cannot write " + file.string());
+  return ok_status();
+}
+
+// Signals that reach the supervisor only once it is ready for them (see exec_supervisor).
+sigset_t deferred_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, sig);
+  return set;
+}
+
+// In the forked child until exec: async-signal-safe calls only. `fds` become 0..3
+// (conf, log, log, report); everything else of the server (listening socket, ledger,
+// client connections) is closed, or an orphaned step could keep the port bound.
+[[noreturn]] void exec_supervisor(char** argv, char** envp, const int (&fds)[4], const char* dir,
+                                  const sigset_t& deferred) {
+  ::setpgid(0, 0);
+  // A cancel that comes before the supervisor is ready stays pending instead of killing
+  // it before it could start and tear down the step: the mask survives exec.
+  ::sigprocmask(SIG_SETMASK, &deferred, nullptr);
+  int high[4];  // first out of the way of 0..3, which some of the sources may be
+  for (int i = 0; i < 4; ++i) high[i] = ::fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
+  for (int i = 0; i < 4; ++i) ::dup2(high[i], i);
+  ::close_range(4, ~0U, 0);
+  if (::chdir(dir) == 0) ::execve(argv[0], argv, envp);
+  StepReport failed{StepReport::kSupervisorNotStarted, errno};
+  (void)!::write(kStepReportFd, &failed, sizeof failed);
+  ::_exit(127);
+}
+
+// The last complete report on the (non-blocking) pipe; nothing when the supervisor died
+// before it could write one.
+std::optional<StepReport> read_report(int fd) {
+  std::optional<StepReport> out;
+  StepReport r;
+  while (::read(fd, &r, sizeof r) == static_cast<ssize_t>(sizeof r)) out = r;
+  return out;
+}
+
+Status step_outcome(const WorkflowStep& step, const std::optional<StepReport>& report,
+                    const std::optional<int>& wait_status) {
+  std::string what;
+  if (report) {
+    if (report->kind == StepReport::kExited && report->value == 0) return ok_status();
+    what = describe_step_report(*report);
+  } else if (wait_status && WIFSIGNALED(*wait_status)) {
+    what = "ended abnormally: its supervisor was killed by signal " + std::to_string(WTERMSIG(*wait_status));
+  } else {
+    what = "ended abnormally: its supervisor ended without a report";
   }
-  if (broken) {
-    timespec zero{0, 0};
-    sigtimedwait(&pipe_set, nullptr, &zero);
-  }
-  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  std::string internal = "step " + step.id + " " + what;
+  if (report && report->kind == StepReport::kNotStarted) internal += " (program " + step.command[0] + ")";
+  return Error{ErrorCode::kInternal, internal, "step '" + step.id + "' " + what};
+}
+
+// True when /proc/<pid>/<file> (environ, cmdline: NUL-separated) contains `needle`.
+bool proc_file_contains(pid_t pid, const char* file, const std::string& needle) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  return text.find(needle) != std::string::npos;
 }
 
 }  // namespace
 
 LocalEngine::LocalEngine(EngineConfig config, const std::map<std::string, WorkflowConfig>& workflows, RunLedger& ledger,
-                         StoreMap stores, std::shared_ptr<ObjectStore> staging)
+                         StoreMap stores, std::shared_ptr<ObjectStore> staging, LocalEngineHost host)
     : config_(std::move(config)),
       workflows_(workflows),
       ledger_(ledger),
       stores_(std::move(stores)),
-      staging_(std::move(staging)) {}
+      staging_(std::move(staging)),
+      host_(std::move(host)) {
+  for (const auto& [id, wf] : workflows_) step_env_[id] = step_base_environment(host_.environment, wf.env);
+  host_.environment.clear();  // holds the server's secrets; not needed any more
+}
 
 LocalEngine::~LocalEngine() { stop(); }
 
@@ -151,12 +202,16 @@ Status LocalEngine::cancel(const RunRecord& run) {
     finish(run, RunState::kCanceled, "canceled by user");
     return ok_status();
   }
-  if (a->second.stop == StopCause::kNone) {
-    a->second.stop = StopCause::kCancel;
-    a->second.stop_requested = std::chrono::steady_clock::now();
-    if (a->second.pgid > 0) ::kill(-a->second.pgid, SIGTERM);
-  }
+  request_stop(a->second, StopCause::kCancel);
   return ok_status();
+}
+
+// The supervisor passes SIGTERM to the whole step and SIGKILLs it after cancel_grace.
+void LocalEngine::request_stop(Active& a, StopCause cause) {
+  if (a.stop != StopCause::kNone) return;
+  a.stop = cause;
+  a.stop_requested = std::chrono::steady_clock::now();
+  if (a.supervisor > 0) ::kill(a.supervisor, SIGTERM);
 }
 
 Result<std::string> LocalEngine::logs(const RunRecord& run) {
@@ -175,6 +230,10 @@ Result<std::string> LocalEngine::logs(const RunRecord& run) {
 void LocalEngine::start() {
   std::error_code ec;
   fs::create_directories(config_.work_dir, ec);
+  if (host_.own_process) {
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    ::prctl(PR_SET_DUMPABLE, 0);
+  }
   if (auto running = ledger_.list_in_state(RunState::kRunning)) {
     for (auto& run : *running) {
       spdlog::warn("run {} was running when scigate stopped; marking it failed", run.run_id);
@@ -187,39 +246,63 @@ void LocalEngine::start() {
     for (auto& run : *queued) queue_.push_back(run.run_id);
   }
   for (int i = 0; i < config_.max_parallel_runs; ++i) runners_.emplace_back([this] { runner_loop(); });
+  if (host_.own_process) reaper_ = std::thread([this] { reaper_loop(); });
 }
 
-// After a crash a step's process group may still run. Kill it only if /proc shows it
-// is really that run's step (a recycled pid must not be hit).
+// After a crash the run's supervisor (the process group in step.pgid) may still be
+// tearing its step down: it got SIGTERM when scigate died. SIGTERM again, not SIGKILL:
+// killed, it could not kill what the step started outside its group. A group that is not
+// a supervisor's comes from a scigate before supervisors and is killed as it used to be.
+// Only if /proc shows it is really that run's (a recycled pid must not be hit).
 void LocalEngine::kill_orphaned_step(const std::string& run_id) {
   std::ifstream pgid_file(run_dir(run_id) / "step.pgid");
   int pgid = 0;
   if (!(pgid_file >> pgid) || pgid <= 1) return;
-  std::ifstream environ_file("/proc/" + std::to_string(pgid) + "/environ", std::ios::binary);
-  std::string env((std::istreambuf_iterator<char>(environ_file)), {});
-  if (env.find(std::string("SCIGATE_RUN_ID=") + run_id + '\0') == std::string::npos) return;
-  spdlog::warn("run {}: killing process group {} left from before the restart", run_id, pgid);
-  ::kill(-pgid, SIGKILL);
+  if (!proc_file_contains(pgid, "environ", std::string("SCIGATE_RUN_ID=") + run_id + '\0')) return;
+  bool supervisor = proc_file_contains(pgid, "cmdline", std::string(kStepSupervisorCommand) + '\0');
+  spdlog::warn("run {}: stopping {} {} left from before the restart", run_id,
+               supervisor ? "step supervisor" : "process group", pgid);
+  ::kill(supervisor ? pgid : -pgid, supervisor ? SIGTERM : SIGKILL);
+}
+
+// Processes re-parented to scigate (a subreaper) are what a supervisor that was itself
+// killed (kill -9, OOM killer) left behind: scigate starts no other children. They are
+// killed with what they started, and reaped; known supervisors are never waited for
+// here, or their runner would lose their status.
+void LocalEngine::reaper_loop() {
+  std::unique_lock lock(mu_);
+  while (!reaper_cv_.wait_for(lock, kStrayScanInterval, [this] { return stopping_; })) {
+    lock.unlock();
+    kill_strays();
+    lock.lock();
+  }
+}
+
+void LocalEngine::kill_strays() {
+  std::lock_guard spawn(spawn_mu_);
+  for (pid_t child : children_of(::getpid())) {
+    if (spawned_.count(child)) continue;
+    if (::waitpid(child, nullptr, WNOHANG) == child) continue;  // had ended: reaped
+    for (pid_t pid : descendants_of(child)) ::kill(pid, SIGKILL);
+    ::kill(child, SIGKILL);  // reaped at the next scan
+    spdlog::warn("killed stray process {} and what it started (left by a step whose supervisor was killed)", child);
+  }
 }
 
 void LocalEngine::stop() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && runners_.empty()) return;
+    if (stopping_ && runners_.empty() && !reaper_.joinable()) return;
     stopping_ = true;
-    for (auto& [id, a] : active_) {
-      if (a.stop == StopCause::kNone) {
-        a.stop = StopCause::kShutdown;
-        a.stop_requested = std::chrono::steady_clock::now();
-        if (a.pgid > 0) ::kill(-a.pgid, SIGTERM);
-      }
-    }
+    for (auto& [id, a] : active_) request_stop(a, StopCause::kShutdown);
   }
   cv_.notify_all();
+  reaper_cv_.notify_all();
   for (auto& t : runners_) {
     if (t.joinable()) t.join();
   }
   runners_.clear();
+  if (reaper_.joinable()) reaper_.join();
 }
 
 void LocalEngine::runner_loop() {
@@ -290,7 +373,8 @@ void LocalEngine::execute(const std::string& run_id) {
   for (const auto& step : wf->second.steps) {
     if (stop_cause(run_id) != StopCause::kNone) break;
     log << "== step " << step.id << " (" << run.tasks_done + 1 << "/" << run.tasks_total << ")" << std::endl;
-    Status st = run_step(run, step, conf_json, dir, log_fd);
+    Status st = write_conf(dir / "conf.json", conf_json);
+    if (st) st = run_step(run, step, dir, log_fd);
     StopCause cause = stop_cause(run_id);
     if (cause != StopCause::kNone) {
       close_log();
@@ -328,90 +412,102 @@ Status LocalEngine::fetch_inputs(const TriggerRequest& trig, const fs::path& inp
 }
 
 Status LocalEngine::upload_outputs(const RunRecord& run, const fs::path& output_dir, std::ostream& log) {
-  size_t skipped = 0;
+  std::vector<SkippedEntry> skipped;
   auto stats = upload_folder(*staging_, run.output_bucket, run.output_prefix, output_dir, kUploadParallelism, &skipped);
   if (!stats) return stats.error();
-  if (skipped) log << "== skipped " << skipped << " outputs with unusable names" << std::endl;
+  for (const auto& s : skipped) log << "== skipped output " << s.path << ": " << s.reason << std::endl;
   log << "== staged " << stats->files << " output files (" << stats->bytes << " bytes)" << std::endl;
   return ok_status();
 }
 
-Status LocalEngine::run_step(const RunRecord& run, const WorkflowStep& step, const std::string& conf_json,
-                             const fs::path& dir, int log_fd) {
-  CStrings argv, envp;
-  argv.storage = step.command;
-  argv.storage[0] = resolve_program(step.command[0]);
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "SCIGATE_", 8) != 0) envp.storage.emplace_back(*e);
-  }
-  envp.storage.push_back("SCIGATE_RUN_ID=" + run.run_id);
-  envp.storage.push_back("SCIGATE_INPUT_DIR=" + (dir / "input").string());
-  envp.storage.push_back("SCIGATE_OUTPUT_DIR=" + (dir / "output").string());
-  envp.storage.push_back("SCIGATE_CONF=" + conf_json);
-  envp.storage.push_back("SCIGATE_STEP=" + step.id);
-  int in_pipe[2];
-  if (::pipe2(in_pipe, O_CLOEXEC) != 0) return Error::internal_error("pipe failed");
-  char** argv_c = argv.get();
-  char** envp_c = envp.get();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(in_pipe[0]);
-    ::close(in_pipe[1]);
-    return Error::internal_error("fork failed");
-  }
-  if (pid == 0) {  // child: async-signal-safe calls only
-    ::setpgid(0, 0);
-    ::signal(SIGPIPE, SIG_DFL);  // the server ignores it; steps expect the default
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::dup2(in_pipe[0], 0);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
-    // Nothing of the server's (listening socket, ledger, client connections) may leak
-    // into a step: an orphaned step would otherwise keep the port bound after a crash.
-    ::close_range(3, ~0U, 0);
-    if (::chdir(dir.c_str()) != 0) ::_exit(126);
-    ::execve(argv_c[0], argv_c, envp_c);
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);  // also in the parent, so kill(-pid) works whoever runs first
-  ::close(in_pipe[0]);
-  std::ofstream(dir / "step.pgid") << pid;  // lets a restart kill what a crash left behind
-  {
-    std::lock_guard lock(mu_);
-    active_[run.run_id].pgid = pid;
-    if (active_[run.run_id].stop != StopCause::kNone) ::kill(-pid, SIGTERM);
-  }
-  write_all(in_pipe[1], conf_json);
-  ::close(in_pipe[1]);
-  int status = wait_child(run.run_id, pid);
-  ::kill(-pid, SIGKILL);  // no step may leave processes behind
-  {
-    std::lock_guard lock(mu_);
-    active_[run.run_id].pgid = 0;
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return ok_status();
-  std::string what = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
-                                       : "was killed by signal " + std::to_string(WTERMSIG(status));
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) what += " (program not found or not executable)";
-  return Error{ErrorCode::kInternal, "step " + step.id + " " + what, "step '" + step.id + "' " + what};
+// The step's environment: its workflow's base (step_env.h) and the per-step SCIGATE_*.
+std::vector<std::string> LocalEngine::step_environment(const RunRecord& run, const WorkflowStep& step,
+                                                       const fs::path& dir) const {
+  std::vector<std::string> env = step_env_.at(run.workflow_id);
+  env.push_back("SCIGATE_RUN_ID=" + run.run_id);
+  env.push_back("SCIGATE_INPUT_DIR=" + (dir / "input").string());
+  env.push_back("SCIGATE_OUTPUT_DIR=" + (dir / "output").string());
+  env.push_back("SCIGATE_CONF_FILE=" + (dir / "conf.json").string());
+  env.push_back("SCIGATE_STEP=" + step.id);
+  return env;
 }
 
-// Polls so that a cancel's grace period can escalate to SIGKILL without another thread.
-int LocalEngine::wait_child(const std::string& run_id, int pid) {
+// scigate __step-supervisor PARENT_PID GRACE_MS PROGRAM [ARGS...]
+std::vector<std::string> LocalEngine::supervisor_command(const WorkflowStep& step, const std::string& path) const {
+  std::vector<std::string> argv{host_.supervisor.string(), kStepSupervisorCommand, std::to_string(::getpid()),
+                                std::to_string(config_.cancel_grace.count()), resolve_program(step.command[0], path)};
+  argv.insert(argv.end(), step.command.begin() + 1, step.command.end());
+  return argv;
+}
+
+Status LocalEngine::run_step(const RunRecord& run, const WorkflowStep& step, const fs::path& dir, int log_fd) {
+  CStrings envp, argv;
+  envp.storage = step_environment(run, step, dir);
+  argv.storage = supervisor_command(step, env_value(envp.storage, "PATH"));
+  int conf_fd = ::open((dir / "conf.json").c_str(), O_RDONLY | O_CLOEXEC);
+  int report[2];
+  if (conf_fd < 0 || ::pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {
+    if (conf_fd >= 0) ::close(conf_fd);
+    return Error::internal_error("cannot prepare step " + step.id + ": " + std::strerror(errno));
+  }
+  const int fds[4] = {conf_fd, log_fd, log_fd, report[1]};
+  pid_t pid = spawn_supervisor(argv.get(), envp.get(), fds, dir);
+  ::close(conf_fd);
+  ::close(report[1]);
+  if (pid < 0) {
+    ::close(report[0]);
+    return Error::internal_error("fork failed: " + std::string(std::strerror(errno)));
+  }
+  std::ofstream(dir / "step.pgid") << pid;  // lets a restart find what a crash left behind
+  {
+    std::lock_guard lock(mu_);
+    Active& a = active_[run.run_id];
+    a.supervisor = pid;
+    if (a.stop != StopCause::kNone) ::kill(pid, SIGTERM);  // stopped while it was being started
+  }
+  std::optional<int> status = wait_supervisor(run.run_id, pid);
+  {
+    std::lock_guard lock(mu_);
+    active_[run.run_id].supervisor = 0;
+  }
+  {
+    std::lock_guard spawn(spawn_mu_);
+    spawned_.erase(spawned_.find(pid));
+  }
+  auto outcome = read_report(report[0]);
+  ::close(report[0]);
+  return step_outcome(step, outcome, status);
+}
+
+// Forks the supervisor and registers it in one step, as far as the stray reaper sees.
+pid_t LocalEngine::spawn_supervisor(char** argv, char** envp, const int (&fds)[4], const fs::path& dir) {
+  const sigset_t deferred = deferred_signals();
+  std::lock_guard spawn(spawn_mu_);
+  pid_t pid = ::fork();
+  if (pid == 0) exec_supervisor(argv, envp, fds, dir.c_str(), deferred);
+  if (pid > 0) {
+    ::setpgid(pid, pid);  // also in the parent, so kill(-pid) works whoever runs first
+    spawned_.insert(pid);
+  }
+  return pid;
+}
+
+// Polls so that a supervisor that outlives its grace period can be killed without
+// another thread. Nothing when the status was lost (no one else should reap it).
+std::optional<int> LocalEngine::wait_supervisor(const std::string& run_id, pid_t pid) {
   bool killed = false;
   while (true) {
     int status = 0;
     pid_t r = ::waitpid(pid, &status, WNOHANG);
     if (r == pid) return status;
-    if (r < 0 && errno != EINTR) return status;
+    if (r < 0 && errno != EINTR) return std::nullopt;
     {
       std::lock_guard lock(mu_);
       const Active& a = active_[run_id];
       if (!killed && a.stop != StopCause::kNone &&
-          std::chrono::steady_clock::now() - a.stop_requested > config_.cancel_grace) {
-        ::kill(-pid, SIGKILL);
+          std::chrono::steady_clock::now() - a.stop_requested > config_.cancel_grace + kSupervisorMargin) {
+        spdlog::error("run {}: step supervisor {} outlived its grace period; killing it", run_id, pid);
+        ::kill(-pid, SIGKILL);  // what it leaves is re-parented to scigate and killed as strays
         killed = true;
       }
     }

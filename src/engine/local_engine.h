@@ -1,14 +1,22 @@
-// LocalEngine: runs each workflow step as a child process in its own process group, on
-// this machine, with no cloud. Per run: a folder {work_dir}/{run_id} with input/ (the
-// data selection, copied from its store), output/, log.txt and trigger.json. Steps get
-// the conf as JSON on stdin and as env (SCIGATE_RUN_ID, SCIGATE_INPUT_DIR,
-// SCIGATE_OUTPUT_DIR, SCIGATE_CONF). A non-zero exit fails the run. After the last step
-// output/ is uploaded to the staging store under the run's output prefix.
+// LocalEngine: runs each workflow step as a child process on this machine, with no cloud.
+// Per run: a folder {work_dir}/{run_id} with input/ (the data selection, copied from its
+// store), output/, log.txt, trigger.json and conf.json. A step gets the run's conf as
+// JSON on stdin and in the file named by SCIGATE_CONF_FILE (never in the environment,
+// where a long parameter would make exec fail), and a clean environment (step_env.h):
+// an allow-list of harmless variables, the workflow's `env:` entries and SCIGATE_RUN_ID,
+// SCIGATE_INPUT_DIR, SCIGATE_OUTPUT_DIR, SCIGATE_STEP, SCIGATE_CONF_FILE. A non-zero exit,
+// or a program that cannot start, fails the run. After the last step the regular files
+// of output/ are uploaded to the staging store under the run's output prefix (symbolic
+// links are skipped and named in the run log).
+//
+// Each step runs under a step supervisor (step_supervisor.h): scigate's own binary,
+// re-executed, which makes sure that nothing the step started outlives it, and reports
+// how it ended (exit status, signal, or the errno of a failed exec). Cancel = SIGTERM to
+// the supervisor, which passes it on and SIGKILLs everything after cancel_grace.
 //
 // At most max_parallel_runs run at once (one runner thread each); the rest wait in a
 // queue whose state lives in the ledger, so queued runs survive a restart and runs that
-// were running when the server died are marked failed. Cancel = SIGTERM to the group,
-// SIGKILL after cancel_grace. Thread-safe.
+// were running when the server died are marked failed. Thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -16,20 +24,38 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "catalog/config.h"
+#include "engine/step_supervisor.h"
 #include "engine/workflow_engine.h"
 #include "ledger/run_ledger.h"
 #include "storage/store_factory.h"
 
 namespace scigate {
 
+// What LocalEngine needs from the process it runs in.
+struct LocalEngineHost {
+  // A binary that implements `__step-supervisor`: scigate itself ("/proc/self/exe" in the
+  // server, which stays valid even when the file is replaced by an upgrade).
+  std::filesystem::path supervisor;
+  // The server's environment (NAME=value), from which steps get only the allow-listed
+  // variables and those their workflow names.
+  std::vector<std::string> environment;
+  // The engine owns the process (the server, not a test): at start() it makes the process
+  // a child subreaper, so that what a killed supervisor leaves behind is re-parented here
+  // and killed, and non-dumpable, so that a step running as the same user cannot read the
+  // server's secrets from /proc/<pid>/environ or /proc/<pid>/mem.
+  bool own_process = false;
+};
+
 class LocalEngine final : public WorkflowEngine {
  public:
   LocalEngine(EngineConfig config, const std::map<std::string, WorkflowConfig>& workflows, RunLedger& ledger,
-              StoreMap stores, std::shared_ptr<ObjectStore> staging);
+              StoreMap stores, std::shared_ptr<ObjectStore> staging, LocalEngineHost host);
   ~LocalEngine() override;
 
   Result<std::vector<WorkflowInfo>> list_workflows() override;
@@ -44,7 +70,7 @@ class LocalEngine final : public WorkflowEngine {
  private:
   enum class StopCause { kNone, kCancel, kShutdown };
   struct Active {
-    int pgid = 0;
+    int supervisor = 0;  // pid of the running step's supervisor, 0 between steps
     StopCause stop = StopCause::kNone;
     std::chrono::steady_clock::time_point stop_requested{};
   };
@@ -53,11 +79,17 @@ class LocalEngine final : public WorkflowEngine {
   void execute(const std::string& run_id);
   Status fetch_inputs(const TriggerRequest& trig, const std::filesystem::path& input_dir, std::ostream& log);
   Status upload_outputs(const RunRecord& run, const std::filesystem::path& output_dir, std::ostream& log);
-  // Runs one step; returns the exit status or the cause that stopped it.
-  Status run_step(const RunRecord& run, const WorkflowStep& step, const std::string& conf_json,
-                  const std::filesystem::path& run_dir, int log_fd);
-  int wait_child(const std::string& run_id, int pid);
+  // Runs one step under its supervisor; ok when it exited with status 0.
+  Status run_step(const RunRecord& run, const WorkflowStep& step, const std::filesystem::path& run_dir, int log_fd);
+  std::vector<std::string> step_environment(const RunRecord& run, const WorkflowStep& step,
+                                            const std::filesystem::path& dir) const;
+  std::vector<std::string> supervisor_command(const WorkflowStep& step, const std::string& path) const;
+  pid_t spawn_supervisor(char** argv, char** envp, const int (&fds)[4], const std::filesystem::path& dir);
+  std::optional<int> wait_supervisor(const std::string& run_id, pid_t pid);
+  void request_stop(Active& a, StopCause cause);
   void kill_orphaned_step(const std::string& run_id);
+  void reaper_loop();
+  void kill_strays();
   StopCause stop_cause(const std::string& run_id);
   void finish(RunRecord run, RunState state, std::string reason);
   std::filesystem::path run_dir(const std::string& run_id) const { return config_.work_dir / run_id; }
@@ -67,6 +99,8 @@ class LocalEngine final : public WorkflowEngine {
   RunLedger& ledger_;
   StoreMap stores_;
   std::shared_ptr<ObjectStore> staging_;
+  LocalEngineHost host_;
+  std::map<std::string, std::vector<std::string>> step_env_;  // workflow id -> its steps' base environment
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -74,6 +108,13 @@ class LocalEngine final : public WorkflowEngine {
   std::map<std::string, Active> active_;
   bool stopping_ = false;
   std::vector<std::thread> runners_;
+
+  // Children this engine started and has not reaped yet. Forking and registering happen
+  // under spawn_mu_, so the stray reaper never mistakes a new supervisor for a stray.
+  std::mutex spawn_mu_;
+  std::multiset<pid_t> spawned_;
+  std::condition_variable reaper_cv_;  // not cv_: a trigger's notify_one must wake a runner
+  std::thread reaper_;
 };
 
 }  // namespace scigate

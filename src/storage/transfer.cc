@@ -19,22 +19,43 @@ bool usable_key(const std::string& rel) {
 }
 }  // namespace
 
-Result<TransferStats> upload_folder(ObjectStore& store, const std::string& bucket, const std::string& prefix,
-                                    const fs::path& folder, int parallelism, size_t* skipped) {
-  std::vector<std::pair<fs::path, std::string>> files;
+namespace {
+// Why an entry of a walked folder is not uploaded; empty when it is. Types come from
+// symlink_status: a link is judged as a link, never as what it points to, or a run could
+// publish any file the server may read (`ln -s /etc/passwd out/x`).
+std::string skip_reason(const fs::directory_entry& entry, const std::string& rel) {
   std::error_code ec;
-  size_t unusable = 0;
-  for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
+  fs::file_type type = entry.symlink_status(ec).type();
+  if (ec) return "cannot read its type: " + ec.message();
+  if (type == fs::file_type::symlink) return "symbolic link";
+  if (type != fs::file_type::regular) return "not a regular file";
+  if (!usable_key(rel)) return "name is not a valid object key";
+  return "";
+}
+}  // namespace
+
+Result<TransferStats> upload_folder(ObjectStore& store, const std::string& bucket, const std::string& prefix,
+                                    const fs::path& folder, int parallelism, std::vector<SkippedEntry>* skipped) {
+  std::error_code ec;
+  if (fs::is_symlink(fs::symlink_status(folder, ec))) {
+    return Error{ErrorCode::kInternal, folder.string() + " is a symbolic link",
+                 "the output folder was replaced by a symbolic link"};
+  }
+  std::vector<std::pair<fs::path, std::string>> files;
+  std::vector<SkippedEntry> left_out;
+  // directory_options::none: links to folders are listed, never entered.
+  for (auto it = fs::recursive_directory_iterator(folder, fs::directory_options::none, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->symlink_status(type_ec).type() == fs::file_type::directory) continue;
     std::string rel = it->path().lexically_relative(folder).generic_string();
-    if (usable_key(rel))
-      files.emplace_back(it->path(), prefix + rel);
+    if (std::string why = skip_reason(*it, rel); !why.empty())
+      left_out.push_back({rel, std::move(why)});
     else
-      ++unusable;
+      files.emplace_back(it->path(), prefix + rel);
   }
   if (ec) return Error::internal_error("cannot walk " + folder.string() + ": " + ec.message());
-  if (skipped) *skipped = unusable;
+  if (skipped) *skipped = std::move(left_out);
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> bytes{0};
   std::mutex mu;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "storage/object_store.h"
 
@@ -14,11 +15,20 @@ struct TransferStats {
   uint64_t bytes = 0;
 };
 
+// An entry of a folder that upload_folder left out, and why.
+struct SkippedEntry {
+  std::string path;  // relative to the folder
+  std::string reason;
+};
+
 // Uploads every regular file under `folder` to bucket/prefix + relative path, with up to
-// `parallelism` uploads at once. Names that are not valid keys are skipped (and counted
-// in `skipped`). Stops at the first failure and returns it.
+// `parallelism` uploads at once. Symbolic links are never followed (neither to files nor
+// to folders; a link as `folder` itself is an error), so only what really is inside the
+// folder is published. Links, other non-regular files and names that are not valid keys
+// are skipped and listed in `skipped`. Stops at the first failure and returns it.
 Result<TransferStats> upload_folder(ObjectStore& store, const std::string& bucket, const std::string& prefix,
-                                    const std::filesystem::path& folder, int parallelism, size_t* skipped = nullptr);
+                                    const std::filesystem::path& folder, int parallelism,
+                                    std::vector<SkippedEntry>* skipped = nullptr);
 
 // Downloads every object under bucket/prefix into `folder`, keeping relative paths.
 Result<TransferStats> download_prefix(ObjectStore& store, const std::string& bucket, const std::string& prefix,

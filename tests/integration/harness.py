@@ -115,7 +115,9 @@ class Gateway:
     def __init__(self, extra_server="", max_parallel_runs=2, cors=("http://allowed.example",),
                  providers="providers:\n  local: {type: file, root: ./buckets}\n",
                  staging='staging: {provider: local, bucket: staging, prefix: "", presign_ttl: 10m}\n',
-                 collections=None, extra_env=None, engine=None, workflows=None):
+                 collections=None, extra_env=None, engine=None, workflows=None, extra_workflows=None):
+        """extra_workflows: {id: YAML body of workflows.<id>} added to the default workflows and
+        authorized for thomas on nebraska_images; "{tmp}" in a body is this gateway's folder."""
         self.dir = tempfile.mkdtemp(prefix="scigate-it-")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -142,7 +144,7 @@ auth:
 {providers}{staging}{engine or LOCAL_ENGINE.format(max_parallel_runs=max_parallel_runs)}
 ledger: "sqlite:./scigate.db"
 """ + (workflows if workflows is not None else WORKFLOWS.format(py=PY, src=SOURCE, tmp=self.dir)) + \
-            (collections or COLLECTIONS)
+            self._extra_workflows(extra_workflows) + self._collections(collections, extra_workflows)
         self.config = os.path.join(self.dir, "config.yaml")
         with open(self.config, "w") as f:
             f.write(config)
@@ -150,6 +152,17 @@ ledger: "sqlite:./scigate.db"
         self.proc = None
         self.stdout_path = os.path.join(self.dir, "stdout.log")
         self.stderr_path = os.path.join(self.dir, "stderr.log")
+
+    def _extra_workflows(self, extra):
+        return "".join(f"  {name}:\n" + "".join(f"    {line}\n" for line in body.replace("{tmp}", self.dir).splitlines())
+                       for name, body in (extra or {}).items())
+
+    @staticmethod
+    def _collections(collections, extra):
+        text = collections or COLLECTIONS
+        anchor = "      broken: {authorized_users: [thomas]}\n"
+        return text.replace(anchor, anchor + "".join(f"      {name}: {{authorized_users: [thomas]}}\n"
+                                                     for name in (extra or {})))
 
     def env(self):
         env = dict(os.environ)

@@ -107,6 +107,30 @@ collections:
   EXPECT_EQ(c.workflows.at("nebraska").params.specs().size(), 1u);
 }
 
+TEST(ConfigLoader, StepEnvAndParamLimits) {
+  auto l = load(with_auth(R"(
+engine: {type: local, max_param_bytes: 1000, max_params_bytes: 5000}
+workflows:
+  w:
+    params: {text: {type: string, maxLength: 4000}}
+    env: [OMP_NUM_THREADS, "GDAL_CACHEMAX=512", "EMPTY=", "URL=http://x/?a=b"]
+    steps: [{id: s, command: [/bin/true]}]
+)"));
+  ASSERT_TRUE(l.problems.empty()) << dump(l);
+  const Config& c = *l.config;
+  EXPECT_EQ(c.engine.param_limits.max_param_bytes, 1000u);
+  EXPECT_EQ(c.engine.param_limits.max_params_bytes, 5000u);
+  EXPECT_EQ(c.workflows.at("w").params.limits().max_param_bytes, 1000u);
+  const auto& env = c.workflows.at("w").env;
+  ASSERT_EQ(env.size(), 4u);
+  EXPECT_EQ(env[0].name, "OMP_NUM_THREADS");
+  EXPECT_FALSE(env[0].value);
+  EXPECT_EQ(env[1].name, "GDAL_CACHEMAX");
+  EXPECT_EQ(env[1].value, "512");
+  EXPECT_EQ(env[2].value, "");
+  EXPECT_EQ(env[3].value, "http://x/?a=b");
+}
+
 struct BadCase {
   const char* name;
   std::string yaml;
@@ -173,6 +197,26 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad_param",
                 with_auth("workflows: {w: {params: {p: {type: float}}, steps: [{id: s, command: [a]}]}}\n"),
                 "workflows.w.params", "unsupported type"},
+        BadCase{"env_secret",
+                with_auth("workflows: {w: {env: [PATH, CONFIG_TEST_SECRET], steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.env[1]", "CONFIG_TEST_SECRET holds a secret of scigate (auth.jwt.secret)"},
+        BadCase{"env_aws_default_chain",
+                with_auth("providers: {x: {type: s3, region: r}}\n"
+                          "workflows: {w: {env: [AWS_SECRET_ACCESS_KEY], steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.env[0]", "AWS default credentials chain"},
+        BadCase{"env_reserved", with_auth("workflows: {w: {env: [SCIGATE_CONF=x], steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.env[0]", "reserved"},
+        BadCase{"env_name", with_auth("workflows: {w: {env: [\"A B=1\"], steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.env[0]", "not a variable name"},
+        BadCase{"env_twice", with_auth("workflows: {w: {env: [A, A=1], steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.env[1]", "listed twice"},
+        BadCase{"env_not_list", with_auth("workflows: {w: {env: {A: 1}, steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.env", "list"},
+        BadCase{"max_param_bytes", with_auth("engine: {max_param_bytes: 0}\n"), "engine.max_param_bytes", "between"},
+        BadCase{"max_length_unreachable",
+                with_auth("engine: {max_params_bytes: 100}\n"
+                          "workflows: {w: {params: {p: {maxLength: 200}}, steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.params", "maxLength 200 exceeds engine.max_params_bytes (100)"},
         BadCase{"not_mapping", with_auth("server: [1, 2]\n"), "server", "mapping"},
         BadCase{"bad_yaml", "server: {listen: [\n", "", "invalid YAML"}),
     [](const auto& info) { return std::string(info.param.name); });

@@ -84,5 +84,62 @@ TEST(ParamSchema, ExportsJsonSchema) {
   EXPECT_EQ(js.at("required").as_array().size(), 1u);
 }
 
+ParamSchema text_schema(const char* props, ParamLimits limits = {}) {
+  auto s = ParamSchema::from_properties(json::parse(props).as_object(), limits);
+  EXPECT_TRUE(s) << s.error().client;
+  return s.value();
+}
+
+json::object one(const char* name, json::value v) { return json::object{{name, std::move(v)}}; }
+
+TEST(ParamSchema, StringsWithoutMaxLengthAreBoundedByDefault) {
+  auto s = text_schema(R"({"text": {"type": "string"}, "any": {}})");
+  EXPECT_EQ(s.limits().max_param_bytes, 64u << 10);
+  EXPECT_TRUE(s.validate(one("text", json::string(std::string(64 << 10, 'a')))));
+  for (const char* name : {"text", "any"}) {
+    auto out = s.validate(one(name, json::string(std::string(200 << 10, 'a'))));
+    ASSERT_FALSE(out) << name;
+    EXPECT_EQ(out.error().code, ErrorCode::kBadRequest);
+    EXPECT_EQ(out.error().client,
+              "parameter '" + std::string(name) + "' is too long: 204800 bytes, at most 65536 allowed");
+  }
+  auto array = s.validate(one("any", json::array(20000, json::string(std::string(8, 'x')))));
+  ASSERT_FALSE(array);
+  EXPECT_NE(array.error().client.find("parameter 'any' is too large"), std::string::npos) << array.error().client;
+}
+
+TEST(ParamSchema, MinAndMaxLengthCountCharactersAndReplaceTheDefaultBound) {
+  auto s = text_schema(R"({"big": {"type": "string", "maxLength": 300000}, "code": {"minLength": 2, "maxLength": 3}})");
+  EXPECT_TRUE(s.validate(one("big", json::string(std::string(200 << 10, 'a')))));
+  EXPECT_EQ(s.validate(one("big", json::string(std::string(300001, 'a')))).error().client,
+            "parameter 'big' must be at most 300000 characters long");
+  EXPECT_TRUE(s.validate(one("code", "\u00e9\u00e9\u00e9")));  // 3 characters, 6 bytes
+  EXPECT_EQ(s.validate(one("code", "abcd")).error().client, "parameter 'code' must be at most 3 characters long");
+  EXPECT_EQ(s.validate(one("code", "a")).error().client, "parameter 'code' must be at least 2 characters long");
+  auto js = s.to_json_schema();
+  EXPECT_EQ(js.at("properties").at("big").at("maxLength"), 300000);
+  EXPECT_EQ(js.at("properties").at("code").at("minLength"), 2);
+}
+
+TEST(ParamSchema, AllParametersTogetherAreBounded) {
+  auto s = text_schema(R"({"a": {"type": "string"}, "b": {"type": "string"}})", {1000, 1500});
+  EXPECT_TRUE(s.validate(json::object{{"a", std::string(700, 'a')}}));
+  auto out = s.validate(json::object{{"a", std::string(700, 'a')}, {"b", std::string(900, 'b')}});
+  ASSERT_FALSE(out);
+  EXPECT_NE(out.error().client.find("parameters are too large"), std::string::npos) << out.error().client;
+  EXPECT_EQ(s.with_limits({}).limits().max_params_bytes, 256u << 10);
+  EXPECT_TRUE(s.with_limits({}).validate(json::object{{"a", std::string(700, 'a')}, {"b", std::string(900, 'b')}}));
+}
+
+TEST(ParamSchema, RejectsBadLengthDefinitions) {
+  for (const char* bad :
+       {R"({"a": {"maxLength": -1}})", R"({"a": {"maxLength": 1.5}})", R"({"a": {"type": "integer", "maxLength": 3}})",
+        R"({"a": {"minLength": 4, "maxLength": 3}})"}) {
+    auto s = ParamSchema::from_properties(json::parse(bad).as_object());
+    ASSERT_FALSE(s) << bad;
+    EXPECT_NE(s.error().client.find("'a'"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace scigate

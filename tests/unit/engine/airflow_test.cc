@@ -268,5 +268,35 @@ TEST(AirflowCatalog, PagesThroughDagsReReadsDetailsOnlyWhenReparsedAndKeepsTheLa
   EXPECT_EQ(engine.describe("absent").error().code, ErrorCode::kNotFound);
 }
 
+TEST(AirflowCatalog, DagParamsAreBoundedLikeLocalOnes) {
+  ClientFixture f(
+      [&](const AirflowCall& call, auto) -> Result<UpstreamResponse> {
+        if (call.path == "/dags") {
+          return answer(200, R"({"dags":[{"dag_id":"etl","is_paused":false}],"total_entries":1})");
+        }
+        return answer(200, R"({"params":{
+          "note": {"value": "", "schema": {"type": "string"}},
+          "script": {"value": "", "schema": {"type": "string", "maxLength": 300000}}}})");
+      },
+      0);
+  Config config;
+  config.engine = f.config;
+  config.engine.param_limits.max_param_bytes = 1000;
+  CollectionConfig col;
+  col.authorized_users = {{"etl", {"thomas"}}};
+  config.collections["c"] = col;
+  auto ledger = SqliteLedger::open(":memory:");
+  ASSERT_TRUE(ledger);
+  AirflowEngine engine(config, **ledger, f.client, nullptr);
+  ASSERT_TRUE(engine.refresh_catalog());
+  auto wf = engine.describe("etl");
+  ASSERT_TRUE(wf);
+  EXPECT_EQ(wf->params.to_json_schema().at("properties").at("script").at("maxLength"), 300000);
+  auto too_long = wf->params.validate(json::object{{"note", std::string(1001, 'x')}});
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(too_long.error().client, "parameter 'note' is too long: 1001 bytes, at most 1000 allowed");
+  EXPECT_TRUE(wf->params.validate(json::object{{"script", std::string(200000, 'x')}}));
+}
+
 }  // namespace
 }  // namespace scigate

@@ -1,11 +1,17 @@
 #include "engine/local_engine.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "engine/step_env.h"
 #include "ledger/sqlite_ledger.h"
 #include "storage/local_store.h"
 #include "temp_dir.h"
@@ -17,6 +23,36 @@ namespace scigate {
 namespace {
 
 using testing::TempDir;
+
+WorkflowConfig workflow(const std::string& id, std::vector<WorkflowStep> steps, std::vector<StepEnvVar> env = {}) {
+  WorkflowConfig wf;
+  wf.id = id;
+  wf.description = "d";
+  wf.steps = std::move(steps);
+  wf.env = std::move(env);
+  return wf;
+}
+
+bool pid_gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+
+// Waits for a file a step writes (a pid), for the tests that look at processes.
+pid_t read_pid_file(const fs::path& p) {
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream in(p);
+    pid_t pid = 0;
+    if (in >> pid && pid > 0) return pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "no pid in " << p;
+  return 0;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 class LocalEngineTest : public ::testing::Test {
  protected:
@@ -42,10 +78,12 @@ class LocalEngineTest : public ::testing::Test {
     cfg.max_parallel_runs = parallel;
     cfg.work_dir = dir_.path() / "runs";
     cfg.cancel_grace = std::chrono::milliseconds(300);
-    engine_ = std::make_unique<LocalEngine>(cfg, workflows_, *ledger_, stores_, staging_);
+    // The real supervisor: the scigate binary built with these tests.
+    LocalEngineHost host{SCIGATE_BINARY, current_environment(), false};
+    engine_ = std::make_unique<LocalEngine>(cfg, workflows_, *ledger_, stores_, staging_, host);
   }
 
-  RunRecord trigger(const std::string& id, const std::string& wf) {
+  RunRecord trigger(const std::string& id, const std::string& wf, json::object extra = {}) {
     RunRecord r;
     r.run_id = id;
     r.workflow_id = wf;
@@ -58,6 +96,7 @@ class LocalEngineTest : public ::testing::Test {
     EXPECT_TRUE(ledger_->insert(r));
     json::object conf{{"greeting", "hi"},        {"in_bucket", "inputs"},        {"in_prefix", "col/"},
                       {"out_bucket", "staging"}, {"out_prefix", "thomas/" + id}, {"username", "thomas"}};
+    for (const auto& kv : extra) conf[kv.key()] = kv.value();
     auto eid = engine_->trigger({r, conf, "local"});
     EXPECT_TRUE(eid);
     return r;
@@ -99,20 +138,17 @@ class LocalEngineTest : public ::testing::Test {
 };
 
 TEST_F(LocalEngineTest, RunsStepsWithConfAndEnvAndStagesOutputs) {
-  workflows_["two"] = {
+  workflows_["two"] = workflow(
       "two",
-      "d",
-      {},
-      std::nullopt,
       {{"first", {script("first.sh", R"(conf=$(cat)
 echo "conf=$conf"
 ls -R "$SCIGATE_INPUT_DIR" > "$SCIGATE_OUTPUT_DIR/inputs.txt"
 mkdir -p "$SCIGATE_OUTPUT_DIR/nested"
 echo "$SCIGATE_RUN_ID" > "$SCIGATE_OUTPUT_DIR/nested/id.txt"
-echo "$SCIGATE_CONF" > "$SCIGATE_OUTPUT_DIR/conf.json"
+cp "$SCIGATE_CONF_FILE" "$SCIGATE_OUTPUT_DIR/conf.json"
 pwd > "$SCIGATE_OUTPUT_DIR/pwd.txt")")}},
        {"second", {script("second.sh", R"(cat "$SCIGATE_INPUT_DIR/sub/img2.txt" > "$SCIGATE_OUTPUT_DIR/copied.txt"
-echo second-ran)")}}}};
+echo second-ran)")}}});
   make_engine();
   engine_->start();
   auto run = trigger("run-ok", "two");
@@ -139,13 +175,9 @@ echo second-ran)")}}}};
 }
 
 TEST_F(LocalEngineTest, NonZeroExitFailsTheRunAndStopsLaterSteps) {
-  workflows_["bad"] = {"bad",
-                       "d",
-                       {},
-                       std::nullopt,
-                       {{"a", {script("a.sh", "echo a-ran")}},
-                        {"b", {script("b.sh", "echo failing >&2; exit 3")}},
-                        {"c", {script("c.sh", "touch \"$SCIGATE_OUTPUT_DIR/c-ran\"")}}}};
+  workflows_["bad"] = workflow("bad", {{"a", {script("a.sh", "echo a-ran")}},
+                                       {"b", {script("b.sh", "echo failing >&2; exit 3")}},
+                                       {"c", {script("c.sh", "touch \"$SCIGATE_OUTPUT_DIR/c-ran\"")}}});
   make_engine();
   engine_->start();
   trigger("run-bad", "bad");
@@ -158,23 +190,176 @@ TEST_F(LocalEngineTest, NonZeroExitFailsTheRunAndStopsLaterSteps) {
 }
 
 TEST_F(LocalEngineTest, MissingProgramFailsClearly) {
-  workflows_["missing"] = {"missing", "d", {}, std::nullopt, {{"x", {"/nonexistent/program"}}}};
+  workflows_["missing"] = workflow("missing", {{"x", {"/nonexistent/program"}}});
   make_engine();
   engine_->start();
   trigger("run-missing", "missing");
   auto done = wait_terminal("run-missing");
   EXPECT_EQ(done.state, RunState::kFailed);
-  EXPECT_NE(done.reason.find("127"), std::string::npos) << done.reason;
+  EXPECT_EQ(done.reason, "step 'x' could not start: No such file or directory (ENOENT)");
+  EXPECT_NE(engine_->logs(done)->find("== step x could not start: No such file or directory (ENOENT) (program "
+                                      "/nonexistent/program)"),
+            std::string::npos)
+      << *engine_->logs(done);
+}
+
+TEST_F(LocalEngineTest, AStepThatReallyExits127IsNotMistakenForAMissingProgram) {
+  workflows_["x127"] = workflow("x127", {{"x", {"/bin/sh", "-c", "exit 127"}}});
+  make_engine();
+  engine_->start();
+  trigger("run-127", "x127");
+  EXPECT_EQ(wait_terminal("run-127").reason, "step 'x' exited with status 127");
+}
+
+TEST_F(LocalEngineTest, ASupervisorThatCannotStartIsReportedWithItsErrno) {
+  // One argument over the kernel's 128 KiB limit per string: exec fails with E2BIG.
+  workflows_["huge"] = workflow("huge", {{"x", {"/bin/echo", std::string(200 << 10, 'a')}}});
+  make_engine();
+  engine_->start();
+  trigger("run-huge", "huge");
+  auto done = wait_terminal("run-huge");
+  EXPECT_EQ(done.state, RunState::kFailed);
+  EXPECT_EQ(done.reason,
+            "step 'x' could not start: the step supervisor could not be run: Argument list too long (E2BIG)");
+}
+
+TEST_F(LocalEngineTest, AParameterLongerThanTheEnvironmentAllowsReachesTheStep) {
+  // 200 KiB: more than one environment string may hold, so the conf must not travel there.
+  workflows_["long"] = workflow("long", {{"read", {script("read.sh", R"(/usr/bin/python3 -c '
+import json, os, sys
+a = json.load(sys.stdin)["text"]
+b = json.load(open(os.environ["SCIGATE_CONF_FILE"]))["text"]
+open(os.environ["SCIGATE_OUTPUT_DIR"] + "/sizes.txt", "w").write("%d %d %s" % (len(a), len(b), "SCIGATE_CONF" in os.environ))
+')")}}});
+  make_engine();
+  engine_->start();
+  trigger("run-long", "long", json::object{{"text", std::string(200 << 10, 'x')}});
+  auto done = wait_terminal("run-long");
+  ASSERT_EQ(done.state, RunState::kSuccess) << done.reason << *engine_->logs(done);
+  EXPECT_EQ(staging_->get("staging", "thomas/run-long/sizes.txt").value(), "204800 204800 False");
+}
+
+TEST_F(LocalEngineTest, StepsSeeOnlyAllowListedAndNamedVariables) {
+  ::setenv("JWT_LIKE_SECRET", "jwt-secret-value", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "aws-secret-value", 1);
+  ::setenv("SCIGATE_IT_SECRET", "it-secret-value", 1);
+  ::setenv("PASSED_THROUGH", "passed-value", 1);
+  ::setenv("LC_TIME", "C", 1);
+  workflows_["env"] = workflow("env", {{"dump", {"/bin/sh", "-c", "env > \"$SCIGATE_OUTPUT_DIR/env.txt\""}}},
+                               {{"PASSED_THROUGH", std::nullopt}, {"LITERAL", "literal-value"}, {"ABSENT", {}}});
+  make_engine();
+  ::unsetenv("JWT_LIKE_SECRET");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ::unsetenv("SCIGATE_IT_SECRET");
+  ::unsetenv("PASSED_THROUGH");
+  engine_->start();
+  trigger("run-env", "env");
+  auto done = wait_terminal("run-env");
+  ASSERT_EQ(done.state, RunState::kSuccess) << done.reason;
+  std::string env = staging_->get("staging", "thomas/run-env/env.txt").value();
+  for (const char* secret : {"jwt-secret-value", "aws-secret-value", "it-secret-value", "AWS_SECRET"}) {
+    EXPECT_EQ(env.find(secret), std::string::npos) << secret << " in\n" << env;
+  }
+  for (const char* expected :
+       {"PASSED_THROUGH=passed-value\n", "LITERAL=literal-value\n", "LC_TIME=C\n", "SCIGATE_RUN_ID=run-env\n",
+        "SCIGATE_STEP=dump\n", "SCIGATE_CONF_FILE=", "SCIGATE_INPUT_DIR=", "SCIGATE_OUTPUT_DIR="}) {
+    EXPECT_NE(env.find(expected), std::string::npos) << expected << " not in\n" << env;
+  }
+  EXPECT_EQ(env.rfind("PATH=", 0) == 0 || env.find("\nPATH=") != std::string::npos, true) << env;
+  EXPECT_EQ(env.find("ABSENT"), std::string::npos);
+  EXPECT_EQ(env.find("SCIGATE_CONF="), std::string::npos);
+}
+
+// A step's daemons (setsid, double fork) die with it: on success, on cancel, on restart.
+constexpr const char* kDaemons =
+    R"(setsid sleep 300 & echo $! > "$SCIGATE_OUTPUT_DIR/../setsid.pid"
+bash -c 'setsid sleep 300 & echo $! > "$SCIGATE_OUTPUT_DIR/../double.pid"')";
+
+TEST_F(LocalEngineTest, NothingAStepStartedOutlivesItsSuccess) {
+  workflows_["daemon"] = workflow("daemon", {{"d", {script("daemon.sh", kDaemons)}}});
+  make_engine();
+  engine_->start();
+  trigger("run-daemon", "daemon");
+  auto done = wait_terminal("run-daemon");
+  ASSERT_EQ(done.state, RunState::kSuccess) << done.reason;
+  pid_t setsid_pid = read_pid_file(dir_.path() / "runs/run-daemon/setsid.pid");
+  pid_t double_pid = read_pid_file(dir_.path() / "runs/run-daemon/double.pid");
+  EXPECT_TRUE(pid_gone(setsid_pid));  // already reaped by the supervisor when the run ends
+  EXPECT_TRUE(pid_gone(double_pid));
+  EXPECT_NE(engine_->logs(done)->find("== killed 2 processes the step left running"), std::string::npos)
+      << *engine_->logs(done);
+}
+
+TEST_F(LocalEngineTest, NothingAStepStartedOutlivesItsCancel) {
+  workflows_["daemon"] = workflow("daemon", {{"d", {script("daemon.sh", std::string(kDaemons) + "\nsleep 300")}}});
+  make_engine();
+  engine_->start();
+  trigger("run-daemon-cancel", "daemon");
+  auto running = wait_for("run-daemon-cancel", [](const RunRecord& r) { return r.state == RunState::kRunning; });
+  pid_t setsid_pid = read_pid_file(dir_.path() / "runs/run-daemon-cancel/setsid.pid");
+  pid_t double_pid = read_pid_file(dir_.path() / "runs/run-daemon-cancel/double.pid");
+  EXPECT_FALSE(pid_gone(setsid_pid));
+  ASSERT_TRUE(engine_->cancel(running));
+  EXPECT_EQ(wait_terminal("run-daemon-cancel").state, RunState::kCanceled);
+  EXPECT_TRUE(pid_gone(setsid_pid));
+  EXPECT_TRUE(pid_gone(double_pid));
+}
+
+TEST_F(LocalEngineTest, SymbolicLinksAmongOutputsAreNeverFollowed) {
+  fs::create_directories(dir_.path() / "outside/dir");
+  std::ofstream(dir_.path() / "outside/secret.txt") << "server-only";
+  std::ofstream(dir_.path() / "outside/dir/inner.txt") << "server-only too";
+  std::string outside = (dir_.path() / "outside").string();
+  workflows_["links"] = workflow("links", {{"l",
+                                            {script("links.sh",
+                                                    "cd \"$SCIGATE_OUTPUT_DIR\"\n"
+                                                    "echo fine > real.txt\n"
+                                                    "mkdir sub && echo nested > sub/n.txt\n"
+                                                    "ln -s " +
+                                                        outside +
+                                                        "/secret.txt file_link\n"
+                                                        "ln -s " +
+                                                        outside +
+                                                        "/dir sub/dir_link\n"
+                                                        "mkfifo pipe\n")}}});
+  make_engine();
+  engine_->start();
+  trigger("run-links", "links");
+  auto done = wait_terminal("run-links");
+  ASSERT_EQ(done.state, RunState::kSuccess) << done.reason;
+  EXPECT_EQ(staging_->get("staging", "thomas/run-links/real.txt").value(), "fine\n");
+  EXPECT_EQ(staging_->get("staging", "thomas/run-links/sub/n.txt").value(), "nested\n");
+  EXPECT_FALSE(staging_->get("staging", "thomas/run-links/file_link"));
+  EXPECT_FALSE(staging_->get("staging", "thomas/run-links/sub/dir_link/inner.txt"));
+  EXPECT_FALSE(staging_->get("staging", "thomas/run-links/pipe"));
+  std::string log = *engine_->logs(done);
+  EXPECT_NE(log.find("== skipped output file_link: symbolic link"), std::string::npos) << log;
+  EXPECT_NE(log.find("== skipped output sub/dir_link: symbolic link"), std::string::npos) << log;
+  EXPECT_NE(log.find("== skipped output pipe: not a regular file"), std::string::npos) << log;
+  EXPECT_NE(log.find("== staged 2 output files"), std::string::npos) << log;
+}
+
+TEST_F(LocalEngineTest, AnOutputFolderReplacedByALinkStagesNothing) {
+  std::string outside = (dir_.path() / "outside").string();
+  fs::create_directories(outside);
+  std::ofstream(outside + "/secret.txt") << "server-only";
+  workflows_["swap"] = workflow(
+      "swap",
+      {{"s", {"/bin/sh", "-c", "rm -r \"$SCIGATE_OUTPUT_DIR\" && ln -s " + outside + " \"$SCIGATE_OUTPUT_DIR\""}}});
+  make_engine();
+  engine_->start();
+  trigger("run-swap", "swap");
+  auto done = wait_terminal("run-swap");
+  EXPECT_EQ(done.state, RunState::kFailed);
+  EXPECT_EQ(done.reason, "cannot stage outputs: the output folder was replaced by a symbolic link");
+  EXPECT_FALSE(staging_->get("staging", "thomas/run-swap/secret.txt"));
 }
 
 TEST_F(LocalEngineTest, CancelEscalatesToSigkillAfterGrace) {
   // The step ignores SIGTERM, so only SIGKILL after the grace period ends it; its child
   // sleeps too, and must die with the group.
-  workflows_["stubborn"] = {"stubborn",
-                            "d",
-                            {},
-                            std::nullopt,
-                            {{"s", {script("stubborn.sh", "trap '' TERM; sleep 60 & echo started; wait; sleep 60")}}}};
+  workflows_["stubborn"] =
+      workflow("stubborn", {{"s", {script("stubborn.sh", "trap '' TERM; sleep 60 & echo started; wait; sleep 60")}}});
   make_engine();
   engine_->start();
   auto run = trigger("run-cancel", "stubborn");
@@ -191,7 +376,7 @@ TEST_F(LocalEngineTest, CancelEscalatesToSigkillAfterGrace) {
 }
 
 TEST_F(LocalEngineTest, MaxParallelRunsQueuesTheRestAndCancelOfQueuedRun) {
-  workflows_["slow"] = {"slow", "d", {}, std::nullopt, {{"s", {script("slow.sh", "sleep 0.6")}}}};
+  workflows_["slow"] = workflow("slow", {{"s", {script("slow.sh", "sleep 0.6")}}});
   make_engine(1);
   engine_->start();
   trigger("p1", "slow");
@@ -208,7 +393,7 @@ TEST_F(LocalEngineTest, MaxParallelRunsQueuesTheRestAndCancelOfQueuedRun) {
 }
 
 TEST_F(LocalEngineTest, RestartMarksRunningFailedAndStartsQueued) {
-  workflows_["quick"] = {"quick", "d", {}, std::nullopt, {{"s", {script("quick.sh", "echo ok")}}}};
+  workflows_["quick"] = workflow("quick", {{"s", {script("quick.sh", "echo ok")}}});
   make_engine(1);
   // Not started: the runs stay queued, as if the server died before running them.
   trigger("q1", "quick");
@@ -220,6 +405,39 @@ TEST_F(LocalEngineTest, RestartMarksRunningFailedAndStartsQueued) {
   EXPECT_EQ(died.state, RunState::kFailed);
   EXPECT_EQ(died.reason, "scigate restarted while the run was running");
   EXPECT_EQ(wait_terminal("q1").state, RunState::kSuccess);
+}
+
+// What a crash left: a supervisor whose step runs a daemon, from before the restart.
+// Recovery asks it to stop (SIGTERM) and it takes everything below it down.
+TEST_F(LocalEngineTest, RestartStopsTheSupervisorLeftByACrashAndItsDaemons) {
+  workflows_["quick"] = workflow("quick", {{"s", {script("quick.sh", "echo ok")}}});
+  auto r = make_run_running();
+  fs::path run = dir_.path() / "runs/was-running";
+  fs::create_directories(run / "output");
+  std::string daemon = script("left.sh", std::string(kDaemons) + "\nsleep 300");
+  pid_t supervisor = ::fork();
+  if (supervisor == 0) {
+    std::string out = "SCIGATE_OUTPUT_DIR=" + (run / "output").string();
+    const char* env[] = {"SCIGATE_RUN_ID=was-running", out.c_str(), "PATH=/usr/bin:/bin", nullptr};
+    std::string parent = std::to_string(::getppid());
+    const char* argv[] = {SCIGATE_BINARY, kStepSupervisorCommand, parent.c_str(), "200", daemon.c_str(), nullptr};
+    ::setpgid(0, 0);
+    ::execve(argv[0], const_cast<char**>(argv), const_cast<char**>(env));
+    ::_exit(127);
+  }
+  ASSERT_GT(supervisor, 0);
+  std::ofstream(run / "step.pgid") << supervisor;
+  pid_t setsid_pid = read_pid_file(run / "setsid.pid");
+  pid_t double_pid = read_pid_file(run / "double.pid");
+  ASSERT_FALSE(pid_gone(setsid_pid));
+  make_engine(1);
+  engine_->start();
+  EXPECT_EQ(wait_terminal(r.run_id).reason, "scigate restarted while the run was running");
+  int status = 0;
+  ASSERT_EQ(::waitpid(supervisor, &status, 0), supervisor);  // it ended by itself, after tearing down
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_TRUE(pid_gone(setsid_pid));
+  EXPECT_TRUE(pid_gone(double_pid));
 }
 
 }  // namespace
