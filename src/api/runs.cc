@@ -274,7 +274,7 @@ Response run_logs(const ApiDeps& d, const RequestContext& ctx, const Request& re
   if (!run) return fail(ctx, run.error());
   auto logs = d.engine.logs(*run);
   if (!logs) return fail(ctx, logs.error());
-  return Response::text(200, std::move(logs).value());
+  return Response::streamed(200, std::move(logs).value(), "text/plain; charset=utf-8");
 }
 
 }  // namespace api

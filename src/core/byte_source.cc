@@ -55,7 +55,37 @@ Result<int> open_regular(const std::filesystem::path& path, uint64_t& size) {
   return fd;
 }
 
+class StringSource final : public ByteSource {
+ public:
+  explicit StringSource(std::string text) : text_(std::move(text)) {}
+  uint64_t size() const override { return text_.size(); }
+  size_t read(char* out, size_t max) override {
+    size_t n = std::min(max, text_.size() - next_);
+    std::memcpy(out, text_.data() + next_, n);
+    next_ += n;
+    return n;
+  }
+
+ private:
+  std::string text_;
+  size_t next_ = 0;
+};
+
 }  // namespace
+
+std::shared_ptr<ByteSource> string_source(std::string text) { return std::make_shared<StringSource>(std::move(text)); }
+
+std::string read_all(ByteSource& source) {
+  std::string out(source.size(), '\0');
+  size_t got = 0;
+  while (got < out.size()) {
+    size_t n = source.read(out.data() + got, out.size() - got);
+    if (n == 0) break;
+    got += n;
+  }
+  out.resize(got);
+  return out;
+}
 
 Result<std::shared_ptr<ByteSource>> open_file_range(const std::filesystem::path& path, uint64_t offset,
                                                     std::optional<uint64_t> length) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "core/error.h"
 
@@ -26,5 +27,11 @@ class ByteSource {
 // opened now, so a missing file fails here and not halfway through an answer.
 Result<std::shared_ptr<ByteSource>> open_file_range(const std::filesystem::path& path, uint64_t offset = 0,
                                                     std::optional<uint64_t> length = std::nullopt);
+
+// Text already in memory (e.g. an answer fetched from a remote service).
+std::shared_ptr<ByteSource> string_source(std::string text);
+
+// Everything a source yields, as one string: for small sources and tests.
+std::string read_all(ByteSource& source);
 
 }  // namespace scigate

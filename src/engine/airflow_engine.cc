@@ -383,7 +383,7 @@ Status AirflowEngine::cancel(const RunRecord& run) {
   return ledger_.update(after);
 }
 
-Result<std::string> AirflowEngine::logs(const RunRecord& run) {
+Result<std::shared_ptr<ByteSource>> AirflowEngine::logs(const RunRecord& run) {
   auto tasks = fetch_tasks(run);
   if (!tasks) return tasks.error();
   std::string out;
@@ -401,7 +401,7 @@ Result<std::string> AirflowEngine::logs(const RunRecord& run) {
     out += *text;
     if (!text->empty() && text->back() != '\n') out += '\n';
   }
-  return out;
+  return string_source(std::move(out));
 }
 
 Result<std::string> AirflowEngine::task_log(const RunRecord& run, const TaskInstanceInfo& task) {

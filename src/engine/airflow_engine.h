@@ -46,7 +46,7 @@ class AirflowEngine final : public WorkflowEngine {
   Result<RunStatus> status(const RunRecord& run) override;
   Result<std::map<std::string, RunStatus>> statuses(const std::vector<RunRecord>& runs) override;
   Status cancel(const RunRecord& run) override;
-  Result<std::string> logs(const RunRecord& run) override;
+  Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override;
   // Loads the catalog in the background at once, then every dag_cache_ttl (every 5 s
   // until a first load works). Until then /readyz reports the engine not ready.
   void start() override;

@@ -214,17 +214,16 @@ void LocalEngine::request_stop(Active& a, StopCause cause) {
   if (a.supervisor > 0) ::kill(a.supervisor, SIGTERM);
 }
 
-Result<std::string> LocalEngine::logs(const RunRecord& run) {
+Result<std::shared_ptr<ByteSource>> LocalEngine::logs(const RunRecord& run) {
   fs::path p = run_dir(run.run_id) / "log.txt";
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::string();
-  in.seekg(0, std::ios::end);
-  auto size = static_cast<size_t>(in.tellg());
-  size_t start = size > kMaxLogBytes ? size - kMaxLogBytes : 0;
-  in.seekg(static_cast<std::streamoff>(start));
-  std::string out(size - start, '\0');
-  in.read(out.data(), static_cast<std::streamsize>(out.size()));
-  return out;
+  auto whole = open_file_range(p);
+  if (!whole) {
+    if (whole.error().code == ErrorCode::kNotFound) return string_source("");  // not started yet
+    return whole.error();
+  }
+  uint64_t size = (*whole)->size();
+  if (size <= kMaxLogBytes) return whole;
+  return open_file_range(p, size - kMaxLogBytes, kMaxLogBytes);  // the end: where a run fails
 }
 
 void LocalEngine::start() {

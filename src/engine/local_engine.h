@@ -63,7 +63,7 @@ class LocalEngine final : public WorkflowEngine {
   Result<std::string> trigger(const TriggerRequest& request) override;
   Result<RunStatus> status(const RunRecord& run) override;
   Status cancel(const RunRecord& run) override;
-  Result<std::string> logs(const RunRecord& run) override;
+  Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override;
   void start() override;
   void stop() override;
 

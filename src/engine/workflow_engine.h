@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/byte_source.h"
 #include "core/error.h"
 #include "core/param_schema.h"
 #include "ledger/run_record.h"
@@ -68,8 +69,9 @@ class WorkflowEngine {
     return out;
   }
   virtual Status cancel(const RunRecord& run) = 0;
-  // Task logs as text (may be empty while queued).
-  virtual Result<std::string> logs(const RunRecord& run) = 0;
+  // Task logs as text (may be empty while queued): a range of a local file, read while it
+  // is sent, or text in memory for engines that fetch it.
+  virtual Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) = 0;
 
   // Engine-specific lines for /metrics (Prometheus text), "" when there are none.
   virtual std::string metrics_text() const { return ""; }

@@ -41,7 +41,9 @@ class FakeEngine final : public WorkflowEngine {
     canceled.push_back(run.run_id);
     return ok_status();
   }
-  Result<std::string> logs(const RunRecord& run) override { return "logs of " + run.run_id; }
+  Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override {
+    return string_source("logs of " + run.run_id);
+  }
 };
 
 }  // namespace scigate::testing

@@ -13,7 +13,7 @@ import unittest
 import jwt
 import requests
 
-from harness import BIN, SECRET, Gateway, GatewayTest, auth, token
+from harness import BIN, COLLECTIONS, PY, SECRET, SOURCE, WORKFLOWS, Gateway, GatewayTest, auth, token
 
 
 def rss_kib(pid):
@@ -178,6 +178,43 @@ class SignedLinksAcrossRestart(unittest.TestCase):
             self.assertEqual(requests.get(href, timeout=5).status_code, 200)
             tampered = href.replace("sig=", "sig=0")
             self.assertEqual(requests.get(tampered, timeout=5).status_code, 403)
+        finally:
+            gw.cleanup()
+
+
+class SlowReaders(unittest.TestCase):
+    """200 clients asking for a 4 MiB log and never reading once held 838 MB: bodies from
+    files are streamed, so each costs one chunk."""
+
+    def test_clients_that_do_not_read_a_large_log_cost_little_memory(self):
+        workflows = WORKFLOWS.format(py=PY, src=SOURCE, tmp="/nonexistent") + (
+            "  chatty:\n    description: Writes a 4 MiB log\n"
+            "    steps: [{id: talk, command: [bash, -c, 'head -c 3145728 /dev/zero | tr \"\\\\0\" x; echo']}]\n")
+        collections = COLLECTIONS.replace("      broken: {authorized_users: [thomas]}",
+                                          "      broken: {authorized_users: [thomas]}\n"
+                                          "      chatty: {authorized_users: [thomas]}")
+        gw = Gateway(workflows=workflows, collections=collections).start()
+        try:
+            run_id = gw.start_run("chatty")["run_id"]
+            self.assertEqual(gw.wait_run(run_id)["status"], "success")
+            size = len(gw.get(f"/runs/{run_id}/logs").content)
+            self.assertGreater(size, 3_000_000)
+            before = rss_kib(gw.proc.pid)
+            request = (f"GET /runs/{run_id}/logs HTTP/1.1\r\nHost: x\r\n"
+                       f"Authorization: {auth('thomas')['Authorization']}\r\n\r\n").encode()
+            clients = []
+            for _ in range(200):
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.connect(("127.0.0.1", gw.port))
+                s.sendall(request)
+                clients.append(s)
+            time.sleep(1.5)  # let every answer start
+            grown_mib = (rss_kib(gw.proc.pid) - before) / 1024
+            for s in clients:
+                s.close()
+            self.assertLess(grown_mib, 100, f"RSS grew {grown_mib:.0f} MiB for 200 slow readers")
+            self.assertEqual(gw.get("/healthz", user=None).status_code, 200)
         finally:
             gw.cleanup()
 

@@ -215,7 +215,9 @@ TEST_F(HandlersTest, RunsAreOnlyVisibleToTheirOwner) {
                   std::string::npos,
               true);
   }
-  EXPECT_EQ(api::run_logs(*deps_, ctx("thomas"), request("GET", {{"run_id", id}})).body, "logs of " + id);
+  auto logs = api::run_logs(*deps_, ctx("thomas"), request("GET", {{"run_id", id}}));
+  ASSERT_TRUE(logs.stream);
+  EXPECT_EQ(read_all(*logs.stream), "logs of " + id);
 }
 
 TEST_F(HandlersTest, RunDetailReflectsEngineStatusAndPersistsIt) {

@@ -56,6 +56,10 @@ std::string read_file(const fs::path& p) {
 
 class LocalEngineTest : public ::testing::Test {
  protected:
+  std::string log_of(const RunRecord& run) {
+    auto source = engine_->logs(run);
+    return source ? read_all(**source) : "(no logs: " + source.error().internal + ")";
+  }
   void SetUp() override {
     ledger_ = std::move(SqliteLedger::open(dir_.path() / "ledger.db")).value();
     auto store = std::make_shared<LocalObjectStore>("local", dir_.path() / "buckets", "http://gw", "k");
@@ -167,11 +171,10 @@ echo second-ran)")}}});
   EXPECT_EQ(conf.at("greeting"), "hi");
   EXPECT_EQ(conf.at("username"), "thomas");
   EXPECT_EQ(staging_->get("staging", "thomas/run-ok/pwd.txt").value(), (dir_.path() / "runs/run-ok").string() + "\n");
-  auto logs = engine_->logs(done);
-  ASSERT_TRUE(logs);
-  EXPECT_NE(logs->find("conf={\"greeting\":\"hi\""), std::string::npos) << *logs;
-  EXPECT_NE(logs->find("second-ran"), std::string::npos);
-  EXPECT_NE(logs->find("== step second (2/2)"), std::string::npos);
+  std::string logs = log_of(done);
+  EXPECT_NE(logs.find("conf={\"greeting\":\"hi\""), std::string::npos) << logs;
+  EXPECT_NE(logs.find("second-ran"), std::string::npos);
+  EXPECT_NE(logs.find("== step second (2/2)"), std::string::npos);
 }
 
 TEST_F(LocalEngineTest, NonZeroExitFailsTheRunAndStopsLaterSteps) {
@@ -186,7 +189,7 @@ TEST_F(LocalEngineTest, NonZeroExitFailsTheRunAndStopsLaterSteps) {
   EXPECT_EQ(done.reason, "step 'b' exited with status 3");
   EXPECT_EQ(done.tasks_done, 1);
   EXPECT_FALSE(fs::exists(dir_.path() / "runs/run-bad/output/c-ran"));
-  EXPECT_NE(engine_->logs(done)->find("failing"), std::string::npos);
+  EXPECT_NE(log_of(done).find("failing"), std::string::npos);
 }
 
 TEST_F(LocalEngineTest, MissingProgramFailsClearly) {
@@ -197,10 +200,10 @@ TEST_F(LocalEngineTest, MissingProgramFailsClearly) {
   auto done = wait_terminal("run-missing");
   EXPECT_EQ(done.state, RunState::kFailed);
   EXPECT_EQ(done.reason, "step 'x' could not start: No such file or directory (ENOENT)");
-  EXPECT_NE(engine_->logs(done)->find("== step x could not start: No such file or directory (ENOENT) (program "
-                                      "/nonexistent/program)"),
+  EXPECT_NE(log_of(done).find("== step x could not start: No such file or directory (ENOENT) (program "
+                              "/nonexistent/program)"),
             std::string::npos)
-      << *engine_->logs(done);
+      << log_of(done);
 }
 
 TEST_F(LocalEngineTest, AStepThatReallyExits127IsNotMistakenForAMissingProgram) {
@@ -235,7 +238,7 @@ open(os.environ["SCIGATE_OUTPUT_DIR"] + "/sizes.txt", "w").write("%d %d %s" % (l
   engine_->start();
   trigger("run-long", "long", json::object{{"text", std::string(200 << 10, 'x')}});
   auto done = wait_terminal("run-long");
-  ASSERT_EQ(done.state, RunState::kSuccess) << done.reason << *engine_->logs(done);
+  ASSERT_EQ(done.state, RunState::kSuccess) << done.reason << log_of(done);
   EXPECT_EQ(staging_->get("staging", "thomas/run-long/sizes.txt").value(), "204800 204800 False");
 }
 
@@ -286,8 +289,7 @@ TEST_F(LocalEngineTest, NothingAStepStartedOutlivesItsSuccess) {
   pid_t double_pid = read_pid_file(dir_.path() / "runs/run-daemon/double.pid");
   EXPECT_TRUE(pid_gone(setsid_pid));  // already reaped by the supervisor when the run ends
   EXPECT_TRUE(pid_gone(double_pid));
-  EXPECT_NE(engine_->logs(done)->find("== killed 2 processes the step left running"), std::string::npos)
-      << *engine_->logs(done);
+  EXPECT_NE(log_of(done).find("== killed 2 processes the step left running"), std::string::npos) << log_of(done);
 }
 
 TEST_F(LocalEngineTest, NothingAStepStartedOutlivesItsCancel) {
@@ -332,7 +334,7 @@ TEST_F(LocalEngineTest, SymbolicLinksAmongOutputsAreNeverFollowed) {
   EXPECT_FALSE(staging_->get("staging", "thomas/run-links/file_link"));
   EXPECT_FALSE(staging_->get("staging", "thomas/run-links/sub/dir_link/inner.txt"));
   EXPECT_FALSE(staging_->get("staging", "thomas/run-links/pipe"));
-  std::string log = *engine_->logs(done);
+  std::string log = log_of(done);
   EXPECT_NE(log.find("== skipped output file_link: symbolic link"), std::string::npos) << log;
   EXPECT_NE(log.find("== skipped output sub/dir_link: symbolic link"), std::string::npos) << log;
   EXPECT_NE(log.find("== skipped output pipe: not a regular file"), std::string::npos) << log;
