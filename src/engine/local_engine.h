@@ -1,9 +1,10 @@
 // LocalEngine: runs each workflow step as a child process in its own process group, on
 // this machine, with no cloud. Per run: a folder {work_dir}/{run_id} with input/ (the
-// data selection, copied from its store), output/, log.txt and trigger.json. Steps get
-// the conf as JSON on stdin and as env (SCIGATE_RUN_ID, SCIGATE_INPUT_DIR,
-// SCIGATE_OUTPUT_DIR, SCIGATE_CONF). A non-zero exit fails the run. After the last step
-// output/ is uploaded to the staging store under the run's output prefix.
+// data selection, copied from its store, many objects at once), output/, log.txt and
+// trigger.json. Steps get the conf as JSON on stdin and as env (SCIGATE_RUN_ID,
+// SCIGATE_INPUT_DIR, SCIGATE_OUTPUT_DIR, SCIGATE_CONF). A non-zero exit fails the run.
+// After the last step output/ is uploaded to the staging store under the run's output
+// prefix.
 //
 // At most max_parallel_runs run at once (one runner thread each); the rest wait in a
 // queue whose state lives in the ledger, so queued runs survive a restart and runs that

@@ -32,10 +32,13 @@ size_t write_cb(char* data, size_t size, size_t n, void* user) {
 }
 
 // The body of an upload: a byte range of an open file, handed to curl chunk by chunk.
-using UniqueFile = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+struct CloseFile {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using UniqueFile = std::unique_ptr<std::FILE, CloseFile>;
 
 struct FileSource {
-  UniqueFile file{nullptr, &std::fclose};
+  UniqueFile file;
   uint64_t offset = 0;  // of the range in the file
   uint64_t length = 0;
   uint64_t sent = 0;  // position within the range
@@ -206,7 +209,7 @@ Result<UpstreamResponse> UpstreamClient::perform(const UpstreamRequest& req, con
     source = open_source(*body_file);
     if (!source.file) return Error::internal_error("cannot read " + body_file->path.string());
   }
-  UniqueFile response_file(nullptr, &std::fclose);
+  UniqueFile response_file;
   if (req.response_file) {
     response_file.reset(std::fopen(req.response_file->c_str(), "wb"));
     if (!response_file) return Error::internal_error("cannot write " + req.response_file->string());

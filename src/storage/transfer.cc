@@ -38,7 +38,9 @@ class WorkPool {
     room_.wait(lock, [&] { return items_.size() < capacity_ || failure_; });
     if (failure_) return false;
     items_.push_back(std::move(item));
-    if (idle_ == 0 && static_cast<int>(threads_.size()) < max_workers_) threads_.emplace_back([this] { run(); });
+    // A new worker when no idle one is left to take this item.
+    if (items_.size() > idle_ && static_cast<int>(threads_.size()) < max_workers_)
+      threads_.emplace_back([this] { run(); });
     ready_.notify_one();
     return true;
   }
@@ -96,7 +98,7 @@ class WorkPool {
   std::condition_variable ready_;  // an item waits, or the pool closed or failed
   std::condition_variable room_;   // an item was taken, or the pool failed
   std::deque<Item> items_;
-  int idle_ = 0;
+  size_t idle_ = 0;  // workers waiting for an item
   bool closed_ = false;
   std::optional<Error> failure_;
   std::vector<std::thread> threads_;
