@@ -23,6 +23,7 @@ test: build
 bench: deps
 	bench/run
 	bench/run-s3
+	bench/run-stagein
 	bench/run-credentials
 	bench/run-airflow
 

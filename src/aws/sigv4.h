@@ -17,6 +17,8 @@
 
 #include "core/time_util.h"
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+
 namespace scigate {
 
 // Long-lived or temporary AWS credentials. The secret never appears in messages.
@@ -83,6 +85,20 @@ class SigV4Signer {
 };
 
 std::string sha256_hex(std::string_view data);
+
+// SHA-256 fed piece by piece: the payload hash of a body read from a file in chunks.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::string_view data);
+  std::string hex_digest();  // call once, after the last update
+
+ private:
+  evp_md_ctx_st* ctx_;
+};
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string to_hex(std::string_view bytes);
 // "20150830T123600Z" and "20150830".

@@ -1,6 +1,6 @@
 // LocalEngine: runs each workflow step as a child process on this machine, with no cloud.
 // Per run: a folder {work_dir}/{run_id} with input/ (the data selection, copied from its
-// store), output/, log.txt, trigger.json and conf.json. A step gets the run's conf as
+// store, many objects at once), output/, log.txt, trigger.json and conf.json. A step gets the run's conf as
 // JSON on stdin and in the file named by SCIGATE_CONF_FILE (never in the environment,
 // where a long parameter would make exec fail), and a clean environment (step_env.h):
 // an allow-list of harmless variables, the workflow's `env:` entries and SCIGATE_RUN_ID,

@@ -1,6 +1,9 @@
 // UpstreamClient: outgoing HTTP(S) over libcurl, for S3 now and Airflow, STS and
-// Earthdata later. Keeps a pool of curl handles so connections are reused across calls.
-// Blocking: call it from worker threads only. Thread-safe.
+// Earthdata later. Keeps a pool of curl handles, each with its live (keep-alive)
+// connection, so consecutive calls reuse connections instead of connecting again; N
+// threads calling at once hold N handles. Bodies are sent from memory or streamed from a
+// byte range of a file, and responses written to a file, so large transfers never sit in
+// memory. Blocking: call it from worker threads only. Thread-safe.
 //
 // Failure (transport only; an HTTP error status is a successful call): kUnavailable when
 // the peer cannot be reached (refused, DNS), kUpstreamTimeout when it is too slow,
@@ -22,6 +25,14 @@
 namespace scigate {
 
 using UpstreamHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// A request body read from a file in small chunks as it is sent: `length` bytes from
+// `offset`.
+struct FileRange {
+  std::filesystem::path path;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
 
 struct UpstreamRequest {
   std::string method = "GET";
@@ -65,8 +76,12 @@ class UpstreamClient {
   UpstreamClient& operator=(const UpstreamClient&) = delete;
 
   Result<UpstreamResponse> send(const UpstreamRequest& request) const;
+  // The same with `body` as the request body (request.body is ignored). Fails, never
+  // sending a short body, when the file holds fewer bytes than the range.
+  Result<UpstreamResponse> send(const UpstreamRequest& request, const FileRange& body) const;
 
  private:
+  Result<UpstreamResponse> perform(const UpstreamRequest& request, const FileRange* body) const;
   void* acquire() const;
   void release(void* handle) const;
 

@@ -166,33 +166,17 @@ Status LocalObjectStore::get_to_file(const std::string& bucket, const std::strin
   if (!p) return p.error();
   std::error_code ec;
   if (!fs::is_regular_file(*p, ec)) return Error::not_found("no such object: " + key);
-  fs::create_directories(destination.parent_path(), ec);
-  fs::copy_file(*p, destination, fs::copy_options::overwrite_existing, ec);
-  if (ec) return io_error("cannot copy", *p, ec);
-  return ok_status();
-}
-
-Status LocalObjectStore::write_atomically(const fs::path& target, const std::function<Status(const fs::path&)>& write) {
-  std::error_code ec;
-  fs::create_directories(target.parent_path(), ec);
-  if (ec) return io_error("cannot create folder", target.parent_path(), ec);
-  fs::path tmp = target.parent_path() / (std::string(kTempPrefix) + random_hex(8));
-  if (auto st = write(tmp); !st) {
-    fs::remove(tmp, ec);
-    return st;
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return io_error("cannot rename into", target, ec);
-  }
-  return ok_status();
+  return write_file_atomically(destination, [&](const fs::path& tmp) -> Status {
+    fs::copy_file(*p, tmp, fs::copy_options::overwrite_existing, ec);
+    if (ec) return io_error("cannot copy", *p, ec);
+    return ok_status();
+  });
 }
 
 Status LocalObjectStore::put(const std::string& bucket, const std::string& key, std::string_view data) {
   auto p = object_path(bucket, key);
   if (!p) return p.error();
-  return write_atomically(*p, [&](const fs::path& tmp) -> Status {
+  return write_file_atomically(*p, [&](const fs::path& tmp) -> Status {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(data.data(), static_cast<std::streamsize>(data.size()));
     out.close();
@@ -204,7 +188,7 @@ Status LocalObjectStore::put(const std::string& bucket, const std::string& key, 
 Status LocalObjectStore::put_file(const std::string& bucket, const std::string& key, const fs::path& source) {
   auto p = object_path(bucket, key);
   if (!p) return p.error();
-  return write_atomically(*p, [&](const fs::path& tmp) -> Status {
+  return write_file_atomically(*p, [&](const fs::path& tmp) -> Status {
     std::error_code ec;
     fs::copy_file(source, tmp, fs::copy_options::overwrite_existing, ec);
     if (ec) return io_error("cannot copy", source, ec);

@@ -5,9 +5,9 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <string>
 
+#include "storage/atomic_file.h"
 #include "storage/object_store.h"
 
 namespace scigate {
@@ -43,16 +43,11 @@ class LocalObjectStore final : public ObjectStore {
  private:
   Result<std::filesystem::path> object_path(const std::string& bucket, const std::string& key) const;
   std::string signature(const std::string& bucket, const std::string& key, int64_t expires) const;
-  Status write_atomically(const std::filesystem::path& target,
-                          const std::function<Status(const std::filesystem::path&)>& write);
 
   std::string provider_;
   std::filesystem::path root_;
   std::string public_url_;
   std::string signing_key_;
 };
-
-// Name prefix of in-progress writes; never listed.
-inline constexpr std::string_view kTempPrefix = ".scigate-tmp-";
 
 }  // namespace scigate

@@ -57,6 +57,7 @@ class ObjectStore {
   virtual Result<ObjectInfo> head(const std::string& bucket, const std::string& key) = 0;
   virtual Result<std::string> get(const std::string& bucket, const std::string& key,
                                   std::optional<ByteRange> range = std::nullopt) = 0;
+  // Creates destination's folders; the file appears whole or not at all (see atomic_file.h).
   virtual Status get_to_file(const std::string& bucket, const std::string& key,
                              const std::filesystem::path& destination) = 0;
   // Writes are atomic: a reader sees the old object or the new one, never a part.

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/key_path.h"
+#include "storage/atomic_file.h"
 
 namespace fs = std::filesystem;
 
@@ -37,6 +38,25 @@ SystemTime parse_http_date(const std::string& s) {
 std::string unquote(std::string s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
   return s;
+}
+
+// SigV4 signs the payload's hash, so a body streamed from a file is read twice: once here,
+// in chunks, and once as it is sent.
+Result<std::string> sha256_hex_of(const FileRange& range) {
+  constexpr size_t kChunk = 1 << 20;
+  std::ifstream in(range.path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(range.offset));
+  std::string buffer(static_cast<size_t>(std::min<uint64_t>(kChunk, range.length)), '\0');
+  Sha256 hash;
+  for (uint64_t left = range.length; left > 0;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), left));
+    if (!in.read(buffer.data(), static_cast<std::streamsize>(n))) {
+      return Error::internal_error("cannot read " + range.path.string());
+    }
+    hash.update(std::string_view(buffer.data(), n));
+    left -= n;
+  }
+  return hash.hex_digest();
 }
 
 // encoding-type=url: S3 encodes keys and prefixes, with '+' for space.
@@ -118,7 +138,7 @@ Result<UpstreamResponse> S3ObjectStore::attempt(const Call& c, const AwsCredenti
   sr.query = c.query;
   sr.headers = c.headers;
   sr.headers.emplace_back("Host", a.host);
-  sr.payload_hash = sha256_hex(c.body);
+  sr.payload_hash = c.body_file ? c.body_file_hash : sha256_hex(c.body);
   signer_.sign(sr, creds, clock_());
   UpstreamRequest req;
   req.method = c.method;
@@ -128,7 +148,7 @@ Result<UpstreamResponse> S3ObjectStore::attempt(const Call& c, const AwsCredenti
   req.body = c.body;
   req.response_file = c.response_file;
   req.timeout = c.long_transfer ? std::chrono::milliseconds(0) : config_.request_timeout;
-  return http_->send(req);
+  return c.body_file ? http_->send(req, *c.body_file) : http_->send(req);
 }
 
 Result<UpstreamResponse> S3ObjectStore::call(const Call& c) const {
@@ -206,12 +226,12 @@ Result<std::string> S3ObjectStore::get(const std::string& bucket, const std::str
 }
 
 Status S3ObjectStore::get_to_file(const std::string& bucket, const std::string& key, const fs::path& destination) {
-  std::error_code ec;
-  fs::create_directories(destination.parent_path(), ec);
-  Call c{.bucket = bucket, .key = key, .response_file = destination, .long_transfer = true};
-  auto r = call(c);
-  if (!r) return r.error();
-  return ok_status();
+  return write_file_atomically(destination, [&](const fs::path& tmp) -> Status {
+    Call c{.bucket = bucket, .key = key, .response_file = tmp, .long_transfer = true};
+    auto r = call(c);
+    if (!r) return r.error();
+    return ok_status();
+  });
 }
 
 Status S3ObjectStore::put(const std::string& bucket, const std::string& key, std::string_view data) {
@@ -226,11 +246,17 @@ Status S3ObjectStore::put_file(const std::string& bucket, const std::string& key
   uint64_t size = fs::file_size(source, ec);
   if (ec) return Error::internal_error("cannot stat " + source.string() + ": " + ec.message());
   if (size > config_.multipart_threshold) return put_multipart(bucket, key, source, size);
-  std::ifstream in(source, std::ios::binary);
-  std::string data(size, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(size));
-  if (!in) return Error::internal_error("cannot read " + source.string());
-  return put(bucket, key, data);
+  auto r = put_range(Call{.method = "PUT", .bucket = bucket, .key = key, .long_transfer = true}, {source, 0, size});
+  if (!r) return r.error();
+  return ok_status();
+}
+
+Result<UpstreamResponse> S3ObjectStore::put_range(Call c, FileRange range) const {
+  auto hash = sha256_hex_of(range);
+  if (!hash) return hash.error();
+  c.body_file = std::move(range);
+  c.body_file_hash = std::move(hash).value();
+  return call(c);
 }
 
 Status S3ObjectStore::put_multipart(const std::string& bucket, const std::string& key, const fs::path& source,
@@ -247,7 +273,6 @@ Status S3ObjectStore::put_multipart(const std::string& bucket, const std::string
     (void)call(a);
     return e;
   };
-  std::ifstream in(source, std::ios::binary);
   std::string complete = "<CompleteMultipartUpload>";
   int part = 1;
   for (uint64_t offset = 0; offset < size; offset += config_.part_size, ++part) {
@@ -256,10 +281,7 @@ Status S3ObjectStore::put_multipart(const std::string& bucket, const std::string
             .key = key,
             .query = {{"partNumber", std::to_string(part)}, {"uploadId", upload_id}},
             .long_transfer = true};
-    up.body.resize(std::min<uint64_t>(config_.part_size, size - offset));
-    in.read(up.body.data(), static_cast<std::streamsize>(up.body.size()));
-    if (!in) return abort(Error::internal_error("cannot read " + source.string()));
-    auto r = call(up);
+    auto r = put_range(std::move(up), {source, offset, std::min<uint64_t>(config_.part_size, size - offset)});
     if (!r) return abort(r.error());
     complete +=
         "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + r->header("etag") + "</ETag></Part>";

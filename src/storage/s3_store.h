@@ -2,6 +2,9 @@
 // REST API over UpstreamClient with SigV4 (service "s3", unsigned paths kept literal,
 // x-amz-content-sha256 on every request), path-style or virtual-hosted addressing,
 // ListObjectsV2 parsed with pugixml, multipart upload above a threshold, presigned GETs.
+// Files are uploaded streamed from disk (each part read in small chunks, its SHA-256 taken
+// in a first pass), so memory stays small whatever the part size; downloads to a file
+// appear whole or not at all.
 //
 // Credentials are looked up from the provider's CredentialsProvider on every call.
 // Transient failures (connection refused, timeouts, 5xx, SlowDown) are retried with
@@ -54,6 +57,8 @@ class S3ObjectStore final : public ObjectStore {
     HeaderList query;
     HeaderList headers;
     std::string body;
+    std::optional<FileRange> body_file;  // instead of `body`
+    std::string body_file_hash;          // its SHA-256, taken once for every attempt
     std::optional<std::filesystem::path> response_file;
     bool long_transfer = false;  // no total timeout, only the stall limit
   };
@@ -69,6 +74,8 @@ class S3ObjectStore final : public ObjectStore {
   Result<UpstreamResponse> attempt(const Call& call, const AwsCredentials& credentials) const;
   Error error_from(const UpstreamResponse& response, const Call& call) const;
   Error provider_error(Error e) const;
+  // PUT of a whole object or a part from a file range.
+  Result<UpstreamResponse> put_range(Call call, FileRange range) const;
   Status put_multipart(const std::string& bucket, const std::string& key, const std::filesystem::path& source,
                        uint64_t size);
 

@@ -25,13 +25,18 @@ struct SkippedEntry {
 // `parallelism` uploads at once. Symbolic links are never followed (neither to files nor
 // to folders; a link as `folder` itself is an error), so only what really is inside the
 // folder is published. Links, other non-regular files and names that are not valid keys
-// are skipped and listed in `skipped`. Stops at the first failure and returns it.
+// are skipped and listed in `skipped`. The first failure stops the uploads not yet started
+// and is returned.
 Result<TransferStats> upload_folder(ObjectStore& store, const std::string& bucket, const std::string& prefix,
                                     const std::filesystem::path& folder, int parallelism,
                                     std::vector<SkippedEntry>* skipped = nullptr);
 
-// Downloads every object under bucket/prefix into `folder`, keeping relative paths.
+// Downloads every object under bucket/prefix into `folder`, keeping relative paths, with
+// up to `parallelism` downloads at once while the listing goes on (at most two pages
+// ahead). Keys that are not usable relative paths are skipped. Each file appears whole or
+// not at all (get_to_file). The first failure (listing or download) stops the downloads
+// not yet started and is returned; files already downloaded stay.
 Result<TransferStats> download_prefix(ObjectStore& store, const std::string& bucket, const std::string& prefix,
-                                      const std::filesystem::path& folder);
+                                      const std::filesystem::path& folder, int parallelism);
 
 }  // namespace scigate

@@ -202,5 +202,14 @@ TEST(SigV4, PercentEncodeIsSigV4Encoding) {
   EXPECT_EQ(percent_encode("\xE1\x88\xB4", false), "%E1%88%B4");
 }
 
+TEST(SigV4, Sha256InPiecesEqualsWhole) {
+  std::string data(3 << 20, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 1000);
+  Sha256 pieces;
+  for (size_t at = 0; at < data.size(); at += 100'003) pieces.update(std::string_view(data).substr(at, 100'003));
+  EXPECT_EQ(pieces.hex_digest(), sha256_hex(data));
+  EXPECT_EQ(Sha256().hex_digest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 }  // namespace
 }  // namespace scigate
