@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "app/logging.h"
 #include "credentials/rotating.h"
@@ -127,7 +128,7 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   opts.max_connections = connection_cap(c.server.max_connections);
   opts.max_buffered_response_bytes = c.server.max_buffered_response_bytes;
   opts.cors_allowed_origins = c.server.cors_allowed_origins;
-  opts.access_log = access_logger();
+  opts.access_log_fd = STDOUT_FILENO;
   App* self = app.get();
   auto authenticate = [self](std::string_view authorization) -> Result<std::string> {
     auto id = self->verifier_.verify(authorization, std::chrono::system_clock::now());

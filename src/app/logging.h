@@ -1,17 +1,11 @@
-// Process-wide log setup: human-readable application log on stderr, one JSON line per
-// request on stdout (the access log).
+// Process-wide log setup: the human-readable application log on stderr. (The access
+// log, one JSON line per request on stdout, is written by the server itself.)
 #pragma once
 
-#include <memory>
 #include <string>
-
-namespace spdlog {
-class logger;
-}
 
 namespace scigate {
 
 void setup_logging(const std::string& level);
-std::shared_ptr<spdlog::logger> access_logger();
 
 }  // namespace scigate

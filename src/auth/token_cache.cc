@@ -25,19 +25,16 @@ size_t TokenCache::DigestHash::operator()(const Digest& d) const {
 
 std::optional<std::string> TokenCache::find(const Digest& key, SystemTime now) {
   Shard& s = shard_of(key);
-  std::lock_guard lock(s.mu);
+  std::shared_lock lock(s.mu);
   auto it = s.entries.find(key);
-  if (it == s.entries.end()) return std::nullopt;
-  if (now > it->second.valid_until) {
-    s.entries.erase(it);
-    return std::nullopt;
-  }
+  // An expired entry stays until insert() needs the room.
+  if (it == s.entries.end() || now > it->second.valid_until) return std::nullopt;
   return it->second.username;
 }
 
 void TokenCache::insert(const Digest& key, std::string username, SystemTime valid_until, SystemTime now) {
   Shard& s = shard_of(key);
-  std::lock_guard lock(s.mu);
+  std::unique_lock lock(s.mu);
   if (s.entries.size() >= per_shard_) {
     std::erase_if(s.entries, [&](const auto& kv) { return now > kv.second.valid_until; });
     // Still full of live tokens: forget an arbitrary one; it only costs a re-verification.
@@ -49,7 +46,7 @@ void TokenCache::insert(const Digest& key, std::string username, SystemTime vali
 size_t TokenCache::size() {
   size_t n = 0;
   for (auto& s : shards_) {
-    std::lock_guard lock(s.mu);
+    std::shared_lock lock(s.mu);
     n += s.entries.size();
   }
   return n;

@@ -2,12 +2,14 @@
 // repeated requests skip signature and claim checks (the largest per-request cost after
 // the kernel). Only tokens that passed every check enter; an entry answers until the
 // token's own expiry (leeway included), so the cache never accepts what verify() would
-// refuse. The token itself is not stored. Bounded; thread-safe (sharded locks).
+// refuse. The token itself is not stored. Bounded; thread-safe: lookups take a shared
+// lock, so threads serving the same token do not wait for each other.
 #pragma once
 
 #include <array>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,7 +39,7 @@ class TokenCache {
     size_t operator()(const Digest& d) const;
   };
   struct Shard {
-    std::mutex mu;
+    std::shared_mutex mu;
     std::unordered_map<Digest, Entry, DigestHash> entries;
   };
   static constexpr size_t kShards = 16;

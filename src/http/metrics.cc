@@ -34,37 +34,41 @@ std::string_view method_label(std::string_view method) {
 
 bool is_known_method(std::string_view method) { return method_label(method) != "other"; }
 
+Metrics::Series& Metrics::series_for(std::string_view route, std::string_view method, int status_class) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = series_.find(std::tuple(route, method, status_class));
+    if (it != series_.end()) return it->second;
+  }
+  std::unique_lock lock(mu_);
+  return series_.try_emplace(std::tuple(std::string(route), method, status_class)).first->second;
+}
+
 void Metrics::observe(std::string_view route, std::string_view method, int status, double seconds) {
-  int status_class = std::clamp(status / 100, 1, 5);
-  std::string_view label = method_label(method);
-  std::lock_guard lock(mu_);
-  auto it = series_.find(std::tuple(route, label, status_class));
-  if (it == series_.end()) it = series_.emplace(std::tuple(std::string(route), label, status_class), Series{}).first;
-  Series& s = it->second;
-  ++s.count;
-  s.sum += seconds;
+  // Map nodes never move, so the series stays valid after the lock is released.
+  Series& s = series_for(route, method_label(method), std::clamp(status / 100, 1, 5));
+  s.count.fetch_add(1, std::memory_order_relaxed);
+  s.sum_ns.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
   for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++s.buckets[i];
+    if (seconds <= kBuckets[i]) s.buckets[i].fetch_add(1, std::memory_order_relaxed);
   }
 }
 
 void Metrics::add_collector(Collector collector) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(collectors_mu_);
   collectors_.push_back(std::move(collector));
 }
 
 std::string Metrics::render() const {
   std::ostringstream out;
-  std::vector<Collector> collectors;
   {
-    std::lock_guard lock(mu_);
-    collectors = collectors_;
+    std::shared_lock lock(mu_);
     out << "# HELP scigate_http_requests_total HTTP requests by route, method and status class.\n"
         << "# TYPE scigate_http_requests_total counter\n";
     for (const auto& [key, s] : series_) {
       const auto& [route, method, status] = key;
       out << "scigate_http_requests_total{route=\"" << prometheus_label(route) << "\",method=\"" << method
-          << "\",status=\"" << status << "xx\"} " << s.count << "\n";
+          << "\",status=\"" << status << "xx\"} " << s.count.load() << "\n";
     }
     out << "# HELP scigate_http_request_duration_seconds Request latency by route, method and status class.\n"
         << "# TYPE scigate_http_request_duration_seconds histogram\n";
@@ -72,14 +76,22 @@ std::string Metrics::render() const {
       const auto& [route, method, status] = key;
       std::string labels = "route=\"" + prometheus_label(route) + "\",method=\"" + std::string(method) +
                            "\",status=\"" + std::to_string(status) + "xx\"";
+      // Buckets first, then the count: observe() counts first, so no bucket exceeds +Inf.
       for (size_t i = 0; i < kBuckets.size(); ++i) {
         out << "scigate_http_request_duration_seconds_bucket{" << labels << ",le=\"" << kBuckets[i] << "\"} "
-            << s.buckets[i] << "\n";
+            << s.buckets[i].load() << "\n";
       }
-      out << "scigate_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << s.count << "\n"
-          << "scigate_http_request_duration_seconds_sum{" << labels << "} " << s.sum << "\n"
-          << "scigate_http_request_duration_seconds_count{" << labels << "} " << s.count << "\n";
+      uint64_t count = s.count.load();
+      out << "scigate_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << count << "\n"
+          << "scigate_http_request_duration_seconds_sum{" << labels << "} "
+          << static_cast<double>(s.sum_ns.load()) / 1e9 << "\n"
+          << "scigate_http_request_duration_seconds_count{" << labels << "} " << count << "\n";
     }
+  }
+  std::vector<Collector> collectors;
+  {
+    std::lock_guard lock(collectors_mu_);
+    collectors = collectors_;
   }
   for (const auto& c : collectors) out << c();
   return out.str();

@@ -25,10 +25,6 @@
 #include "http/metrics.h"
 #include "http/router.h"
 
-namespace spdlog {
-class logger;
-}
-
 namespace scigate {
 
 struct ServerOptions {
@@ -48,7 +44,9 @@ struct ServerOptions {
   // total; a larger answer beyond it is a 503.
   size_t max_buffered_response_bytes = 256 << 20;
   std::vector<std::string> cors_allowed_origins;  // "*" allows any
-  std::shared_ptr<spdlog::logger> access_log;     // null = no access log
+  // The access log: one JSON line per request, each written whole by one write(2) with
+  // no lock shared between I/O threads. -1 = no access log.
+  int access_log_fd = -1;
 };
 
 // Returns the username for an Authorization header value, or the 401 to send.
