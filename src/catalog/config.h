@@ -174,6 +174,14 @@ struct CollectionConfig {
   std::map<std::string, std::vector<std::string>> authorized_users;  // workflow id -> users
 };
 
+// Map tiles (raster:): the COG reader's caches and parallelism.
+struct RasterConfig {
+  uint64_t cache_bytes = 256 << 20;       // decoded blocks of every file together
+  size_t header_cache_entries = 1024;     // files whose parsed header is kept
+  milliseconds revalidate_after{60'000};  // a file's ETag is checked again (HEAD) this long after the last check
+  int fetch_threads = 16;                 // ranged GETs under way at once, all reads together
+};
+
 struct Config {
   std::filesystem::path file;  // the YAML it came from
   std::filesystem::path base_dir;
@@ -184,6 +192,7 @@ struct Config {
   StagingConfig staging;
   EngineConfig engine;
   LedgerConfig ledger;
+  RasterConfig raster;
   std::map<std::string, WorkflowConfig> workflows;
   std::map<std::string, CollectionConfig> collections;
 };

@@ -17,6 +17,31 @@ namespace scigate {
 
 namespace {
 
+std::optional<uint64_t> parse_byte_size(const std::string& text) {
+  static const std::pair<const char*, uint64_t> kUnits[] = {{"", 1},
+                                                            {"B", 1},
+                                                            {"KiB", 1ULL << 10},
+                                                            {"MiB", 1ULL << 20},
+                                                            {"GiB", 1ULL << 30},
+                                                            {"TiB", 1ULL << 40},
+                                                            {"KB", 1000},
+                                                            {"MB", 1000'000},
+                                                            {"GB", 1000'000'000}};
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 15) return std::nullopt;
+  uint64_t number = std::stoull(text.substr(0, digits));
+  std::string unit = text.substr(digits);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  for (const auto& [name, factor] : kUnits) {
+    if (unit == name) {
+      if (number > UINT64_MAX / factor) return std::nullopt;
+      return number * factor;
+    }
+  }
+  return std::nullopt;
+}
+
 // Walks one YAML mapping, remembering which keys were read so that unknown keys can be
 // reported, and reporting type problems with the full key path.
 class MapReader {
@@ -84,6 +109,17 @@ class MapReader {
     auto d = n.IsScalar() ? parse_duration(n.Scalar()) : std::nullopt;
     if (!d) return problem(key, "must be a duration like 30s, 10m or 1h");
     out = *d;
+  }
+  // An integer, or a number with a unit: 256MiB, 1GiB, 512KiB, 10MB.
+  void byte_size(const std::string& key, uint64_t lo, uint64_t hi, uint64_t& out) {
+    if (!has(key)) return;
+    YAML::Node n = node_[key];
+    auto v = n.IsScalar() ? parse_byte_size(n.Scalar()) : std::nullopt;
+    if (!v) return problem(key, "must be a size like 256MiB or 1048576");
+    if (*v < lo || *v > hi) {
+      return problem(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + " bytes");
+    }
+    out = *v;
   }
   void string_list(const std::string& key, std::vector<std::string>& out) {
     if (!has(key)) return;
@@ -159,6 +195,7 @@ class Loader {
       read_staging(top);
       read_engine(top);
       read_ledger(top);
+      read_raster(top);
       read_workflows(top);
       read_collections(top);
     }
@@ -349,6 +386,15 @@ class Loader {
       s.problem("prefix", "must be empty or a relative prefix ending with '/'");
     }
     if (cfg_.staging.bucket.empty()) s.problem("bucket", "must not be empty");
+  }
+
+  void read_raster(MapReader& top) {
+    MapReader r(top.raw("raster"), "raster", problems_);
+    auto& out = cfg_.raster;
+    r.byte_size("cache_bytes", 0, 1ULL << 40, out.cache_bytes);
+    r.integer("header_cache_entries", 1, 1'000'000, out.header_cache_entries);
+    r.duration("revalidate_after", out.revalidate_after);
+    r.integer("fetch_threads", 1, 256, out.fetch_threads);
   }
 
   void read_engine(MapReader& top) {

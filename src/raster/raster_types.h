@@ -48,6 +48,7 @@ struct RasterInfo {
   DataType type = DataType::kUInt8;
   std::optional<double> nodata;
   bool has_mask = false;  // an internal mask (per-dataset mask IFD) marks valid pixels
+  int alpha_band = 0;     // 1-based band that is alpha (TIFF ExtraSamples), 0 when none
   Crs crs;
   GeoTransform transform{};  // of level 0
   std::vector<Level> levels;
@@ -60,8 +61,8 @@ struct RasterInfo {
 
 // Pixels of some bands over a window, band-sequential, as doubles whatever the source
 // type (exact for every type but 64-bit integers, which TIFF rasters do not use here).
-// `valid` is 255 where a pixel holds data and 0 where it is nodata, NaN, masked or
-// outside the source: it becomes the alpha channel or the PNG mask.
+// `valid` is 255 where a pixel holds data and 0 where it is nodata, NaN, masked (internal
+// mask, or alpha band 0) or outside the source: it becomes the alpha channel or the PNG mask.
 struct Image {
   int width = 0;
   int height = 0;

@@ -1,0 +1,95 @@
+// RasterReaders: where handlers get a CogReader for provider/bucket/key. Built once at
+// startup over the StoreMap (so every read uses its provider's store and rotating
+// credentials) and shared by all requests.
+//
+//  * A file is identified by (provider, bucket, key, ETag). The ETag comes from a HEAD,
+//    repeated only when the last one is older than raster.revalidate_after: within that
+//    time a request costs no request to the store at all. When the ETag changed, the
+//    header is parsed again; blocks of the old object are never served for the new one.
+//  * Parsed headers are kept for raster.header_cache_entries files (LRU); so are
+//    "not a TIFF" / "corrupt TIFF" answers, which cannot change for one ETag.
+//  * Opening is single-flight: concurrent requests for one file wait for one HEAD and
+//    one header parse.
+//  * Blocks live in one BlockCache of raster.cache_bytes; GETs of all reads together run
+//    on raster.fetch_threads threads.
+//
+// If an object is replaced within revalidate_after, reads may see blocks of the new
+// object through the old header and fail as "corrupt TIFF" until the next HEAD.
+//
+// Thread safety: all methods are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "catalog/config.h"
+#include "raster/cog_reader.h"
+#include "storage/store_factory.h"
+
+namespace scigate::raster {
+
+struct HeaderCacheStats {
+  uint64_t hits = 0;           // served a parsed header without a HEAD
+  uint64_t revalidations = 0;  // HEADs that found the same ETag
+  uint64_t parses = 0;         // headers read and parsed (new file or new ETag)
+  uint64_t entries = 0;
+};
+
+class RasterReaders {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  RasterReaders(
+      StoreMap stores, RasterConfig config, Clock clock = [] { return std::chrono::steady_clock::now(); });
+
+  // The reader of one object. Failure: kNotFound for an unknown provider or a missing
+  // object; kBadRequest "not a TIFF" / "corrupt TIFF: ..." / "unsupported TIFF: ...";
+  // the store's errors (kUpstreamFailed, kUnavailable naming the provider, ...).
+  Result<std::shared_ptr<CogReader>> open(const std::string& provider, const std::string& bucket,
+                                          const std::string& key);
+
+  BlockCacheStats block_stats() const { return context_->cache.stats(); }
+  HeaderCacheStats header_stats() const;
+  // Per provider: GETs, bytes received, HEADs. Providers are the StoreMap's, fixed.
+  const IoCounters& io(const std::string& provider) const { return *counters_.at(provider); }
+  // Prometheus exposition lines (for Metrics::add_collector).
+  std::string metrics_text() const;
+
+ private:
+  using ReaderResult = Result<std::shared_ptr<CogReader>>;
+  struct Loaded {
+    ReaderResult reader;
+    std::string etag;
+    bool keep = false;  // a header or a verdict on the file, not a store failure
+  };
+  struct Entry {
+    std::string etag;
+    std::chrono::steady_clock::time_point checked{};
+    std::optional<ReaderResult> reader;        // a parsed header, or why it failed
+    std::shared_future<ReaderResult> loading;  // a HEAD/parse under way
+    std::list<std::string>::iterator lru;
+  };
+  // HEAD, then (for a new ETag) read and parse the header. No lock held.
+  Loaded load(const std::string& provider, const std::string& bucket, const std::string& key,
+              const std::optional<ReaderResult>& previous, const std::string& previous_etag);
+  void evict_locked();
+
+  StoreMap stores_;
+  RasterConfig config_;
+  Clock clock_;
+  std::shared_ptr<ReaderContext> context_;
+  std::map<std::string, std::shared_ptr<IoCounters>> counters_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;  // by provider, bucket, key
+  std::list<std::string> lru_;                      // most recently used first
+  std::atomic<uint64_t> hits_{0}, revalidations_{0}, parses_{0};
+};
+
+}  // namespace scigate::raster
