@@ -177,7 +177,7 @@ struct CollectionConfig {
 // Map tiles (raster:): the COG reader's caches and parallelism.
 struct RasterConfig {
   uint64_t cache_bytes = 256 << 20;       // decoded blocks of every file together
-  size_t header_cache_entries = 1024;     // files whose parsed header is kept
+  size_t header_cache_entries = 256;      // files whose parsed header is kept
   milliseconds revalidate_after{60'000};  // a file's ETag is checked again (HEAD) this long after the last check
   int fetch_threads = 16;                 // ranged GETs under way at once, all reads together
 };

@@ -18,7 +18,9 @@ namespace {
 // leader/trailer GDAL's COG driver puts around each tile.
 constexpr uint64_t kMaxMergeGap = 256 << 10;
 constexpr uint64_t kMaxMergedBytes = 16 << 20;
-constexpr size_t kMaxIdleHandles = 8;  // per IFD
+// Decode handles kept per file (all IFDs together): opening one costs ~0.1 ms against
+// ~2 ms to decode a block, so a few suffice, and idle ones of many files add up.
+constexpr size_t kMaxIdleHandles = 4;
 
 Error bad_request(const std::string& msg) { return Error::bad_request(msg); }
 
@@ -352,6 +354,19 @@ Result<std::vector<BlockPtr>> CogReader::blocks(const std::vector<BlockRef>& ref
 }
 
 void CogReader::fetch_group(const std::vector<Claim*>& group) {
+  try {
+    fetch_group_or_throw(group);
+  } catch (const std::exception& e) {
+    // Out of memory, most likely: every claim must still end, or its waiters hang.
+    for (Claim* c : group) {
+      if (c->result) continue;
+      c->result = Error::internal_error(std::string("reading a block: ") + e.what());
+      context_->cache.complete(c->ref->key, *c->result);
+    }
+  }
+}
+
+void CogReader::fetch_group_or_throw(const std::vector<Claim*>& group) {
   uint64_t first = group.front()->offset, last = 0;
   for (const Claim* c : group) last = std::max(last, c->offset + c->size - 1);
   auto bytes = object_.store->get(object_.bucket, object_.key, ByteRange{first, last});
@@ -393,6 +408,7 @@ Result<TiffHandle> CogReader::take_handle(const Directory& dir) {
     if (!idle.empty()) {
       TiffHandle h = std::move(idle.back());
       idle.pop_back();
+      --idle_handle_count_;
       return h;
     }
   }
@@ -405,8 +421,9 @@ Result<TiffHandle> CogReader::take_handle(const Directory& dir) {
 
 void CogReader::give_back(int ifd, TiffHandle handle) {
   std::lock_guard lock(handles_mu_);
-  auto& idle = idle_handles_[ifd];
-  if (idle.size() < kMaxIdleHandles) idle.push_back(std::move(handle));
+  if (idle_handle_count_ >= kMaxIdleHandles) return;
+  idle_handles_[ifd].push_back(std::move(handle));
+  ++idle_handle_count_;
 }
 
 }  // namespace scigate::raster

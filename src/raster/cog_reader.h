@@ -84,7 +84,9 @@ class CogReader final : public RasterSource {
   // The blocks, in the order asked, each from the cache or fetched (single flight).
   Result<std::vector<BlockPtr>> blocks(const std::vector<BlockRef>& refs);
   // One GET for a group of blocks close together in the file, then their decoding.
+  // Never throws: a claim it cannot end otherwise ends with an internal error.
   void fetch_group(const std::vector<Claim*>& group);
+  void fetch_group_or_throw(const std::vector<Claim*>& group);
   BlockResult decode(const BlockRef& ref, std::string raw);
 
   // Decode handles per IFD, each used by one thread at a time.
@@ -98,6 +100,7 @@ class CogReader final : public RasterSource {
   std::string file_id_;  // provider, bucket, key, ETag: the block cache's key prefix
   std::mutex handles_mu_;
   std::map<int, std::vector<detail::TiffHandle>> idle_handles_;
+  size_t idle_handle_count_ = 0;
 };
 
 }  // namespace scigate::raster

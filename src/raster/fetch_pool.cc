@@ -30,7 +30,11 @@ void FetchPool::run() {
     auto task = std::move(tasks_.front());
     tasks_.pop_front();
     lock.unlock();
-    task();
+    try {
+      task();
+    } catch (...) {
+      // A task reports its own failures; one that escapes must not end the process.
+    }
     lock.lock();
   }
 }

@@ -245,6 +245,32 @@ default_provider: platform
   EXPECT_EQ(l.config->staging.provider, "platform");
 }
 
+TEST(ConfigLoader, RasterCachesHaveDefaultsAndTakeSizesWithUnits) {
+  auto defaults = load(with_auth(""));
+  ASSERT_TRUE(defaults.problems.empty()) << dump(defaults);
+  EXPECT_EQ(defaults.config->raster.cache_bytes, 256u << 20);
+  auto l = load(
+      with_auth("raster: {cache_bytes: 64MiB, header_cache_entries: 50, revalidate_after: 5m, fetch_threads: 4}\n"));
+  ASSERT_TRUE(l.problems.empty()) << dump(l);
+  EXPECT_EQ(l.config->raster.cache_bytes, 64u << 20);
+  EXPECT_EQ(l.config->raster.header_cache_entries, 50u);
+  EXPECT_EQ(l.config->raster.revalidate_after, std::chrono::minutes(5));
+  EXPECT_EQ(l.config->raster.fetch_threads, 4);
+  EXPECT_EQ(load(with_auth("raster: {cache_bytes: 1GiB}\n")).config->raster.cache_bytes, 1u << 30);
+  EXPECT_EQ(load(with_auth("raster: {cache_bytes: 1048576}\n")).config->raster.cache_bytes, 1u << 20);
+}
+
+TEST(ConfigLoader, RasterProblemsNameFileLineAndKey) {
+  auto l = load(with_auth("raster:\n  cache_bytes: lots\n  fetch_threads: 0\n  bogus: 1\n"));
+  EXPECT_NE(dump(l).find("config.yaml:3: raster.cache_bytes: must be a size like 256MiB"), std::string::npos)
+      << dump(l);
+  EXPECT_NE(dump(l).find("config.yaml:4: raster.fetch_threads: must be between 1 and 256"), std::string::npos)
+      << dump(l);
+  EXPECT_NE(dump(l).find("config.yaml:5: raster.bogus: unknown key"), std::string::npos) << dump(l);
+  EXPECT_TRUE(has_problem(load(with_auth("raster: {cache_bytes: 12XB}\n")), "raster.cache_bytes", "size"));
+  EXPECT_TRUE(has_problem(load(with_auth("raster: {cache_bytes: 99999999999999TiB}\n")), "raster.cache_bytes", ""));
+}
+
 TEST(ConfigLoader, ReportsEveryProblemWithLineNumbers) {
   auto l = load("auth: {jwt: {secret: hunter2}}\nbogus: 1\nengine: {max_parallel_runs: x}\n");
   EXPECT_GE(l.problems.size(), 3u) << dump(l);

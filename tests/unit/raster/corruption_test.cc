@@ -4,6 +4,7 @@
 // without bound (run once under -fsanitize=address,undefined).
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <random>
 
 #include "fakes/memory_store.h"
@@ -77,6 +78,7 @@ TEST(Corruption, TruncatedAndBitFlippedCogsFailCleanly) {
       ++outcomes[m.substr(0, 20)];
     }
   }
+  for (const auto& [outcome, count] : outcomes) std::cout << count << " x " << outcome << "\n";
   // Both good and bad outcomes occurred: the variants really were exercised.
   EXPECT_GT(outcomes["ok"], 0);
   EXPECT_GT(outcomes.size(), 2u);
