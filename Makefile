@@ -26,6 +26,7 @@ bench: deps
 	bench/run-stagein
 	bench/run-credentials
 	bench/run-airflow
+	bench/run-cog
 
 clean:
 	rm -rf $(BUILD_DIR) build-release

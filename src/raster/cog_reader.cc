@@ -89,8 +89,82 @@ struct Coverage {
   int rows() const { return by1 - by0 + 1; }
 };
 
-Coverage coverage(const Directory& d, int x0, int y0, int x1, int y1) {
-  return {x0, y0, x1, y1, x0 / d.block_width, y0 / d.block_height, (x1 - 1) / d.block_width, (y1 - 1) / d.block_height};
+// The window's part inside the level, [x0, x1) x [y0, y1) in level pixels.
+struct Region {
+  int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+};
+
+std::optional<Region> clip(const Window& w, const Directory& d) {
+  int64_t x0 = std::max<int64_t>(w.x, 0), y0 = std::max<int64_t>(w.y, 0);
+  int64_t x1 = std::min<int64_t>(int64_t{w.x} + w.width, d.width);
+  int64_t y1 = std::min<int64_t>(int64_t{w.y} + w.height, d.height);
+  if (x0 >= x1 || y0 >= y1) return std::nullopt;
+  return Region{static_cast<int>(x0), static_cast<int>(y0), static_cast<int>(x1), static_cast<int>(y1)};
+}
+
+Coverage coverage(const Directory& d, const Region& r) {
+  return {r.x0,
+          r.y0,
+          r.x1,
+          r.y1,
+          r.x0 / d.block_width,
+          r.y0 / d.block_height,
+          (r.x1 - 1) / d.block_width,
+          (r.y1 - 1) / d.block_height};
+}
+
+// The blocks of one plane of a directory that a read covers; its blocks are
+// blocks[first .. first + cols * rows), row-major.
+struct Part {
+  const Directory* dir = nullptr;
+  Coverage cov;
+  size_t first = 0;
+};
+
+// Copies sample `sample` of the part's blocks into `out` (the window's pixels).
+// Sparse blocks are skipped: their pixels keep what `out` held.
+void copy_part(const Part& part, const std::vector<BlockPtr>& blocks, DataType type, int sample, const Window& w,
+               double* out) {
+  const Directory& d = *part.dir;
+  const Coverage& c = part.cov;
+  for (int by = c.by0; by <= c.by1; ++by) {
+    for (int bx = c.bx0; bx <= c.bx1; ++bx) {
+      const Block& block = *blocks[part.first + static_cast<size_t>(by - c.by0) * c.cols() + (bx - c.bx0)];
+      if (block.data.empty()) continue;
+      Placement p;
+      p.block_width = d.block_width;
+      p.samples = d.block_samples();
+      p.sample = sample;
+      int px = bx * d.block_width, py = by * d.block_height;
+      p.col0 = std::max(c.x0, px) - px;
+      p.col1 = std::min(c.x1, px + d.block_width) - px;
+      p.row0 = std::max(c.y0, py) - py;
+      p.row1 = std::min(c.y1, py + d.block_rows(by)) - py;
+      p.out_x = px + p.col0 - w.x;
+      p.out_y = py + p.row0 - w.y;
+      copy_block(type, block.data.data(), p, out, w.width);
+    }
+  }
+}
+
+// Inside the level a pixel is valid unless all of the first `checked` bands are nodata
+// or NaN (as rasterio's dataset mask), or its alpha is 0.
+void mark_valid(const RasterInfo& info, const std::vector<std::vector<double>>& values, size_t checked, int alpha_slot,
+                const Region& r, const Window& w, std::vector<uint8_t>& valid) {
+  const bool check_nodata =
+      info.nodata.has_value() || info.type == DataType::kFloat32 || info.type == DataType::kFloat64;
+  for (int y = r.y0; y < r.y1; ++y) {
+    for (int x = r.x0; x < r.x1; ++x) {
+      size_t o = static_cast<size_t>(y - w.y) * w.width + static_cast<size_t>(x - w.x);
+      bool ok = !check_nodata;
+      for (size_t i = 0; i < checked && !ok; ++i) {
+        double v = values[i][o];
+        ok = !std::isnan(v) && !(info.nodata && v == *info.nodata);
+      }
+      if (alpha_slot >= 0 && values[alpha_slot][o] == 0) ok = false;
+      valid[o] = ok ? 255 : 0;
+    }
+  }
 }
 
 }  // namespace
@@ -134,21 +208,24 @@ Result<std::shared_ptr<CogReader>> CogReader::open(ObjectRef object, std::shared
       new CogReader(std::move(object), std::move(header).value(), std::move(context), std::move(counters)));
 }
 
-Result<Image> CogReader::read(int level, const Window& w, const std::vector<int>& bands) {
-  const RasterInfo& info = header_.info;
+Status CogReader::check_request(int level, const Window& w, const std::vector<int>& bands) const {
   if (level < 0 || level >= static_cast<int>(header_.levels.size()))
     return bad_request("no level " + std::to_string(level));
   if (bands.empty()) return bad_request("no band selected");
   for (int b : bands) {
-    if (b < 1 || b > info.band_count) return bad_request("no band " + std::to_string(b));
+    if (b < 1 || b > header_.info.band_count) return bad_request("no band " + std::to_string(b));
   }
   if (w.width <= 0 || w.height <= 0) return bad_request("empty window");
   uint64_t pixels = static_cast<uint64_t>(w.width) * static_cast<uint64_t>(w.height);
   if (pixels * (bands.size() + 1) > kMaxWindowValues) return bad_request("window too large");
+  return ok_status();
+}
 
+Result<Image> CogReader::read(int level, const Window& w, const std::vector<int>& bands) {
+  if (auto st = check_request(level, w, bands); !st) return st.error();
+  const RasterInfo& info = header_.info;
   const Directory& dir = header_.levels[level];
-  int mask_index = header_.mask_of_level[level];
-  const Directory* mask = mask_index >= 0 ? &header_.masks[mask_index] : nullptr;
+  const int mask_index = header_.mask_of_level[level];
 
   // The alpha band is read too (it decides `valid`) even when not asked for.
   std::vector<int> read_bands = bands;
@@ -158,108 +235,49 @@ Result<Image> CogReader::read(int level, const Window& w, const std::vector<int>
     if (it == read_bands.end()) it = read_bands.insert(read_bands.end(), info.alpha_band);
     alpha_slot = static_cast<int>(it - read_bands.begin());
   }
-
+  const size_t pixels = static_cast<size_t>(w.width) * static_cast<size_t>(w.height);
+  std::vector<std::vector<double>> values(read_bands.size(), std::vector<double>(pixels, info.nodata.value_or(0.0)));
   Image img;
   img.width = w.width;
   img.height = w.height;
   img.type = info.type;
-  const double fill = info.nodata.value_or(0.0);
-  std::vector<std::vector<double>> values(read_bands.size(), std::vector<double>(pixels, fill));
   img.valid.assign(pixels, 0);
 
-  int64_t x0 = std::max<int64_t>(w.x, 0), y0 = std::max<int64_t>(w.y, 0);
-  int64_t x1 = std::min<int64_t>(int64_t{w.x} + w.width, dir.width);
-  int64_t y1 = std::min<int64_t>(int64_t{w.y} + w.height, dir.height);
-  if (x0 >= x1 || y0 >= y1) {
-    values.resize(bands.size());
-    img.bands = std::move(values);
-    return img;
-  }
-  Coverage cov = coverage(dir, static_cast<int>(x0), static_cast<int>(y0), static_cast<int>(x1), static_cast<int>(y1));
-  std::optional<Coverage> mask_cov;
-  if (mask) mask_cov = coverage(*mask, cov.x0, cov.y0, cov.x1, cov.y1);
-
-  // Blocks: for each plane read, row-major over the covered blocks; then the mask's.
-  std::vector<int> planes;
-  if (dir.separate) {
-    for (int b : read_bands) planes.push_back(b - 1);
-  } else {
-    planes.push_back(0);
-  }
-  std::vector<BlockRef> refs;
-  auto add_refs = [&](const Directory& d, const Coverage& c, int plane) {
-    for (int by = c.by0; by <= c.by1; ++by) {
-      for (int bx = c.bx0; bx <= c.bx1; ++bx) {
-        uint32_t s = d.strile(bx, by, plane);
-        refs.push_back({&d, s, by, BlockKey{file_id_, static_cast<uint32_t>(d.ifd), s}});
-      }
-    }
-  };
-  for (int p : planes) add_refs(dir, cov, p);
-  size_t mask_first = refs.size();
-  if (mask) add_refs(*mask, *mask_cov, 0);
-
-  auto got = blocks(refs);
-  if (!got) return got.error();
-
-  // Copy the samples into the window.
-  auto place = [&](const Directory& d, const Coverage& c, int bx, int by, int sample) {
-    Placement p;
-    p.block_width = d.block_width;
-    p.samples = d.block_samples();
-    p.sample = sample;
-    int px = bx * d.block_width, py = by * d.block_height;
-    p.col0 = std::max(c.x0, px) - px;
-    p.col1 = std::min(c.x1, px + d.block_width) - px;
-    p.row0 = std::max(c.y0, py) - py;
-    p.row1 = std::min(c.y1, py + d.block_rows(by)) - py;
-    p.out_x = px + p.col0 - w.x;
-    p.out_y = py + p.row0 - w.y;
-    return p;
-  };
-  for (size_t i = 0; i < read_bands.size(); ++i) {
-    int plane_index = dir.separate ? static_cast<int>(i) : 0;
-    int sample = dir.separate ? 0 : read_bands[i] - 1;
-    for (int by = cov.by0; by <= cov.by1; ++by) {
-      for (int bx = cov.bx0; bx <= cov.bx1; ++bx) {
-        size_t k = (static_cast<size_t>(plane_index) * cov.rows() + (by - cov.by0)) * cov.cols() + (bx - cov.bx0);
-        const Block& block = *(*got)[k];
-        if (block.data.empty()) continue;  // sparse: stays `fill`
-        copy_block(dir.type, block.data.data(), place(dir, cov, bx, by, sample), values[i].data(), w.width);
-      }
-    }
-  }
-
-  // Valid: inside the level, not all (selected) bands nodata or NaN, mask and alpha not 0.
-  const bool check_nodata =
-      info.nodata.has_value() || info.type == DataType::kFloat32 || info.type == DataType::kFloat64;
-  for (int64_t y = y0; y < y1; ++y) {
-    for (int64_t x = x0; x < x1; ++x) {
-      size_t o = static_cast<size_t>(y - w.y) * w.width + static_cast<size_t>(x - w.x);
-      bool ok = true;
-      if (check_nodata) {
-        ok = false;
-        for (size_t i = 0; i < bands.size() && !ok; ++i) {
-          double v = values[i][o];
-          ok = !std::isnan(v) && !(info.nodata && v == *info.nodata);
+  if (auto region = clip(w, dir)) {
+    // Which blocks: one part per plane read (contiguous samples: one plane for all
+    // bands), then the mask's; each part's blocks row-major.
+    std::vector<Part> parts;
+    std::vector<BlockRef> refs;
+    auto add_part = [&](const Directory& d, int plane) {
+      parts.push_back({&d, coverage(d, *region), refs.size()});
+      const Coverage& c = parts.back().cov;
+      for (int by = c.by0; by <= c.by1; ++by) {
+        for (int bx = c.bx0; bx <= c.bx1; ++bx) {
+          uint32_t s = d.strile(bx, by, plane);
+          refs.push_back({&d, s, by, BlockKey{file_id_, static_cast<uint32_t>(d.ifd), s}});
         }
       }
-      if (alpha_slot >= 0 && values[alpha_slot][o] == 0) ok = false;
-      img.valid[o] = ok ? 255 : 0;
+    };
+    if (dir.separate) {
+      for (int b : read_bands) add_part(dir, b - 1);
+    } else {
+      add_part(dir, 0);
     }
-  }
-  if (mask) {
-    std::vector<double> m(pixels, 0.0);
-    for (int by = mask_cov->by0; by <= mask_cov->by1; ++by) {
-      for (int bx = mask_cov->bx0; bx <= mask_cov->bx1; ++bx) {
-        size_t k = mask_first + static_cast<size_t>(by - mask_cov->by0) * mask_cov->cols() + (bx - mask_cov->bx0);
-        const Block& block = *(*got)[k];
-        if (block.data.empty()) continue;  // a sparse mask block masks everything
-        copy_block(DataType::kUInt8, block.data.data(), place(*mask, *mask_cov, bx, by, 0), m.data(), w.width);
+    if (mask_index >= 0) add_part(header_.masks[mask_index], 0);
+
+    auto got = blocks(refs);
+    if (!got) return got.error();
+    for (size_t i = 0; i < read_bands.size(); ++i) {
+      const Part& part = parts[dir.separate ? i : 0];
+      copy_part(part, *got, dir.type, dir.separate ? 0 : read_bands[i] - 1, w, values[i].data());
+    }
+    mark_valid(info, values, bands.size(), alpha_slot, *region, w, img.valid);
+    if (mask_index >= 0) {
+      std::vector<double> mask(pixels, 0.0);  // a sparse mask block masks everything
+      copy_part(parts.back(), *got, DataType::kUInt8, 0, w, mask.data());
+      for (size_t o = 0; o < pixels; ++o) {
+        if (mask[o] == 0) img.valid[o] = 0;
       }
-    }
-    for (size_t o = 0; o < pixels; ++o) {
-      if (m[o] == 0) img.valid[o] = 0;
     }
   }
   values.resize(bands.size());

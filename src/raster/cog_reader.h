@@ -81,6 +81,7 @@ class CogReader final : public RasterSource {
   CogReader(ObjectRef object, detail::CogHeader header, std::shared_ptr<ReaderContext> context,
             std::shared_ptr<IoCounters> counters);
 
+  Status check_request(int level, const Window& window, const std::vector<int>& bands) const;
   // The blocks, in the order asked, each from the cache or fetched (single flight).
   Result<std::vector<BlockPtr>> blocks(const std::vector<BlockRef>& refs);
   // One GET for a group of blocks close together in the file, then their decoding.

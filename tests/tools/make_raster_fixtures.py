@@ -159,6 +159,9 @@ def main(folder):
     made["stripped"] = {"epsg": 4326, "compression": "none"}
     gtiff(p("stripped_lzw_pred2"), mem_dataset(strips), TILED="NO", BLOCKYSIZE=16, COMPRESS="LZW", PREDICTOR=2)
     made["stripped_lzw_pred2"] = {"epsg": 4326, "compression": "lzw"}
+    # One uncompressed strip: libtiff (and GDAL) read it as strips of a few rows.
+    gtiff(p("single_strip"), mem_dataset(pattern(97, 300, 3, np.uint8, 18)), TILED="NO", BLOCKYSIZE=300)
+    made["single_strip"] = {"epsg": 4326, "compression": "none"}
     i32 = pattern(260, 190, 1, np.int32, 9)
     gtiff(p("bigtiff"), mem_dataset(i32), overviews=(2, 4), BIGTIFF="YES", TILED="YES", COMPRESS="ZSTD")
     made["bigtiff"] = {"epsg": 4326, "compression": "zstd"}

@@ -39,12 +39,12 @@ inline const std::filesystem::path& raster_fixtures() {
 
 // What make_raster_fixtures.py writes (its index.json must say the same).
 inline const std::vector<std::string>& raster_fixture_names() {
-  static const std::vector<std::string> kNames{"big_endian", "bigtiff",       "custom_crs",     "f32_nan",
-                                               "f64_pred3",  "gtiff_mask",    "lzw_pred2",      "noise_none",
-                                               "one_bit",    "overviews_lzw", "pixel_is_point", "rgb_deflate",
-                                               "rgb_jpeg",   "rgb_mask",      "rgb_webp",       "rgba_alpha",
-                                               "separate",   "sparse",        "stripped",       "stripped_lzw_pred2",
-                                               "u32_none",   "utm_u16_nodata"};
+  static const std::vector<std::string> kNames{
+      "big_endian",         "bigtiff",     "custom_crs",    "f32_nan",  "f64_pred3",
+      "gtiff_mask",         "lzw_pred2",   "noise_none",    "one_bit",  "overviews_lzw",
+      "pixel_is_point",     "rgb_deflate", "rgb_jpeg",      "rgb_mask", "rgb_webp",
+      "rgba_alpha",         "separate",    "single_strip",  "sparse",   "stripped",
+      "stripped_lzw_pred2", "u32_none",    "utm_u16_nodata"};
   return kNames;
 }
 
