@@ -1,6 +1,6 @@
 // The COG reader on an S3 store, tile by tile, for the reader choice (issue 10):
 //   cog_tiles_bench ENDPOINT ACCESS_KEY SECRET BUCKET KEY TILES THREADS
-// TILES is a file of "level x y" lines: the 256 x 256 window (x*256, y*256) of that level
+// TILES is a file of "level x y" lines: the 256 x 256 window at pixel (x, y) of that level
 // (0 = full resolution, then the overviews), as a map tile at that zoom would read it.
 // Opens the file once, reads every tile cold, then every tile again (warm), on THREADS
 // threads; prints per phase the seconds, per-tile latency and the GETs and bytes the
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
       pool.emplace_back([&, t] {
         for (size_t i; (i = next++) < tiles.size();) {
           auto s = Clock::now();
-          auto img = (*reader)->read(tiles[i].level, {tiles[i].x * 256, tiles[i].y * 256, 256, 256}, {1, 2, 3});
+          auto img = (*reader)->read(tiles[i].level, {tiles[i].x, tiles[i].y, 256, 256}, {1, 2, 3});
           if (!img) failed = true;
           lat[t].push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
         }

@@ -4,7 +4,7 @@
 Usage: gdal_tiles.py ENDPOINT BUCKET KEY TILES THREADS [PROXY_LOG]
 ENDPOINT is host:port; credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
 (GDAL only takes them process-wide). TILES: "level x y" lines, the 256 x 256 window
-(x*256, y*256) of that level, read as rio-tiler does: the full-resolution window with
+at pixel (x, y) of that level, read as rio-tiler does: the full-resolution window with
 256 x 256 output, GDAL choosing the overview. With PROXY_LOG (counting_proxy.py's log),
 GETs and bytes per phase are counted there; the same output format as cog_tiles_bench.
 """
@@ -50,7 +50,15 @@ t0 = time.perf_counter()
 datasets = [gdal.Open(path)]
 open_ms = (time.perf_counter() - t0) * 1000
 g1 = counted()
-print(f"open: {open_ms:.2f} ms, GETs {g1[0] - g0[0]}, bytes {g1[1] - g0[1]}")
+
+
+def counts(gets, nbytes, tiles=1):
+    if not proxy_log:
+        return "GETs and bytes: see the proxy run"
+    return f"GETs {gets} ({gets / tiles:.3f}/tile), bytes {nbytes}"
+
+
+print(f"open: {open_ms:.2f} ms, " + counts(g1[0] - g0[0], g1[1] - g0[1]))
 datasets += [gdal.Open(path) for _ in range(threads - 1)]  # GDAL datasets are not thread-safe
 
 
@@ -69,7 +77,7 @@ def phase(name):
             level, x, y = tiles[i]
             s = 2 ** level
             t = time.perf_counter()
-            ds.ReadRaster(x * 256 * s, y * 256 * s, 256 * s, 256 * s, buf_xsize=256, buf_ysize=256,
+            ds.ReadRaster(x * s, y * s, 256 * s, 256 * s, buf_xsize=256, buf_ysize=256,
                           band_list=[1, 2, 3])
             with lock:
                 latencies.append((time.perf_counter() - t) * 1000)
@@ -82,9 +90,8 @@ def phase(name):
         w.join()
     total = (time.perf_counter() - start) * 1000
     after = counted()
-    gets = after[0] - before[0]
     print(f"{name}: {len(tiles)} tiles in {total:.2f} ms, p50 {pct(latencies, 0.5):.2f} ms, "
-          f"p90 {pct(latencies, 0.9):.2f} ms, GETs {gets} ({gets / len(tiles):.3f}/tile), bytes {after[1] - before[1]}")
+          f"p90 {pct(latencies, 0.9):.2f} ms, " + counts(after[0] - before[0], after[1] - before[1], len(tiles)))
 
 
 phase("cold")
