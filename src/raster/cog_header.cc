@@ -213,9 +213,13 @@ void read_crs(TIFF* tif, RasterInfo& info, bool& pixel_is_point) {
   GTIFKeyGetSHORT(gtif, ProjectedCSTypeGeoKey, &pcs, 0, 1);
   GTIFKeyGetSHORT(gtif, GeographicTypeGeoKey, &gcs, 0, 1);
   pixel_is_point = raster_type == RasterPixelIsPoint;
+  // Some writers leave out the model type: a valid code still names the CRS.
   int code = 0;
-  if (model == ModelTypeProjected && pcs > 0 && pcs < KvUserDefined) code = pcs;
-  if (model == ModelTypeGeographic && gcs > 0 && gcs < KvUserDefined) code = gcs;
+  if (model != ModelTypeGeographic && pcs > 0 && pcs < KvUserDefined) {
+    code = pcs;
+  } else if (model != ModelTypeProjected && gcs > 0 && gcs < KvUserDefined) {
+    code = gcs;
+  }
   if (code != 0) {
     info.crs.epsg = code;
     info.crs.definition = "EPSG:" + std::to_string(code);
