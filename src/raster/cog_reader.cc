@@ -148,20 +148,20 @@ void copy_part(const Part& part, const std::vector<BlockPtr>& blocks, DataType t
 }
 
 // Inside the level a pixel is valid unless all of the first `checked` bands are nodata
-// or NaN (as rasterio's dataset mask), or its alpha is 0.
+// (as rasterio's dataset mask), any of them is NaN (no colour for it), or its alpha is 0.
 void mark_valid(const RasterInfo& info, const std::vector<std::vector<double>>& values, size_t checked, int alpha_slot,
                 const Region& r, const Window& w, std::vector<uint8_t>& valid) {
-  const bool check_nodata =
-      info.nodata.has_value() || info.type == DataType::kFloat32 || info.type == DataType::kFloat64;
+  const bool is_float = info.type == DataType::kFloat32 || info.type == DataType::kFloat64;
   for (int y = r.y0; y < r.y1; ++y) {
     for (int x = r.x0; x < r.x1; ++x) {
       size_t o = static_cast<size_t>(y - w.y) * w.width + static_cast<size_t>(x - w.x);
-      bool ok = !check_nodata;
-      for (size_t i = 0; i < checked && !ok; ++i) {
+      bool all_nodata = info.nodata.has_value(), any_nan = false;
+      for (size_t i = 0; i < checked; ++i) {
         double v = values[i][o];
-        ok = !std::isnan(v) && !(info.nodata && v == *info.nodata);
+        any_nan = any_nan || (is_float && std::isnan(v));
+        all_nodata = all_nodata && (std::isnan(*info.nodata) ? std::isnan(v) : v == *info.nodata);
       }
-      if (alpha_slot >= 0 && values[alpha_slot][o] == 0) ok = false;
+      bool ok = !all_nodata && !any_nan && !(alpha_slot >= 0 && values[alpha_slot][o] == 0);
       valid[o] = ok ? 255 : 0;
     }
   }

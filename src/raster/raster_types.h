@@ -61,8 +61,9 @@ struct RasterInfo {
 
 // Pixels of some bands over a window, band-sequential, as doubles whatever the source
 // type (exact for every type but 64-bit integers, which TIFF rasters do not use here).
-// `valid` is 255 where a pixel holds data and 0 where it is nodata, NaN, masked (internal
-// mask, or alpha band 0) or outside the source: it becomes the alpha channel or the PNG mask.
+// `valid` is 255 where a pixel holds data and 0 where it is nodata (in every band read),
+// NaN (in any), masked (internal mask, or alpha band 0) or outside the source: it becomes
+// the alpha channel or the PNG mask.
 struct Image {
   int width = 0;
   int height = 0;
