@@ -243,17 +243,17 @@ TEST_F(HandlersTest, RunListIsPaginatedNewestFirst) {
         201);
   }
   auto req = request("GET", {{"id", "nebraska"}});
-  req.query["limit"] = "2";
+  req.query.emplace_back("limit", "2");
   auto p1 = body(api::list_runs(*deps_, ctx("thomas"), req));
   ASSERT_EQ(p1.at("runs").as_array().size(), 2u);
   EXPECT_GT(std::string(p1.at("runs").at(0).at("run_id").as_string()),
             std::string(p1.at("runs").at(1).at("run_id").as_string()));
-  req.query["cursor"] = std::string(p1.at("next_cursor").as_string());
+  req.query.emplace_back("cursor", std::string(p1.at("next_cursor").as_string()));
   auto p2 = body(api::list_runs(*deps_, ctx("thomas"), req));
   EXPECT_EQ(p2.at("runs").as_array().size(), 2u);
-  req.query["limit"] = "0";
+  req.query.emplace_back("limit", "0");
   EXPECT_EQ(api::list_runs(*deps_, ctx("thomas"), req).status, 400);
-  req.query["limit"] = "abc";
+  req.query.emplace_back("limit", "abc");
   EXPECT_EQ(api::list_runs(*deps_, ctx("thomas"), req).status, 400);
   EXPECT_EQ(
       body(api::list_runs(*deps_, ctx("dliu"), request("GET", {{"id", "nebraska"}}))).at("runs").as_array().size(), 0u);
@@ -310,7 +310,7 @@ TEST_F(HandlersTest, OutputBrowsingMetadataAndSignedDownloads) {
   ASSERT_TRUE(file.stream);
   EXPECT_EQ(file.stream->size(), 3u);
   EXPECT_EQ(file.content_type, "image/png");
-  dl.query["sig"] = std::string(64, '0');
+  dl.query.emplace_back("sig", std::string(64, '0'));
   EXPECT_EQ(api::serve_signed_file(*deps_, ctx(""), dl).status, 403);
 }
 
@@ -331,7 +331,7 @@ TEST_F(HandlersTest, DataSelections) {
   ASSERT_EQ(r.at("data_selections").as_array().size(), 1u);
   EXPECT_EQ(r.at("data_selections").at(0).at("workflows").as_array().size(), 1u);
   Request q = request("GET");
-  q.query["data_id"] = "nebraska_images";
+  q.query.emplace_back("data_id", "nebraska_images");
   EXPECT_EQ(body(api::workflows_for_data_selection(*deps_, ctx("thomas"), q)).at("workflows").as_array().size(), 2u);
   EXPECT_EQ(api::workflows_for_data_selection(*deps_, ctx("mallory"), q).status, 404);
   EXPECT_EQ(api::workflows_for_data_selection(*deps_, ctx("thomas"), request("GET")).status, 400);

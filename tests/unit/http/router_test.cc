@@ -94,5 +94,18 @@ TEST(Router, HeadMatchesTheGetRouteOnly) {
   EXPECT_TRUE(p.path_known);
 }
 
+TEST(Query, RepeatedNamesKeepEveryValueAndTheLastWinsForOne) {
+  Request r;
+  r.query = parse_query("bidx=1&url=s3%3A%2F%2Fb%2Fk&bidx=3&flag&rescale=0,1&x=a+b&bad=%zz");
+  EXPECT_EQ(r.query_params("bidx"), (std::vector<std::string>{"1", "3"}));
+  EXPECT_EQ(r.query_param("bidx"), "3");
+  EXPECT_EQ(r.query_param("url"), "s3://b/k");
+  EXPECT_TRUE(r.has_query_param("flag"));
+  EXPECT_EQ(r.query_param("flag"), "");
+  EXPECT_FALSE(r.has_query_param("nope"));
+  EXPECT_EQ(r.query_param("x"), "a b");
+  EXPECT_EQ(r.query_param("bad"), "%zz");
+}
+
 }  // namespace
 }  // namespace scigate
