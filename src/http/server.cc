@@ -379,7 +379,8 @@ struct Server::Impl {
                            .with_header("Allow", m.allowed_methods)};
     }
     route_label = m.route->pattern;
-    if (m.route->authenticated) {
+    bool token_given = !req.header("authorization").empty();
+    if (m.route->auth == Auth::kRequired || (m.route->auth == Auth::kOptional && token_given)) {
       auto user = authenticate(req.header("authorization"));
       if (!user) return {nullptr, Response::error(user.error(), ctx.request_id)};
       ctx.username = std::move(user).value();

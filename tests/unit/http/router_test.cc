@@ -8,16 +8,16 @@ namespace {
 Router make_router() {
   Router r;
   auto h = [](const RequestContext&, const Request&) { return Response::text(200, "x"); };
-  r.add({"GET", "/workflows", true, true, h});
-  r.add({"GET", "/workflows/{id}", true, true, h});
-  r.add({"POST", "/workflows/{id}/runs", true, true, h});
-  r.add({"GET", "/workflows/{id}/runs", true, true, h});
-  r.add({"GET", "/data-selections/workflows", true, true, h});
-  r.add({"GET", "/data-selections/{id}/workflows", true, true, h});
-  r.add({"GET", "/output-data/{prefix...}", true, true, h});
-  r.add({"PUT", "/output-data/{prefix...}", true, true, h});
-  r.add({"GET", "/files/{provider}/{bucket}/{key...}", false, true, h});
-  r.add({"POST", "/runs/{run_id}/cancel", true, true, h});
+  r.add({"GET", "/workflows", Auth::kRequired, true, h});
+  r.add({"GET", "/workflows/{id}", Auth::kRequired, true, h});
+  r.add({"POST", "/workflows/{id}/runs", Auth::kRequired, true, h});
+  r.add({"GET", "/workflows/{id}/runs", Auth::kRequired, true, h});
+  r.add({"GET", "/data-selections/workflows", Auth::kRequired, true, h});
+  r.add({"GET", "/data-selections/{id}/workflows", Auth::kRequired, true, h});
+  r.add({"GET", "/output-data/{prefix...}", Auth::kRequired, true, h});
+  r.add({"PUT", "/output-data/{prefix...}", Auth::kRequired, true, h});
+  r.add({"GET", "/files/{provider}/{bucket}/{key...}", Auth::kNone, true, h});
+  r.add({"POST", "/runs/{run_id}/cancel", Auth::kRequired, true, h});
   return r;
 }
 
