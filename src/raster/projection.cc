@@ -208,6 +208,16 @@ Result<NaturalGrid> natural_grid(const RasterInfo& info, const Crs& to) {
     const double res = std::abs(t[1]);
     return NaturalGrid{raster_bounds(info), res, info.width, info.height};
   }
+  if (is_geographic(info.crs) && t[2] == 0 && t[4] == 0 && t[1] > 0) {
+    // Past ±180° PROJ wraps longitudes and the diagonal would span the world: measure the
+    // part within [-180, 180] (the pixel size is the same on both sides).
+    const Bounds b = raster_bounds(info);
+    const double left = std::max(b.left, -180.0), right = std::min(b.right, 180.0);
+    if (right - left >= t[1] && (left > b.left || right < b.right)) {
+      t[0] = left;
+      width = std::floor((right - left) / t[1]);
+    }
+  }
   if (to.epsg == 3857 && is_geographic(info.crs) && t[2] == 0 && t[4] == 0) {
     // Crop to the latitudes Web Mercator can show, keeping the pixel size.
     const Bounds b = raster_bounds(info);

@@ -229,6 +229,9 @@ bool sample_point(const SourceView& view, Resampling method, double sx, double s
                   double* out) {
   // As GDAL: an output pixel whose centre falls outside the source is never written.
   if (!(sx >= 0 && sy >= 0 && sx < view.level_width && sy < view.level_height)) return false;
+  // GDAL skips an output pixel whose centre falls on an invalid source pixel (its unified
+  // validity mask), whatever the kernel; the kernel then drops the other invalid pixels.
+  if (!view.usable(static_cast<int>(sx), static_cast<int>(sy))) return false;
   // GDAL keeps the 4-sample formulas unless downsampling by more than 5%.
   const bool four_samples = scale_x >= 0.95 && scale_y >= 0.95;
   switch (method) {

@@ -8,8 +8,6 @@ namespace scigate::raster {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-// GDAL's default error threshold of the approximate transformer (gdalwarp -et).
-constexpr double kMaxApproxError = 0.125;
 // Rows shorter than this are transformed exactly (GDAL's approximator does the same).
 constexpr int kExactRowPoints = 5;
 // Output pixels computed per block, and source pixels per band read at once: a bbox image
@@ -51,8 +49,8 @@ Level level_of(const RasterInfo& info, int level) {
 class PixelMapper {
  public:
   PixelMapper(const TargetGrid& grid, const Transformer& transformer, const GeoTransform& source, bool wrap,
-              double wrap_center)
-      : transformer_(transformer), wrap_(wrap), center_(wrap_center) {
+              double wrap_center, double max_error)
+      : transformer_(transformer), wrap_(wrap), center_(wrap_center), max_error_(max_error) {
     x0_ = grid.bounds.left, y0_ = grid.bounds.top;
     rx_ = grid.bounds.width() / grid.width, ry_ = grid.bounds.height() / grid.height;
     const double det = source[1] * source[5] - source[2] * source[4];
@@ -81,6 +79,11 @@ class PixelMapper {
   // middle's error is small enough, otherwise each half on its own.
   void row(double px0, double step, double py, int n, double* sx, double* sy) const {
     if (n <= 0) return;
+    if (max_error_ <= 0) {  // every point exactly, in one batch
+      for (int i = 0; i < n; ++i) sx[i] = px0 + i * step, sy[i] = py;
+      exact(sx, sy, n);
+      return;
+    }
     const auto exact_at = [&](int i) {
       sx[i] = px0 + i * step, sy[i] = py;
       exact(&sx[i], &sy[i], 1);
@@ -102,9 +105,9 @@ class PixelMapper {
     exact_at(mid);
     const double t = static_cast<double>(mid - lo) / (hi - lo);
     const double ex = sx[lo] + t * (sx[hi] - sx[lo]) - sx[mid], ey = sy[lo] + t * (sy[hi] - sy[lo]) - sy[mid];
-    if (std::isfinite(ex) && std::isfinite(ey) && std::abs(ex) + std::abs(ey) <= kMaxApproxError) {
+    if (std::isfinite(ex) && std::isfinite(ey) && std::abs(ex) + std::abs(ey) <= max_error_) {
+      // As GDAL, the middle point too takes its interpolated value.
       for (int i = lo + 1; i < hi; ++i) {
-        if (i == mid) continue;
         const double u = static_cast<double>(i - lo) / (hi - lo);
         sx[i] = sx[lo] + u * (sx[hi] - sx[lo]);
         sy[i] = sy[lo] + u * (sy[hi] - sy[lo]);
@@ -118,6 +121,7 @@ class PixelMapper {
   const Transformer& transformer_;
   bool wrap_;
   double center_;
+  double max_error_;
   double x0_, y0_, rx_, ry_;
   GeoTransform src_;
   std::array<double, 4> inv_;
@@ -149,18 +153,31 @@ BlockCoords map_block(const PixelMapper& mapper, int row0, int rows, int width, 
   return c;
 }
 
-// Output pixels per source pixel along x and y, over the block (GDAL's dfXScale, which it
-// derives from the source window of a warp chunk).
-std::pair<double, double> block_scale(const BlockCoords& c) {
-  double x0 = kInf, x1 = -kInf, y0 = kInf, y1 = -kInf;
-  for (size_t i = 0; i < c.cx.size(); ++i) {
-    if (!std::isfinite(c.cx[i])) continue;
-    x0 = std::min(x0, c.cx[i]), x1 = std::max(x1, c.cx[i]);
-    y0 = std::min(y0, c.cy[i]), y1 = std::max(y1, c.cy[i]);
+// Output pixels per source pixel along x and y for a block (GDAL's dfXScale): the block's
+// size over the source window its edges map to, clipped to the level, as gdalwarp's
+// ComputeSourceWindow derives it. A block at the raster's edge thus gets the scale of its
+// clipped window, as in GDAL.
+std::pair<double, double> block_scale(const PixelMapper& mapper, const BlockCoords& c, const Level& level) {
+  constexpr int kSteps = 21;
+  std::vector<double> xs, ys;
+  for (int i = 0; i <= kSteps; ++i) {
+    const double t = static_cast<double>(i) / kSteps;
+    xs.insert(xs.end(), {t * c.width, t * c.width, 0.0, static_cast<double>(c.width)});
+    ys.insert(ys.end(), {double(c.row0), double(c.row0 + c.rows), c.row0 + t * c.rows, c.row0 + t * c.rows});
   }
-  const double sx = (c.width > 1 && x1 > x0) ? (c.width - 1) / (x1 - x0) : 1.0;
-  const double sy = (c.rows > 1 && y1 > y0) ? (c.rows - 1) / (y1 - y0) : sx;
-  return {sx, sy};
+  mapper.exact(xs.data(), ys.data(), xs.size());
+  double x0 = kInf, x1 = -kInf, y0 = kInf, y1 = -kInf;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (!std::isfinite(xs[i])) continue;
+    x0 = std::min(x0, xs[i]), x1 = std::max(x1, xs[i]);
+    y0 = std::min(y0, ys[i]), y1 = std::max(y1, ys[i]);
+  }
+  if (!std::isfinite(x0)) return {1.0, 1.0};
+  // GDAL 3.6 clips the far side only (its raw size is min(size - floor(min), clamped max -
+  // min)), so a window starting before the raster keeps its full width: copied to match.
+  const double w = std::min(level.width - std::max(0.0, std::floor(x0)), std::min<double>(level.width, x1) - x0);
+  const double h = std::min(level.height - std::max(0.0, std::floor(y0)), std::min<double>(level.height, y1) - y0);
+  return {w > 0 ? c.width / w : 1.0, h > 0 ? c.rows / h : 1.0};
 }
 
 // The level pixels the block needs: the bounding box of its coordinates grown by the
@@ -299,8 +316,9 @@ void evaluate(const WarpJob& job, const BlockCoords& c, const SourceView& view, 
 
 // Reads the block's source window in stripes of rows and evaluates each output pixel in
 // the stripe holding its key row (the row of its centre, or the top of its footprint).
-Status warp_block(RasterSource& source, const WarpJob& job, const BlockCoords& c, Image& out) {
-  const auto [scale_x, scale_y] = block_scale(c);
+Status warp_block(RasterSource& source, const WarpJob& job, const PixelMapper& mapper, const BlockCoords& c,
+                  Image& out) {
+  const auto [scale_x, scale_y] = block_scale(mapper, c, job.dims);
   const bool point = is_point_kernel(job.method);
   const double reach_x = point ? kernel_radius(job.method) / std::min(scale_x, 1.0) + 2 : 2;
   const double reach_y = point ? kernel_radius(job.method) / std::min(scale_y, 1.0) + 2 : 2;
@@ -379,14 +397,14 @@ Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptio
   const int level = natural ? choose_level(info, natural->resolution, grid.bounds.width() / grid.width) : 0;
   const Bounds footprint = raster_bounds(info);
   const PixelMapper mapper(grid, **transformer, level_transform(info, level), is_geographic(info.crs),
-                           (footprint.left + footprint.right) / 2);
+                           (footprint.left + footprint.right) / 2, options.max_error);
   const WarpJob job{&options, &*bands, method, level, level_of(info, level), info.type};
   Image out = empty_image(grid.width, grid.height, bands->size(), info.type);
   const int block_rows = static_cast<int>(std::max<int64_t>(16, kBlockPixels / grid.width));
   for (int row0 = 0; row0 < grid.height; row0 += block_rows) {
     const int rows = std::min(block_rows, grid.height - row0);
     const BlockCoords coords = map_block(mapper, row0, rows, grid.width, !is_point_kernel(method));
-    if (auto status = warp_block(source, job, coords, out); !status) return status.error();
+    if (auto status = warp_block(source, job, mapper, coords, out); !status) return status.error();
   }
   return out;
 }

@@ -32,6 +32,9 @@ struct ReadOptions {
   std::optional<double> nodata;  // replaces the source's nodata (NaN allowed)
   Resampling resampling = Resampling::kNearest;
   Resampling reproject = Resampling::kNearest;
+  // gdalwarp's -et: the approximate transformer's error threshold in source pixels; 0
+  // transforms every output pixel exactly.
+  double max_error = 0.125;
 };
 
 // The kernel a warp uses for these options (see the header comment).
