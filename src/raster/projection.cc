@@ -142,6 +142,25 @@ std::string crs_uri_or_wkt(const Crs& crs) {
   return wkt != nullptr ? std::string(wkt) : crs_string(crs);
 }
 
+namespace {
+
+// Longitudes spanning more than half the world may be a box across the antimeridian:
+// when moving the western ones by 360° makes the span smaller, the box is reported as
+// rasterio's transform_bounds does, with left > right.
+Bounds across_antimeridian(Bounds b, const std::vector<double>& lons) {
+  if (b.right - b.left <= 180) return b;
+  double lo = kInf, hi = -kInf;
+  for (double x : lons) {
+    if (!std::isfinite(x)) continue;
+    const double shifted = x < 0 ? x + 360 : x;
+    lo = std::min(lo, shifted), hi = std::max(hi, shifted);
+  }
+  if (hi - lo < b.right - b.left) b.left = lo, b.right = hi - 360;
+  return b;
+}
+
+}  // namespace
+
 Result<Bounds> transform_bounds(const Bounds& bounds, const Crs& from, const Crs& to, int densify) {
   auto transformer = Transformer::get(from, to);
   if (!transformer) return transformer.error();
@@ -166,7 +185,7 @@ Result<Bounds> transform_bounds(const Bounds& bounds, const Crs& from, const Crs
     out.top = std::max(out.top, ys[i]);
   }
   if (!std::isfinite(out.left)) return Error::bad_request("bounds cannot be transformed to " + crs_string(to));
-  return out;
+  return is_geographic(to) ? across_antimeridian(out, xs) : out;
 }
 
 Bounds raster_bounds(const RasterInfo& info) {
