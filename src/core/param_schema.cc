@@ -46,6 +46,8 @@ std::optional<double> number_field(const json::object& o, const char* key, bool&
   return as_double(it->value());
 }
 
+std::string value_problem(const ParamSpec& spec, const json::value& v);
+
 Result<ParamSpec> spec_from_json(const std::string& name, const json::value& raw) {
   auto fail = [&](const std::string& what) { return Error::bad_request("parameter '" + name + "': " + what); };
   if (!raw.is_object()) return fail("must be a mapping");
@@ -83,6 +85,9 @@ Result<ParamSpec> spec_from_json(const std::string& name, const json::value& raw
   }
   if (auto it = o.find("default"); it != o.end() && !it->value().is_null()) {
     if (!matches_type(spec.type, it->value())) return fail("default does not match type " + spec.type);
+    // A default is applied unchecked to every run that omits the parameter, so it must
+    // pass the parameter's own range and enum.
+    if (auto problem = value_problem(spec, it->value()); !problem.empty()) return fail("default " + problem);
     spec.default_value = it->value();
   }
   return spec;
@@ -94,22 +99,26 @@ json::value number_json(double d) {
   return d;
 }
 
-Status check_value(const ParamSpec& spec, const json::value& v) {
-  auto fail = [&](const std::string& what) { return Error::bad_request("parameter '" + spec.name + "' " + what); };
-  if (!matches_type(spec.type, v)) {
-    return fail("must be of type " + spec.type + ", got " + json_type_name(v));
-  }
+// Why `v` does not fit `spec` ("must be >= 16"), or "" when it fits.
+std::string value_problem(const ParamSpec& spec, const json::value& v) {
+  if (!matches_type(spec.type, v)) return "must be of type " + spec.type + ", got " + json_type_name(v);
   if (v.is_number()) {
     double d = as_double(v);
-    if (spec.minimum && d < *spec.minimum) return fail("must be >= " + json::serialize(number_json(*spec.minimum)));
-    if (spec.maximum && d > *spec.maximum) return fail("must be <= " + json::serialize(number_json(*spec.maximum)));
+    if (spec.minimum && d < *spec.minimum) return "must be >= " + json::serialize(number_json(*spec.minimum));
+    if (spec.maximum && d > *spec.maximum) return "must be <= " + json::serialize(number_json(*spec.maximum));
   }
   if (!spec.enum_values.empty() &&
       std::none_of(spec.enum_values.begin(), spec.enum_values.end(), [&](const json::value& e) {
         return e == v || (e.is_number() && v.is_number() && as_double(e) == as_double(v));
       })) {
-    return fail("must be one of " + json::serialize(json::array(spec.enum_values.begin(), spec.enum_values.end())));
+    return "must be one of " + json::serialize(json::array(spec.enum_values.begin(), spec.enum_values.end()));
   }
+  return "";
+}
+
+Status check_value(const ParamSpec& spec, const json::value& v) {
+  std::string problem = value_problem(spec, v);
+  if (!problem.empty()) return Error::bad_request("parameter '" + spec.name + "' " + problem);
   return ok_status();
 }
 }  // namespace

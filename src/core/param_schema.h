@@ -31,7 +31,8 @@ class ParamSchema {
   ParamSchema() = default;
   explicit ParamSchema(std::vector<ParamSpec> specs) : specs_(std::move(specs)) {}
 
-  // Reads {name: {type, default, ...}}. Errors name the offending parameter and key.
+  // Reads {name: {type, default, ...}}. Errors name the offending parameter and key; a
+  // default must itself pass the parameter's type, range and enum.
   static Result<ParamSchema> from_properties(const boost::json::object& properties);
 
   // Checks `given` and returns it with defaults applied. A 400 names the parameter:

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/time_util.h"
+#include "http/beast_request.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -26,22 +27,6 @@ bool origin_allowed(const std::vector<std::string>& allowed, const std::string& 
     if (a == "*" || a == origin) return true;
   }
   return false;
-}
-
-Request to_request(const http::request<http::string_body>& msg) {
-  Request req;
-  req.method = std::string(msg.method_string());
-  std::string_view target = msg.target();
-  size_t q = target.find('?');
-  req.path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) req.query = parse_query(target.substr(q + 1));
-  for (const auto& field : msg) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    req.headers[name] = std::string(field.value());
-  }
-  req.body = msg.body();
-  return req;
 }
 
 }  // namespace
@@ -100,9 +85,8 @@ struct Server::Impl {
     beast::flat_buffer buffer;  // its size is bounded by the parser's header and body limits
     bool first = true;
     while (!stopping || first) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<uint32_t>(opts.max_header_bytes));
-      parser.body_limit(opts.max_body_bytes);
+      BeastRequestParser parser;
+      limit_parser(parser, opts.max_header_bytes, opts.max_body_bytes);
       stream.expires_after(first ? opts.read_timeout : opts.idle_timeout);
       first = false;
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
