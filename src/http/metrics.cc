@@ -17,9 +17,22 @@ std::string prometheus_label(const std::string& value) {
   return out;
 }
 
+namespace {
+// The method is the client's choice (any token): one series per invented method would
+// let anyone grow the metrics without bound.
+const std::string& method_label(const std::string& method) {
+  static const std::string kKnown[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+  static const std::string kOther = "other";
+  for (const auto& m : kKnown) {
+    if (m == method) return m;
+  }
+  return kOther;
+}
+}  // namespace
+
 void Metrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
   std::lock_guard lock(mu_);
-  Series& s = series_[{route, method, status}];
+  Series& s = series_[{route, method_label(method), status}];
   ++s.count;
   s.sum += seconds;
   for (size_t i = 0; i < kBuckets.size(); ++i) {

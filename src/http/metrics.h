@@ -1,6 +1,7 @@
 // Request metrics in Prometheus text format: per (route, method, status) a counter and a
-// latency histogram. Other components add their own lines through collectors called at
-// scrape time. Thread-safe.
+// latency histogram. Methods outside GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS are
+// counted as "other", so that clients cannot add series. Other components add their own
+// lines through collectors called at scrape time. Thread-safe.
 #pragma once
 
 #include <array>
