@@ -171,9 +171,10 @@ INSTANTIATE_TEST_SUITE_P(
                 with_auth("workflows: {w: {params: {p: {type: float}}, steps: [{id: s, command: [a]}]}}\n"),
                 "workflows.w.params", "unsupported type"},
         BadCase{"not_mapping", with_auth("server: [1, 2]\n"), "server", "mapping"},
-        // Found by fuzzing (fuzz/corpus/config/params-complex-key.yaml): a non-scalar key
-        // in params threw out of load_config_text; an alias inside its own anchor
-        // recursed until the stack overflowed; aliases could expand without bound.
+        // A non-scalar key in params threw out of load_config_text (found by fuzzing:
+        // fuzz/corpus/config/params-complex-key.yaml); an alias inside its own anchor
+        // recursed until the stack overflowed (same function, confirmed under ASan:
+        // params-alias-cycle.yaml); aliases could expand without bound.
         BadCase{"param_complex_key",
                 with_auth("workflows: {w: {params: {? [a, b] : {type: integer}}, steps: [{id: s, command: [a]}]}}\n"),
                 "workflows.w.params", "keys must be plain strings"},
