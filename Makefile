@@ -48,6 +48,7 @@ bench: deps
 	bench/run-stagein
 	bench/run-credentials
 	bench/run-airflow
+	bench/run-load
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR) build-release

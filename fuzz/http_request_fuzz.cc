@@ -69,7 +69,7 @@ struct World {
     config->ledger.sqlite_path = dir.path() / "ledger.db";
     policy = std::make_unique<Policy>(config->collections);
     ledger = std::move(SqliteLedger::open(config->ledger.sqlite_path)).value();
-    stores = std::move(make_stores(*config, credentials)).value();
+    stores = std::move(make_stores(*config, credentials, kSecret)).value();
     ParamSchema schema =
         ParamSchema::from_properties(json::parse(R"({"tile_size": {"type": "integer", "default": 64}})").as_object())
             .value();
@@ -149,9 +149,9 @@ void check_request(const Request& req) {
 void serve(World& w, Request& req) {
   RouteMatch m = w.router.match(req);
   if (!m.route) return;
-  FUZZ_CHECK(m.path_known && m.route->method == req.method);
-  if (req.method != "GET" && req.method != "PUT") return;
-  RequestContext ctx{"req-fuzz", m.route->authenticated ? "thomas" : "",
+  FUZZ_CHECK(m.path_known && (m.route->method == req.method || (req.method == "HEAD" && m.route->method == "GET")));
+  if (req.method != "GET" && req.method != "HEAD" && req.method != "PUT") return;
+  RequestContext ctx{"req-fuzz", m.route->auth == Auth::kRequired ? "thomas" : "",
                      std::chrono::system_clock::from_time_t(1'767'225'600)};
   Response resp = m.route->handler(ctx, req);
   FUZZ_CHECK(resp.status >= 200 && resp.status < 600);
@@ -180,6 +180,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     http::read(conn, buffer, parser, ec);
     if (ec) break;
     const auto& msg = parser.get();
+    // As the server: a request refused on its header is answered and the connection closed.
+    if (refuse_header(msg)) break;
     Request req = to_request(msg);
     check_request(req);
     serve(world, req);
