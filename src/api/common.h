@@ -34,5 +34,7 @@ struct DataSelection {
 
 // 404 when unknown or when the caller may not use it (existence is not revealed).
 Result<DataSelection> resolve_data_selection(const ApiDeps& d, const std::string& user, const std::string& id);
+// The same without asking who may use it: only for requests authorized otherwise (a grant).
+Result<DataSelection> find_data_selection(const ApiDeps& d, const std::string& id);
 
 }  // namespace scigate::api

@@ -39,20 +39,24 @@ json::value time_or_null(int64_t unix_us) {
   return json::string(format_iso8601(from_unix_micros(unix_us)));
 }
 
-Result<DataSelection> resolve_data_selection(const ApiDeps& d, const std::string& user, const std::string& id) {
+Result<DataSelection> find_data_selection(const ApiDeps& d, const std::string& id) {
   auto not_found = Error::not_found("no such data selection: " + id);
   auto exact = d.config.collections.find(id);
-  if (exact != d.config.collections.end()) {
-    if (!d.policy.may_use_collection(user, id)) return not_found;
-    return DataSelection{&exact->second, ""};
-  }
+  if (exact != d.config.collections.end()) return DataSelection{&exact->second, ""};
   size_t slash = id.find('/');
   if (slash == std::string::npos) return not_found;
   auto c = d.config.collections.find(id.substr(0, slash));
-  if (c == d.config.collections.end() || !d.policy.may_use_collection(user, c->first)) return not_found;
+  if (c == d.config.collections.end()) return not_found;
   auto sub = parse_relative_key(percent_encode(id.substr(slash + 1)));
   if (!sub || sub->path.empty()) return Error::bad_request("invalid data selection path: " + id);
   return DataSelection{&c->second, sub->path + "/"};
+}
+
+Result<DataSelection> resolve_data_selection(const ApiDeps& d, const std::string& user, const std::string& id) {
+  auto sel = find_data_selection(d, id);
+  if (sel && !d.policy.may_use_collection(user, sel->collection->id))
+    return Error::not_found("no such data selection: " + id);
+  return sel;
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // links that scigate serves itself for `type: file` providers.
 #include <algorithm>
 
+#include "api/bodies.h"
 #include "api/browse.h"
 #include "api/common.h"
 #include "api/sidecar.h"
@@ -15,8 +16,6 @@ namespace api {
 
 namespace {
 
-constexpr size_t kMaxFilesPerUpdate = 1000;
-
 // The caller's output path (relative to staging.prefix): the tail of the URL, which must
 // lie under the caller's own root "{username}/". Empty = the root itself.
 Result<RelativeKey> own_output_path(const RequestContext& ctx, const Request& req) {
@@ -26,41 +25,6 @@ Result<RelativeKey> own_output_path(const RequestContext& ctx, const Request& re
   std::string first = key->path.substr(0, key->path.find('/'));
   if (first != ctx.username) return Error::forbidden("outputs of other users are not accessible");
   return key;
-}
-
-// "files" → {name: {"properties": {k: v}}}, validated completely before anything is written.
-Result<std::map<std::string, std::map<std::string, std::string>>> parse_metadata(const std::string& body) {
-  auto parsed = parse_json(body);
-  if (!parsed) return parsed.error();
-  const json::object* obj = parsed->if_object();
-  const json::value* files = obj ? obj->if_contains("files") : nullptr;
-  if (!files || !files->is_object())
-    return Error::bad_request("body must be {\"files\": {name: {\"properties\": {...}}}}");
-  if (files->get_object().size() > kMaxFilesPerUpdate) return Error::bad_request("at most 1000 files per request");
-  std::map<std::string, std::map<std::string, std::string>> out;
-  for (const auto& [name_sv, spec] : files->get_object()) {
-    std::string name(name_sv);
-    auto key = parse_relative_key(percent_encode(name));
-    if (!key || key->path.empty() || key->is_folder || std::string_view(name).ends_with(kSidecarSuffix)) {
-      return Error::bad_request("invalid file name '" + name + "'");
-    }
-    const json::value* props = spec.is_object() ? spec.get_object().if_contains("properties") : nullptr;
-    if (!props || !props->is_object()) return Error::bad_request("file '" + name + "' needs a 'properties' object");
-    auto& dest = out[key->path];
-    for (const auto& [k, v] : props->get_object()) {
-      std::string value;
-      if (v.is_string())
-        value = std::string(v.get_string());
-      else if (v.is_number() || v.is_bool())
-        value = json::serialize(v);
-      else
-        return Error::bad_request("property '" + std::string(k) + "' of '" + name +
-                                  "' must be a string, number or boolean");
-      if (auto st = check_property(std::string(k), value); !st) return st.error();
-      dest[std::string(k)] = std::move(value);
-    }
-  }
-  return out;
 }
 
 std::string content_type_for(const std::string& key) {
@@ -132,7 +96,7 @@ Response browse_data_selection(const ApiDeps& d, const RequestContext& ctx, cons
 Response update_output_metadata(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
   auto key = own_output_path(ctx, req);
   if (!key) return fail(ctx, key.error());
-  auto files = parse_metadata(req.body);
+  auto files = parse_metadata_update(req.body);
   if (!files) return fail(ctx, files.error());
   std::string folder_key = d.config.staging.prefix + key->path + "/";
   for (const auto& [name, props] : *files) {

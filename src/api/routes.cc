@@ -7,9 +7,9 @@ namespace {
 
 using ApiHandler = Response (*)(const ApiDeps&, const RequestContext&, const Request&);
 
-Route route(const ApiDeps& deps, const char* method, const char* pattern, ApiHandler fn, bool authenticated = true,
+Route route(const ApiDeps& deps, const char* method, const char* pattern, ApiHandler fn, Auth auth = Auth::kRequired,
             bool blocking = true) {
-  return Route{method, pattern, authenticated, blocking,
+  return Route{method, pattern, auth, blocking,
                [&deps, fn](const RequestContext& ctx, const Request& req) { return fn(deps, ctx, req); }};
 }
 
@@ -19,26 +19,27 @@ void add_routes(Router& r, const ApiDeps& d) {
   // Workflow listings and descriptions never block (WorkflowEngine's contract), so they
   // skip the worker pool; everything that may touch the ledger, a store or a remote
   // engine runs there.
-  r.add(route(d, "GET", "/workflows", api::list_workflows, true, /*blocking=*/false));
-  r.add(route(d, "GET", "/workflows/{id}", api::describe_workflow, true, /*blocking=*/false));
+  r.add(route(d, "GET", "/workflows", api::list_workflows, Auth::kRequired, /*blocking=*/false));
+  r.add(route(d, "GET", "/workflows/{id}", api::describe_workflow, Auth::kRequired, /*blocking=*/false));
   r.add(route(d, "POST", "/workflows/{id}/runs", api::start_run));
   r.add(route(d, "GET", "/workflows/{id}/runs", api::list_runs));
-  r.add(route(d, "GET", "/data-selections", api::list_data_selections, true, /*blocking=*/false));
-  r.add(route(d, "GET", "/data-selections/workflows", api::workflows_for_data_selection, true, /*blocking=*/false));
-  r.add(
-      route(d, "GET", "/data-selections/{id}/workflows", api::workflows_for_data_selection, true, /*blocking=*/false));
+  r.add(route(d, "GET", "/data-selections", api::list_data_selections, Auth::kRequired, /*blocking=*/false));
+  r.add(route(d, "GET", "/data-selections/workflows", api::workflows_for_data_selection, Auth::kRequired,
+              /*blocking=*/false));
+  r.add(route(d, "GET", "/data-selections/{id}/workflows", api::workflows_for_data_selection, Auth::kRequired,
+              /*blocking=*/false));
   r.add(route(d, "GET", "/data-selections/{id}/files/{path...}", api::browse_data_selection));
   r.add(route(d, "GET", "/runs/{run_id}", api::get_run));
   r.add(route(d, "POST", "/runs/{run_id}/cancel", api::cancel_run));
   r.add(route(d, "GET", "/runs/{run_id}/logs", api::run_logs));
   r.add(route(d, "GET", "/output-data/{prefix...}", api::browse_outputs));
   r.add(route(d, "PUT", "/output-data/{prefix...}", api::update_output_metadata));
-  r.add(route(d, "GET", "/files/{provider}/{bucket}/{key...}", api::serve_signed_file, false));
-  r.add(route(d, "GET", "/healthz", api::healthz, false, false));
-  r.add(route(d, "GET", "/readyz", api::readyz, false));
-  r.add(route(d, "GET", "/metrics", api::metrics, false));
-  r.add(route(d, "GET", "/openapi.json", api::openapi, false, false));
-  r.add(route(d, "GET", "/docs", api::docs, false, false));
+  r.add(route(d, "GET", "/files/{provider}/{bucket}/{key...}", api::serve_signed_file, Auth::kNone));
+  r.add(route(d, "GET", "/healthz", api::healthz, Auth::kNone, /*blocking=*/false));
+  r.add(route(d, "GET", "/readyz", api::readyz, Auth::kNone));
+  r.add(route(d, "GET", "/metrics", api::metrics, Auth::kNone));
+  r.add(route(d, "GET", "/openapi.json", api::openapi, Auth::kNone, /*blocking=*/false));
+  r.add(route(d, "GET", "/docs", api::docs, Auth::kNone, /*blocking=*/false));
 }
 
 }  // namespace scigate

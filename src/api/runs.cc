@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "api/bodies.h"
 #include "api/common.h"
 #include "core/json_util.h"
 
@@ -14,48 +15,6 @@ namespace api {
 namespace {
 
 constexpr size_t kMaxIdempotencyKey = 200;
-
-struct RunRequest {
-  std::string data_selection;
-  json::object params;
-};
-
-// Accepts both body shapes: {"in_data_selection": X, ...params} (the seed Lambda's) and
-// {"in_data_selection": X, "params": {...}}. `workflow_id` may repeat the path's id.
-Result<RunRequest> parse_run_request(const std::string& body, const std::string& workflow_id) {
-  if (body.empty()) return Error::bad_request("request body is required");
-  auto parsed = parse_json(body);
-  if (!parsed) return parsed.error();
-  if (!parsed->is_object()) return Error::bad_request("request body must be a JSON object");
-  json::object obj = std::move(parsed->get_object());
-  RunRequest out;
-  auto sel = obj.find("in_data_selection");
-  if (sel == obj.end() || !sel->value().is_string() || sel->value().get_string().empty()) {
-    return Error::bad_request("field 'in_data_selection' (string) is required");
-  }
-  out.data_selection = std::string(sel->value().get_string());
-  obj.erase("in_data_selection");
-  if (auto wf = obj.find("workflow_id"); wf != obj.end()) {
-    if (!wf->value().is_string() || wf->value().get_string() != workflow_id) {
-      return Error::bad_request("field 'workflow_id' does not match the workflow in the path");
-    }
-    obj.erase("workflow_id");
-  }
-  if (auto p = obj.find("params"); p != obj.end()) {
-    if (!p->value().is_object()) return Error::bad_request("field 'params' must be an object");
-    out.params = std::move(p->value().get_object());
-    obj.erase("params");
-    if (!obj.empty())
-      return Error::bad_request("unexpected field '" + std::string(obj.begin()->key()) + "' beside 'params'");
-  } else {
-    out.params = std::move(obj);
-  }
-  for (const char* key : kServerConfKeys) {  // the seed's Lambda let them through
-    if (out.params.contains(key))
-      return Error::bad_request("parameter '" + std::string(key) + "' is set by the server");
-  }
-  return out;
-}
 
 Result<std::string> idempotency_key(const Request& req) {
   std::string key = req.header("idempotency-key");

@@ -171,6 +171,10 @@ void for_each_entry(MapReader& parent, const std::string& key, std::vector<Confi
   if (!n || n.IsNull()) return;
   if (!n.IsMap()) return parent.problem(key, "must be a mapping");
   for (const auto& kv : n) {
+    if (!kv.first.IsScalar()) {
+      parent.problem(key, "keys must be plain strings");
+      continue;
+    }
     std::string name = kv.first.Scalar();
     MapReader entry(kv.second, parent.child_path(key) + "." + name, problems);
     fn(name, entry);
@@ -485,9 +489,11 @@ class Loader {
       if (!schedule.empty()) wc.schedule = schedule;
       if (w.has("params")) {
         auto json = yaml_to_json(w.raw("params"));
-        if (!json.is_object()) {
+        if (!json) {
+          w.problem("params", json.error().client);
+        } else if (!json->is_object()) {
           w.problem("params", "must be a mapping of parameter name to schema");
-        } else if (auto schema = ParamSchema::from_properties(json.get_object(), cfg_.engine.param_limits); !schema) {
+        } else if (auto schema = ParamSchema::from_properties(json->get_object(), cfg_.engine.param_limits); !schema) {
           w.problem("params", schema.error().client);
         } else {
           wc.params = std::move(schema).value();

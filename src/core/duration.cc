@@ -4,13 +4,21 @@
 
 namespace scigate {
 
+namespace {
+// 100 years: a clock counting nanoseconds in 64 bits (steady_clock, asio timers) holds
+// about 292, and durations get added to "now".
+constexpr long long kMaxMilliseconds = 100LL * 365 * 86'400'000;
+}  // namespace
+
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   bool all_digits = true;
   for (char c : text) all_digits = all_digits && std::isdigit(static_cast<unsigned char>(c));
   if (all_digits) {
     if (text.size() > 12) return std::nullopt;
-    return std::chrono::seconds(std::stoll(std::string(text)));
+    long long seconds = std::stoll(std::string(text));
+    if (seconds > kMaxMilliseconds / 1000) return std::nullopt;
+    return std::chrono::seconds(seconds);
   }
   long long total_ms = 0;
   size_t i = 0;
@@ -35,7 +43,10 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
       factor = 86'400'000;
     else
       return std::nullopt;
+    // n < 10^12 and factor <= 86400000 cannot overflow 64 bits before this check.
+    if (n > kMaxMilliseconds / factor) return std::nullopt;
     total_ms += n * factor;
+    if (total_ms > kMaxMilliseconds) return std::nullopt;
   }
   return std::chrono::milliseconds(total_ms);
 }

@@ -9,7 +9,8 @@
 
 namespace scigate {
 
-// nullopt when `text` is not a duration.
+// nullopt when `text` is not a duration, or one over 100 years (clocks counting
+// nanoseconds in 64 bits would overflow).
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 std::string format_duration(std::chrono::milliseconds d);
 

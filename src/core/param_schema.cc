@@ -63,6 +63,8 @@ size_t utf8_length(std::string_view s) {
   return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
+std::string value_problem(const ParamSpec& spec, const json::value& v);
+
 Result<ParamSpec> spec_from_json(const std::string& name, const json::value& raw) {
   auto fail = [&](const std::string& what) { return Error::bad_request("parameter '" + name + "': " + what); };
   if (!raw.is_object()) return fail("must be a mapping");
@@ -109,6 +111,9 @@ Result<ParamSpec> spec_from_json(const std::string& name, const json::value& raw
   }
   if (auto it = o.find("default"); it != o.end() && !it->value().is_null()) {
     if (!matches_type(spec.type, it->value())) return fail("default does not match type " + spec.type);
+    // A default is applied unchecked to every run that omits the parameter, so it must
+    // pass the parameter's own range and enum.
+    if (auto problem = value_problem(spec, it->value()); !problem.empty()) return fail("default " + problem);
     spec.default_value = it->value();
   }
   return spec;
@@ -120,45 +125,50 @@ json::value number_json(double d) {
   return d;
 }
 
-// A declared maxLength replaces the default byte bound: the operator chose it knowingly.
-Status check_size(const ParamSpec& spec, const json::value& v, const ParamLimits& limits) {
-  auto fail = [&](const std::string& what) { return Error::bad_request("parameter '" + spec.name + "' " + what); };
+// Why `v` does not fit `spec` (type, length, range, enum), or "" when it fits.
+std::string value_problem(const ParamSpec& spec, const json::value& v) {
+  if (!matches_type(spec.type, v)) return "must be of type " + spec.type + ", got " + json_type_name(v);
   if (v.is_string()) {
-    std::string_view s = v.get_string();
-    size_t chars = utf8_length(s);
+    size_t chars = utf8_length(v.get_string());
     if (spec.min_length && chars < *spec.min_length)
-      return fail("must be at least " + std::to_string(*spec.min_length) + " characters long");
+      return "must be at least " + std::to_string(*spec.min_length) + " characters long";
     if (spec.max_length && chars > *spec.max_length)
-      return fail("must be at most " + std::to_string(*spec.max_length) + " characters long");
-    if (!spec.max_length && s.size() > limits.max_param_bytes)
-      return fail("is too long: " + std::to_string(s.size()) + " bytes, at most " +
-                  std::to_string(limits.max_param_bytes) + " allowed");
-  } else if (v.is_array() || v.is_object()) {
-    size_t bytes = json::serialize(v).size();
-    if (bytes > limits.max_param_bytes)
-      return fail("is too large: " + std::to_string(bytes) + " bytes as JSON, at most " +
-                  std::to_string(limits.max_param_bytes) + " allowed");
+      return "must be at most " + std::to_string(*spec.max_length) + " characters long";
   }
-  return ok_status();
-}
-
-Status check_value(const ParamSpec& spec, const json::value& v, const ParamLimits& limits) {
-  auto fail = [&](const std::string& what) { return Error::bad_request("parameter '" + spec.name + "' " + what); };
-  if (!matches_type(spec.type, v)) {
-    return fail("must be of type " + spec.type + ", got " + json_type_name(v));
-  }
-  if (auto st = check_size(spec, v, limits); !st) return st;
   if (v.is_number()) {
     double d = as_double(v);
-    if (spec.minimum && d < *spec.minimum) return fail("must be >= " + json::serialize(number_json(*spec.minimum)));
-    if (spec.maximum && d > *spec.maximum) return fail("must be <= " + json::serialize(number_json(*spec.maximum)));
+    if (spec.minimum && d < *spec.minimum) return "must be >= " + json::serialize(number_json(*spec.minimum));
+    if (spec.maximum && d > *spec.maximum) return "must be <= " + json::serialize(number_json(*spec.maximum));
   }
   if (!spec.enum_values.empty() &&
       std::none_of(spec.enum_values.begin(), spec.enum_values.end(), [&](const json::value& e) {
         return e == v || (e.is_number() && v.is_number() && as_double(e) == as_double(v));
       })) {
-    return fail("must be one of " + json::serialize(json::array(spec.enum_values.begin(), spec.enum_values.end())));
+    return "must be one of " + json::serialize(json::array(spec.enum_values.begin(), spec.enum_values.end()));
   }
+  return "";
+}
+
+// The configured bound on values that have no maxLength of their own (a declared
+// maxLength replaces it: the operator chose it knowingly).
+std::string size_problem(const ParamSpec& spec, const json::value& v, const ParamLimits& limits) {
+  if (v.is_string() && !spec.max_length && v.get_string().size() > limits.max_param_bytes) {
+    return "is too long: " + std::to_string(v.get_string().size()) + " bytes, at most " +
+           std::to_string(limits.max_param_bytes) + " allowed";
+  }
+  if (v.is_array() || v.is_object()) {
+    size_t bytes = json::serialize(v).size();
+    if (bytes > limits.max_param_bytes)
+      return "is too large: " + std::to_string(bytes) + " bytes as JSON, at most " +
+             std::to_string(limits.max_param_bytes) + " allowed";
+  }
+  return "";
+}
+
+Status check_value(const ParamSpec& spec, const json::value& v, const ParamLimits& limits) {
+  std::string problem = value_problem(spec, v);
+  if (problem.empty()) problem = size_problem(spec, v, limits);
+  if (!problem.empty()) return Error::bad_request("parameter '" + spec.name + "' " + problem);
   return ok_status();
 }
 }  // namespace

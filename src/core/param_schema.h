@@ -46,7 +46,8 @@ class ParamSchema {
   explicit ParamSchema(std::vector<ParamSpec> specs, ParamLimits limits = {})
       : specs_(std::move(specs)), limits_(limits) {}
 
-  // Reads {name: {type, default, ...}}. Errors name the offending parameter and key.
+  // Reads {name: {type, default, ...}}. Errors name the offending parameter and key; a
+  // default must itself pass the parameter's type, length, range and enum.
   static Result<ParamSchema> from_properties(const boost::json::object& properties, ParamLimits limits = {});
 
   // Checks `given` and returns it with defaults applied. A 400 names the parameter:

@@ -63,13 +63,21 @@ std::optional<SystemTime> parse_iso8601(std::string_view text) {
   if (*rest == 'Z') {
     ++rest;
   } else if (*rest == '+' || *rest == '-') {
-    int hh = 0, mm = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2) return std::nullopt;
-    offset = (hh * 3600L + mm * 60L) * (*rest == '-' ? -1 : 1);
+    // Exactly "hh:mm": the checks stop at the terminating NUL, so nothing past it is read.
+    auto digit = [&](int i) { return rest[i] >= '0' && rest[i] <= '9'; };
+    if (!(digit(1) && digit(2) && rest[3] == ':' && digit(4) && digit(5))) return std::nullopt;
+    long hh = (rest[1] - '0') * 10 + (rest[2] - '0'), mm = (rest[4] - '0') * 10 + (rest[5] - '0');
+    if (hh > 23 || mm > 59) return std::nullopt;
+    offset = (hh * 3600 + mm * 60) * (*rest == '-' ? -1 : 1);
     rest += 6;
   }
   if (*rest != '\0') return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm) - offset) + std::chrono::microseconds(micros);
+  // SystemTime counts nanoseconds in 64 bits (years 1678 to 2261); a year beyond would
+  // overflow the conversion, and no answer means one.
+  constexpr int64_t kMaxSeconds = std::chrono::duration_cast<std::chrono::seconds>(SystemTime::duration::max()).count();
+  int64_t seconds = static_cast<int64_t>(timegm(&tm)) - offset;
+  if (seconds >= kMaxSeconds || seconds <= -kMaxSeconds) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(seconds) + std::chrono::microseconds(micros);
 }
 
 std::string compact_stamp(SystemTime t) {

@@ -15,7 +15,8 @@ using SystemTime = std::chrono::system_clock::time_point;
 std::string format_iso8601(SystemTime t);
 // RFC 3339 / ISO 8601 as AWS, Earthdata and Airflow write it: "2021-01-27T00:50:09Z",
 // "...09.123456+00:00", "2021-01-27 00:50:09+00:00" (no zone = UTC). Fractions are kept
-// to the microsecond. nullopt for anything else.
+// to the microsecond. nullopt for anything else, and for times SystemTime cannot hold
+// (before 1678 or after 2261).
 std::optional<SystemTime> parse_iso8601(std::string_view text);
 // "20261123T101512Z"
 std::string compact_stamp(SystemTime t);

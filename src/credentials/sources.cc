@@ -48,6 +48,40 @@ std::string host_without_port(const std::string& host) { return host.substr(0, h
 
 }  // namespace
 
+Result<AwsCredentials> parse_earthdata_credentials(const std::string& body) {
+  auto parsed = parse_json(body);
+  if (!parsed || !parsed->is_object()) {
+    return Error{ErrorCode::kUpstreamFailed, "s3credentials answered something that is not a JSON object", ""};
+  }
+  const auto& o = parsed->get_object();
+  AwsCredentials c{string_or(o, "accessKeyId"), string_or(o, "secretAccessKey"), string_or(o, "sessionToken"),
+                   parse_iso8601(string_or(o, "expiration"))};
+  if (c.access_key_id.empty() || c.secret_access_key.empty() || !c.expiration) {
+    return Error{ErrorCode::kUpstreamFailed,
+                 "s3credentials answer lacks accessKeyId, secretAccessKey or a readable expiration", ""};
+  }
+  return c;
+}
+
+StsAnswer parse_sts_answer(const std::string& body, const std::string& action) {
+  pugi::xml_document doc;
+  doc.load_string(body.c_str());
+  auto c = doc.child((action + "Response").c_str()).child((action + "Result").c_str()).child("Credentials");
+  return StsAnswer{{c.child_value("AccessKeyId"), c.child_value("SecretAccessKey"), c.child_value("SessionToken"),
+                    parse_iso8601(c.child_value("Expiration"))},
+                   doc.child("ErrorResponse").child("Error").child_value("Code")};
+}
+
+std::optional<AwsCredentials> parse_metadata_credentials(const std::string& body) {
+  auto v = parse_json(body);
+  if (!v || !v->is_object()) return std::nullopt;
+  const auto& o = v->get_object();
+  AwsCredentials c{string_or(o, "AccessKeyId"), string_or(o, "SecretAccessKey"), string_or(o, "Token"),
+                   parse_iso8601(string_or(o, "Expiration"))};
+  if (c.access_key_id.empty() || c.secret_access_key.empty()) return std::nullopt;
+  return c;
+}
+
 Error EarthdataS3Credentials::failed(const std::string& internal) const {
   return Error{ErrorCode::kUpstreamFailed, "provider " + provider_ + ": " + internal,
                "credentials endpoint of provider '" + provider_ + "' failed"};
@@ -82,14 +116,8 @@ Result<AwsCredentials> EarthdataS3Credentials::fetch() {
       continue;
     }
     if (r->status != 200) return failed("s3credentials answered " + std::to_string(r->status) + " at " + host);
-    auto body = parse_json(r->body);
-    if (!body || !body->is_object()) return failed("s3credentials answered something that is not a JSON object");
-    const auto& o = body->get_object();
-    AwsCredentials c{string_or(o, "accessKeyId"), string_or(o, "secretAccessKey"), string_or(o, "sessionToken"),
-                     parse_iso8601(string_or(o, "expiration"))};
-    if (c.access_key_id.empty() || c.secret_access_key.empty() || !c.expiration) {
-      return failed("s3credentials answer lacks accessKeyId, secretAccessKey or a readable expiration");
-    }
+    auto c = parse_earthdata_credentials(r->body);
+    if (!c) return failed(c.error().internal);
     return c;
   }
   return failed("too many redirects");
@@ -123,14 +151,9 @@ Result<AwsCredentials> StsAssumeRole::fetch() {
                  "STS AssumeRole for provider '" + provider_ + "' failed"};
   };
   if (!r) return fail(r.error().internal);
-  pugi::xml_document doc;
-  doc.load_string(r->body.c_str());
-  if (r->status != 200) {
-    return fail(std::to_string(r->status) + " " + doc.child("ErrorResponse").child("Error").child_value("Code"));
-  }
-  auto creds = doc.child("AssumeRoleResponse").child("AssumeRoleResult").child("Credentials");
-  AwsCredentials c{creds.child_value("AccessKeyId"), creds.child_value("SecretAccessKey"),
-                   creds.child_value("SessionToken"), parse_iso8601(creds.child_value("Expiration"))};
+  StsAnswer answer = parse_sts_answer(r->body, "AssumeRole");
+  if (r->status != 200) return fail(std::to_string(r->status) + " " + answer.error_code);
+  AwsCredentials& c = answer.credentials;
   if (c.access_key_id.empty() || c.secret_access_key.empty() || !c.expiration) return fail("answer lacks credentials");
   return c;
 }
@@ -149,17 +172,6 @@ std::string read_file(const std::filesystem::path& p) {
   std::string s = ss.str();
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
-}
-
-// {AccessKeyId, SecretAccessKey, Token, Expiration}: the container and IMDS answer.
-std::optional<AwsCredentials> from_metadata_json(const std::string& body) {
-  auto v = parse_json(body);
-  if (!v || !v->is_object()) return std::nullopt;
-  const auto& o = v->get_object();
-  AwsCredentials c{string_or(o, "AccessKeyId"), string_or(o, "SecretAccessKey"), string_or(o, "Token"),
-                   parse_iso8601(string_or(o, "Expiration"))};
-  if (c.access_key_id.empty() || c.secret_access_key.empty()) return std::nullopt;
-  return c;
 }
 
 }  // namespace
@@ -190,11 +202,7 @@ Result<std::optional<AwsCredentials>> DefaultChainSource::from_web_identity() {
                         std::nullopt,
                         std::chrono::seconds(10)});
   if (!r) return r.error();
-  pugi::xml_document doc;
-  doc.load_string(r->body.c_str());
-  auto c = doc.child("AssumeRoleWithWebIdentityResponse").child("AssumeRoleWithWebIdentityResult").child("Credentials");
-  AwsCredentials out{c.child_value("AccessKeyId"), c.child_value("SecretAccessKey"), c.child_value("SessionToken"),
-                     parse_iso8601(c.child_value("Expiration"))};
+  AwsCredentials out = parse_sts_answer(r->body, "AssumeRoleWithWebIdentity").credentials;
   if (r->status != 200 || out.access_key_id.empty()) {
     return Error::internal_error("AssumeRoleWithWebIdentity answered " + std::to_string(r->status));
   }
@@ -231,7 +239,7 @@ Result<std::optional<AwsCredentials>> DefaultChainSource::from_container() {
   if (!auth.empty()) req.headers.emplace_back("Authorization", auth);
   auto r = http_->send(req);
   if (!r) return r.error();
-  auto c = r->status == 200 ? from_metadata_json(r->body) : std::nullopt;
+  auto c = r->status == 200 ? parse_metadata_credentials(r->body) : std::nullopt;
   if (!c) return Error::internal_error("container credentials endpoint answered " + std::to_string(r->status));
   return c;
 }
@@ -255,7 +263,7 @@ Result<std::optional<AwsCredentials>> DefaultChainSource::from_instance_metadata
   std::string name = role->body.substr(0, role->body.find('\n'));
   auto creds = http_->send({"GET", path + name, h, "", std::nullopt, std::chrono::seconds(2)});
   if (!creds) return creds.error();
-  auto c = creds->status == 200 ? from_metadata_json(creds->body) : std::nullopt;
+  auto c = creds->status == 200 ? parse_metadata_credentials(creds->body) : std::nullopt;
   if (!c) return Error::internal_error("instance metadata answered " + std::to_string(creds->status));
   return c;
 }

@@ -13,6 +13,24 @@
 
 namespace scigate {
 
+// The answers of the credential services, read apart from the exchanges that fetch them
+// (pure functions, tested and fuzzed alone).
+//
+// A DAAC's /s3credentials JSON. kUpstreamFailed (the reason in `internal` only) when it is
+// not a JSON object or lacks accessKeyId, secretAccessKey or a readable expiration.
+Result<AwsCredentials> parse_earthdata_credentials(const std::string& body);
+// An STS query-protocol answer to `action` ("AssumeRole", "AssumeRoleWithWebIdentity"):
+// {action}Response/{action}Result/Credentials as found (fields empty when absent), and
+// ErrorResponse/Error/Code of a refusal.
+struct StsAnswer {
+  AwsCredentials credentials;
+  std::string error_code;
+};
+StsAnswer parse_sts_answer(const std::string& body, const std::string& action);
+// The container and instance-metadata JSON {AccessKeyId, SecretAccessKey, Token,
+// Expiration}; nullopt unless it has both keys.
+std::optional<AwsCredentials> parse_metadata_credentials(const std::string& body);
+
 // A DAAC's /s3credentials (NASA Earthdata Cloud). With a bearer token: one GET. With a
 // username and password: the Earthdata Login redirect dance, followed by hand so that
 // the Authorization header goes only to the login host, with cookies kept across the

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <mutex>
 
 #include "core/base64.h"
@@ -210,7 +211,13 @@ std::optional<Clock::time_point> jwt_expiry(std::string_view token) {
   if (!claims || !claims->is_object()) return std::nullopt;
   const auto* exp = claims->get_object().if_contains("exp");
   if (!exp || !exp->is_number()) return std::nullopt;
-  return Clock::from_time_t(static_cast<std::time_t>(exp->to_number<double>()));
+  // An exp no time point can hold reads as unknown (the token is then kept until refused),
+  // rather than overflowing into some date.
+  constexpr auto kMaxSeconds =
+      static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count());
+  double seconds = exp->to_number<double>();
+  if (!(std::fabs(seconds) < kMaxSeconds)) return std::nullopt;
+  return Clock::from_time_t(static_cast<std::time_t>(seconds));
 }
 
 Result<std::unique_ptr<AirflowAuth>> make_airflow_auth(const EngineConfig& config, std::shared_ptr<UpstreamClient> http,

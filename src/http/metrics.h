@@ -41,8 +41,16 @@ class Metrics {
   Series& series_for(std::string_view route, std::string_view method, int status_class);
 
   mutable std::shared_mutex mu_;  // guards the map's shape; a series' counters are atomics
-  // Transparent comparator: observe() looks series up without building a key string.
-  std::map<std::tuple<std::string, std::string_view, int>, Series, std::less<>> series_;
+  // Transparent: observe() looks a series up by string_views, without building a key.
+  struct KeyLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::tuple<std::string_view, std::string_view, int>(std::get<0>(a), std::get<1>(a), std::get<2>(a)) <
+             std::tuple<std::string_view, std::string_view, int>(std::get<0>(b), std::get<1>(b), std::get<2>(b));
+    }
+  };
+  std::map<std::tuple<std::string, std::string_view, int>, Series, KeyLess> series_;
   mutable std::mutex collectors_mu_;
   std::vector<Collector> collectors_;
 };

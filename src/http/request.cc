@@ -1,5 +1,6 @@
 #include "http/request.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/key_path.h"
@@ -13,8 +14,22 @@ std::string Request::header(std::string_view name) const {
 }
 
 std::string Request::query_param(std::string_view name) const {
-  auto it = query.find(std::string(name));
-  return it == query.end() ? std::string() : it->second;
+  for (auto it = query.rbegin(); it != query.rend(); ++it) {
+    if (it->first == name) return it->second;
+  }
+  return {};
+}
+
+std::vector<std::string> Request::query_params(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : query) {
+    if (k == name) out.push_back(v);
+  }
+  return out;
+}
+
+bool Request::has_query_param(std::string_view name) const {
+  return std::any_of(query.begin(), query.end(), [&](const auto& kv) { return kv.first == name; });
 }
 
 Response Response::json(int status, const boost::json::value& value) {
@@ -50,8 +65,8 @@ Response Response::error(const Error& error, const std::string& request_id) {
   return r;
 }
 
-std::map<std::string, std::string> parse_query(std::string_view query) {
-  std::map<std::string, std::string> out;
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
   size_t start = 0;
   while (start < query.size()) {
     size_t end = query.find('&', start);
@@ -63,7 +78,7 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
     std::string dk, dv;
     if (!percent_decode(k, dk, true)) dk = std::string(k);
     if (!percent_decode(v, dv, true)) dv = std::string(v);
-    if (!dk.empty()) out[dk] = dv;
+    if (!dk.empty()) out.emplace_back(std::move(dk), std::move(dv));
     start = end + 1;
   }
   return out;

@@ -20,9 +20,10 @@
 namespace scigate {
 
 struct Request {
-  std::string method;                          // "GET", "POST", ...
-  std::string path;                            // still percent-encoded, no query
-  std::map<std::string, std::string> query;    // decoded; last value wins
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // still percent-encoded, no query
+  // Decoded pairs in request order; a name may repeat (`bidx=1&bidx=2`).
+  std::vector<std::pair<std::string, std::string>> query;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::map<std::string, std::string> path_params;  // decoded {name} segments
@@ -30,7 +31,11 @@ struct Request {
 
   // Empty when absent. `name` must be lower-case.
   std::string header(std::string_view name) const;
+  // The last value given for `name`, empty when absent.
   std::string query_param(std::string_view name) const;
+  // Every value given for `name`, in order.
+  std::vector<std::string> query_params(std::string_view name) const;
+  bool has_query_param(std::string_view name) const;
 };
 
 struct RequestContext {
@@ -57,8 +62,8 @@ struct Response {
   }
 };
 
-// Splits "a=1&b=x%20y" into decoded pairs. Invalid escapes are kept verbatim.
-std::map<std::string, std::string> parse_query(std::string_view query);
+// Splits "a=1&b=x%20y" into decoded pairs, in order. Invalid escapes are kept verbatim.
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
 
 // A Range header (RFC 9110 §14.2) against a body of `size` bytes. Only single byte
 // ranges are served; anything else (several ranges, other units, bad syntax) is ignored

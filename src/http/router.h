@@ -14,10 +14,15 @@ namespace scigate {
 
 using Handler = std::function<Response(const RequestContext&, const Request&)>;
 
+// Who may call a route. kOptional: a bearer token is verified when one is sent (401 if
+// it is bad), else the handler runs with an empty username and must authorize the
+// request itself (e.g. from a signed URL a map library fetches without a token).
+enum class Auth { kNone, kRequired, kOptional };
+
 struct Route {
   std::string method;
   std::string pattern;  // also the metrics label
-  bool authenticated = true;
+  Auth auth = Auth::kRequired;
   bool blocking = true;  // false: cheap enough to run on the I/O thread
   Handler handler;
 };

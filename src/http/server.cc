@@ -14,6 +14,7 @@
 
 #include "core/json_util.h"
 #include "core/time_util.h"
+#include "http/beast_request.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -35,8 +36,6 @@ constexpr size_t kLingerBytes = 1 << 20;
 // How long the accept loop pauses when the process is out of file descriptors.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
-using RequestMessage = http::request<http::string_body>;
-
 // Request ids must be unique, not unpredictable: a per-thread splitmix64 seeded once from
 // the OS, rather than the CSPRNG on every request (it showed in the profile).
 std::string new_request_id() {
@@ -57,56 +56,6 @@ bool origin_allowed(const std::vector<std::string>& allowed, const std::string& 
     if (a == "*" || a == origin) return true;
   }
   return false;
-}
-
-// The header part of a request; the body is added once it has been read.
-Request to_request(const RequestMessage& msg) {
-  Request req;
-  req.method = std::string(msg.method_string());
-  std::string_view target = msg.target();
-  size_t q = target.find('?');
-  req.path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) req.query = parse_query(target.substr(q + 1));
-  for (const auto& field : msg) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    req.headers[name] = std::string(field.value());
-  }
-  return req;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
-// Requests refused on their header alone; the connection is closed after the answer,
-// because where such a request's body ends cannot be trusted.
-std::optional<Error> refuse_header(const RequestMessage& msg) {
-  if (!is_known_method(msg.method_string())) {
-    return Error{ErrorCode::kNotImplemented, "unknown method", "method not implemented"};
-  }
-  // RFC 9112 §6.3: a Transfer-Encoding other than exactly "chunked" leaves the body's
-  // length unknown; accepting it as "no body" would parse the body as a second request.
-  if (msg.count(http::field::transfer_encoding) > 0) {
-    bool only_chunked = msg.count(http::field::transfer_encoding) == 1 &&
-                        iequals(trim(msg[http::field::transfer_encoding]), "chunked") &&
-                        msg.count(http::field::content_length) == 0 && msg.version() == 11;
-    if (!only_chunked) return Error::bad_request("unsupported Transfer-Encoding (only 'chunked' is accepted)");
-  }
-  if (msg.count(http::field::authorization) > 1) return Error::bad_request("more than one Authorization header");
-  return std::nullopt;
-}
-
-bool expects_continue(const RequestMessage& msg) {
-  return msg.version() == 11 && iequals(trim(msg[http::field::expect]), "100-continue");
 }
 
 // Connection-level counts, shared with the metrics collector (which may outlive the
@@ -252,9 +201,8 @@ struct Server::Impl {
     beast::flat_buffer buffer;  // its size is bounded by the parser's header and body limits
     bool first = true;
     while (!stopping || first) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<uint32_t>(opts.max_header_bytes));
-      parser.body_limit(opts.max_body_bytes);
+      BeastRequestParser parser;
+      limit_parser(parser, opts.max_header_bytes, opts.max_body_bytes);
       stream.expires_after(first ? opts.read_timeout : opts.idle_timeout);
       first = false;
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
@@ -273,10 +221,9 @@ struct Server::Impl {
 
   // One request and its answer, the header already read. Returns whether the connection
   // may serve another request.
-  asio::awaitable<bool> exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                 http::request_parser<http::string_body>& parser) {
+  asio::awaitable<bool> exchange(beast::tcp_stream& stream, beast::flat_buffer& buffer, BeastRequestParser& parser) {
     auto started = std::chrono::steady_clock::now();
-    RequestMessage& msg = parser.get();
+    BeastRequest& msg = parser.get();
     RequestContext ctx{new_request_id(), "", std::chrono::system_clock::now()};
     std::string route = "unmatched";
     Request req;
@@ -379,7 +326,8 @@ struct Server::Impl {
                            .with_header("Allow", m.allowed_methods)};
     }
     route_label = m.route->pattern;
-    if (m.route->authenticated) {
+    bool token_given = !req.header("authorization").empty();
+    if (m.route->auth == Auth::kRequired || (m.route->auth == Auth::kOptional && token_given)) {
       auto user = authenticate(req.header("authorization"));
       if (!user) return {nullptr, Response::error(user.error(), ctx.request_id)};
       ctx.username = std::move(user).value();

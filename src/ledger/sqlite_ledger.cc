@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <charconv>
 #include <variant>
 
 namespace scigate {
@@ -126,7 +127,9 @@ bool parse_cursor(const std::string& cursor, int64_t& created, std::string& run_
   for (size_t i = 0; i < sep; ++i) {
     if (cursor[i] < '0' || cursor[i] > '9') return false;
   }
-  created = std::stoll(cursor.substr(0, sep));
+  // The cursor comes from the caller: 19 digits may exceed int64 (stoll would throw).
+  auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + sep, created);
+  if (ec != std::errc() || end != cursor.data() + sep) return false;
   run_id = cursor.substr(sep + 1);
   return true;
 }

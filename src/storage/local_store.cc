@@ -1,9 +1,5 @@
 #include "storage/local_store.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -70,7 +66,7 @@ LocalObjectStore::LocalObjectStore(std::string provider, fs::path root, std::str
     : provider_(std::move(provider)),
       root_(std::move(root)),
       public_url_(std::move(public_url)),
-      signing_key_(signing_key.empty() ? random_hex(32) : std::move(signing_key)) {}
+      signer_(signing_key.empty() ? random_hex(32) : std::move(signing_key)) {}
 
 Result<fs::path> LocalObjectStore::object_path(const std::string& bucket, const std::string& key) const {
   if (!safe_segment(bucket) || bucket.find('/') != std::string::npos) return Error::bad_request("invalid bucket name");
@@ -205,19 +201,9 @@ Status LocalObjectStore::remove(const std::string& bucket, const std::string& ke
   return ok_status();
 }
 
-std::string LocalObjectStore::signature(const std::string& bucket, const std::string& key, int64_t expires) const {
-  std::string msg = provider_ + "\n" + bucket + "\n" + key + "\n" + std::to_string(expires);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), signing_key_.data(), static_cast<int>(signing_key_.size()),
-       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[mac[i] >> 4]);
-    out.push_back(kHex[mac[i] & 15]);
-  }
-  return out;
+// What a link may reach: one object of this provider.
+std::string LocalObjectStore::scope(const std::string& bucket, const std::string& key) const {
+  return provider_ + "\n" + bucket + "\n" + key;
 }
 
 Result<std::string> LocalObjectStore::presign_get(const std::string& bucket, const std::string& key,
@@ -228,24 +214,13 @@ Result<std::string> LocalObjectStore::presign_get(const std::string& bucket, con
       std::chrono::duration_cast<std::chrono::seconds>((std::chrono::system_clock::now() + ttl).time_since_epoch())
           .count();
   return public_url_ + "/files/" + percent_encode(provider_) + "/" + percent_encode(bucket) + "/" +
-         percent_encode(key) + "?expires=" + std::to_string(expires) + "&sig=" + signature(bucket, key, expires);
+         percent_encode(key) + "?expires=" + std::to_string(expires) +
+         "&sig=" + signer_.signature(scope(bucket, key), expires);
 }
 
 Result<LocalFile> LocalObjectStore::open_signed(const std::string& bucket, const std::string& key,
                                                 std::string_view expires, std::string_view sig, SystemTime now) const {
-  int64_t exp = 0;
-  if (expires.empty() || expires.size() > 18 ||
-      !std::all_of(expires.begin(), expires.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return Error::forbidden("invalid link");
-  }
-  exp = std::stoll(std::string(expires));
-  std::string expected = signature(bucket, key, exp);
-  if (sig.size() != expected.size() || CRYPTO_memcmp(sig.data(), expected.data(), expected.size()) != 0) {
-    return Error::forbidden("invalid link signature");
-  }
-  if (std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() > exp) {
-    return Error::forbidden("link expired");
-  }
+  if (auto st = signer_.verify(scope(bucket, key), expires, sig, now); !st) return st.error();
   auto p = object_path(bucket, key);
   if (!p) return p.error();
   std::error_code ec;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/url_signer.h"
 #include "storage/atomic_file.h"
 #include "storage/object_store.h"
 
@@ -42,12 +43,12 @@ class LocalObjectStore final : public ObjectStore {
 
  private:
   Result<std::filesystem::path> object_path(const std::string& bucket, const std::string& key) const;
-  std::string signature(const std::string& bucket, const std::string& key, int64_t expires) const;
+  std::string scope(const std::string& bucket, const std::string& key) const;
 
   std::string provider_;
   std::filesystem::path root_;
   std::string public_url_;
-  std::string signing_key_;
+  UrlSigner signer_;
 };
 
 }  // namespace scigate

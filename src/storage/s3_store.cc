@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <ctime>
 #include <fstream>
-#include <pugixml.hpp>
 #include <thread>
 
 #include "core/key_path.h"
 #include "storage/atomic_file.h"
+#include "storage/s3_xml.h"
 
 namespace fs = std::filesystem;
 
@@ -35,11 +35,6 @@ SystemTime parse_http_date(const std::string& s) {
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-std::string unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
-}
-
 // SigV4 signs the payload's hash, so a body streamed from a file is read twice: once here,
 // in chunks, and once as it is sent.
 Result<std::string> sha256_hex_of(const FileRange& range) {
@@ -57,12 +52,6 @@ Result<std::string> sha256_hex_of(const FileRange& range) {
     left -= n;
   }
   return hash.hex_digest();
-}
-
-// encoding-type=url: S3 encodes keys and prefixes, with '+' for space.
-std::string url_decoded(const char* s) {
-  std::string out;
-  return percent_decode(s, out, true) ? out : std::string(s);
 }
 
 }  // namespace
@@ -108,12 +97,7 @@ Error S3ObjectStore::provider_error(Error e) const {
 }
 
 Error S3ObjectStore::error_from(const UpstreamResponse& r, const Call& call) const {
-  std::string code, message;
-  pugi::xml_document doc;
-  if (!r.body.empty() && doc.load_string(r.body.c_str())) {
-    code = doc.child("Error").child_value("Code");
-    message = doc.child("Error").child_value("Message");
-  }
+  auto [code, message] = parse_s3_error(r.body);
   if (code.empty()) code = "HTTP " + std::to_string(r.status);
   std::string internal = call.method + " " + call.bucket + "/" + call.key + ": " + std::to_string(r.status) + " " +
                          code + (message.empty() ? "" : " (" + message + ")");
@@ -181,23 +165,8 @@ Result<ListPage> S3ObjectStore::list(const ListRequest& req) {
   if (!req.continuation_token.empty()) c.query.emplace_back("continuation-token", req.continuation_token);
   auto r = call(c);
   if (!r) return r.error();
-  pugi::xml_document doc;
-  if (!doc.load_string(r->body.c_str())) {
-    return provider_error(Error{ErrorCode::kUpstreamFailed, "unparsable ListObjectsV2 response", ""});
-  }
-  auto root = doc.child("ListBucketResult");
-  ListPage page;
-  for (auto contents : root.children("Contents")) {
-    ObjectInfo info;
-    info.key = url_decoded(contents.child_value("Key"));
-    info.size = std::strtoull(contents.child_value("Size"), nullptr, 10);
-    info.modified = parse_iso8601(contents.child_value("LastModified")).value_or(SystemTime{});
-    info.etag = unquote(contents.child_value("ETag"));
-    page.objects.push_back(std::move(info));
-  }
-  for (auto cp : root.children("CommonPrefixes")) page.common_prefixes.push_back(url_decoded(cp.child_value("Prefix")));
-  if (std::string(root.child_value("IsTruncated")) == "true")
-    page.next_token = root.child_value("NextContinuationToken");
+  auto page = parse_list_objects_v2(r->body);
+  if (!page) return provider_error(page.error());
   return page;
 }
 
@@ -209,7 +178,7 @@ Result<ObjectInfo> S3ObjectStore::head(const std::string& bucket, const std::str
   info.key = key;
   info.size = std::strtoull(r->header("content-length").c_str(), nullptr, 10);
   info.modified = parse_http_date(r->header("last-modified"));
-  info.etag = unquote(r->header("etag"));
+  info.etag = unquote_etag(r->header("etag"));
   return info;
 }
 
@@ -264,9 +233,7 @@ Status S3ObjectStore::put_multipart(const std::string& bucket, const std::string
   Call create{.method = "POST", .bucket = bucket, .key = key, .query = {{"uploads", ""}}};
   auto created = call(create);
   if (!created) return created.error();
-  pugi::xml_document doc;
-  doc.load_string(created->body.c_str());
-  std::string upload_id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
+  std::string upload_id = parse_upload_id(created->body);
   if (upload_id.empty()) return provider_error(Error{ErrorCode::kUpstreamFailed, "no UploadId in response", ""});
   auto abort = [&](Error e) -> Status {
     Call a{.method = "DELETE", .bucket = bucket, .key = key, .query = {{"uploadId", upload_id}}};

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "api/api.h"
+#include "api/raster_access.h"
 #include "catalog/config_loader.h"
 #include "fakes/fake_engine.h"
 #include "ledger/sqlite_ledger.h"
@@ -243,17 +244,17 @@ TEST_F(HandlersTest, RunListIsPaginatedNewestFirst) {
         201);
   }
   auto req = request("GET", {{"id", "nebraska"}});
-  req.query["limit"] = "2";
+  req.query.emplace_back("limit", "2");
   auto p1 = body(api::list_runs(*deps_, ctx("thomas"), req));
   ASSERT_EQ(p1.at("runs").as_array().size(), 2u);
   EXPECT_GT(std::string(p1.at("runs").at(0).at("run_id").as_string()),
             std::string(p1.at("runs").at(1).at("run_id").as_string()));
-  req.query["cursor"] = std::string(p1.at("next_cursor").as_string());
+  req.query.emplace_back("cursor", std::string(p1.at("next_cursor").as_string()));
   auto p2 = body(api::list_runs(*deps_, ctx("thomas"), req));
   EXPECT_EQ(p2.at("runs").as_array().size(), 2u);
-  req.query["limit"] = "0";
+  req.query.emplace_back("limit", "0");
   EXPECT_EQ(api::list_runs(*deps_, ctx("thomas"), req).status, 400);
-  req.query["limit"] = "abc";
+  req.query.emplace_back("limit", "abc");
   EXPECT_EQ(api::list_runs(*deps_, ctx("thomas"), req).status, 400);
   EXPECT_EQ(
       body(api::list_runs(*deps_, ctx("dliu"), request("GET", {{"id", "nebraska"}}))).at("runs").as_array().size(), 0u);
@@ -310,7 +311,7 @@ TEST_F(HandlersTest, OutputBrowsingMetadataAndSignedDownloads) {
   ASSERT_TRUE(file.stream);
   EXPECT_EQ(file.stream->size(), 3u);
   EXPECT_EQ(file.content_type, "image/png");
-  dl.query["sig"] = std::string(64, '0');
+  dl.query.emplace_back("sig", std::string(64, '0'));
   EXPECT_EQ(api::serve_signed_file(*deps_, ctx(""), dl).status, 403);
 }
 
@@ -331,12 +332,106 @@ TEST_F(HandlersTest, DataSelections) {
   ASSERT_EQ(r.at("data_selections").as_array().size(), 1u);
   EXPECT_EQ(r.at("data_selections").at(0).at("workflows").as_array().size(), 1u);
   Request q = request("GET");
-  q.query["data_id"] = "nebraska_images";
+  q.query.emplace_back("data_id", "nebraska_images");
   EXPECT_EQ(body(api::workflows_for_data_selection(*deps_, ctx("thomas"), q)).at("workflows").as_array().size(), 2u);
   EXPECT_EQ(api::workflows_for_data_selection(*deps_, ctx("mallory"), q).status, 404);
   EXPECT_EQ(api::workflows_for_data_selection(*deps_, ctx("thomas"), request("GET")).status, 400);
   auto by_path = api::workflows_for_data_selection(*deps_, ctx("dliu"), request("GET", {{"id", "nebraska_images"}}));
   EXPECT_EQ(body(by_path).at("workflows").as_array().size(), 1u);
+}
+
+Request raster_query(std::vector<std::pair<std::string, std::string>> query) {
+  Request r;
+  r.method = "GET";
+  r.query = std::move(query);
+  return r;
+}
+
+TEST_F(HandlersTest, RasterObjectsByUrlFollowThePolicy) {
+  auto ok = api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", "s3://edrn/nebraska_images/a/b.tif"}}));
+  ASSERT_TRUE(ok) << ok.error().client;
+  EXPECT_EQ(ok->provider, "local");
+  EXPECT_EQ(ok->bucket, "edrn");
+  EXPECT_EQ(ok->key, "nebraska_images/a/b.tif");
+  // Not allowed and not there look the same.
+  EXPECT_EQ(api::resolve_raster_object(*deps_, "mallory", raster_query({{"url", "s3://edrn/nebraska_images/a.tif"}}))
+                .error()
+                .code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", "s3://edrn/other/a.tif"}})).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", "s3://edrn/nebraska_images/../x.tif"}}))
+                .error()
+                .code,
+            ErrorCode::kBadRequest);
+  EXPECT_EQ(
+      api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", "https://example.org/x.tif"}})).error().code,
+      ErrorCode::kBadRequest);
+  // The caller's own staged outputs, not another user's.
+  EXPECT_TRUE(
+      api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", "s3://staging/out/thomas/r1/o.tif"}})));
+  EXPECT_FALSE(api::resolve_raster_object(*deps_, "dliu", raster_query({{"url", "s3://staging/out/thomas/r1/o.tif"}})));
+  // A path under a file provider's root names the same object.
+  std::string path = (config_->providers.at("local").root / "edrn/nebraska_images/c.tif").string();
+  auto local = api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", path}}));
+  ASSERT_TRUE(local) << local.error().client;
+  EXPECT_EQ(local->key, "nebraska_images/c.tif");
+  EXPECT_FALSE(api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", "/etc/passwd"}})));
+  EXPECT_FALSE(api::resolve_raster_object(
+      *deps_, "thomas", raster_query({{"url", "s3://edrn/nebraska_images/a.tif"}, {"provider", "elsewhere"}})));
+}
+
+TEST_F(HandlersTest, RasterObjectsByDataSelectionAndRun) {
+  auto sel = api::resolve_raster_object(*deps_, "dliu",
+                                        raster_query({{"data_selection", "nebraska_images"}, {"path", "x/y.tif"}}));
+  ASSERT_TRUE(sel) << sel.error().client;
+  EXPECT_EQ(sel->key, "nebraska_images/x/y.tif");
+  EXPECT_EQ(api::resolve_raster_object(*deps_, "mallory",
+                                       raster_query({{"data_selection", "nebraska_images"}, {"path", "x/y.tif"}}))
+                .error()
+                .code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(
+      api::resolve_raster_object(*deps_, "dliu", raster_query({{"data_selection", "nebraska_images"}, {"path", "x/"}}))
+          .error()
+          .code,
+      ErrorCode::kBadRequest);
+  auto r = api::start_run(*deps_, ctx("thomas"),
+                          request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
+  std::string run_id(body(r).at("run_id").as_string());
+  auto out = api::resolve_raster_object(*deps_, "thomas", raster_query({{"run", run_id}, {"path", "cog.tif"}}));
+  ASSERT_TRUE(out) << out.error().client;
+  EXPECT_EQ(out->bucket, "staging");
+  EXPECT_EQ(out->key, "out/thomas/" + run_id + "/cog.tif");
+  EXPECT_EQ(
+      api::resolve_raster_object(*deps_, "dliu", raster_query({{"run", run_id}, {"path", "cog.tif"}})).error().code,
+      ErrorCode::kNotFound);
+  EXPECT_EQ(api::resolve_raster_object(*deps_, "thomas", raster_query({})).error().code, ErrorCode::kBadRequest);
+  EXPECT_EQ(api::resolve_raster_object(*deps_, "thomas",
+                                       raster_query({{"run", run_id}, {"path", "a.tif"}, {"url", "s3://edrn/x"}}))
+                .error()
+                .code,
+            ErrorCode::kBadRequest);
+}
+
+// Map libraries fetch tiles without a token: the grant made for one object opens that
+// object only, until it expires.
+TEST_F(HandlersTest, RasterGrantsCoverOneObjectUntilTheyExpire) {
+  UrlSigner signer("grant-key-0123456789abcdef0123456789");
+  auto now = std::chrono::system_clock::now();
+  auto query = raster_query({{"data_selection", "nebraska_images"}, {"path", "a.tif"}});
+  auto object = api::resolve_raster_object(*deps_, "thomas", query);
+  ASSERT_TRUE(object);
+  std::string grant = api::make_grant(signer, *object, now + std::chrono::minutes(10));
+  auto anonymous = api::resolve_raster_object(*deps_, "", query);  // resolved without a user...
+  ASSERT_TRUE(anonymous);
+  EXPECT_TRUE(api::check_grant(signer, *anonymous, grant, now));  // ...and authorized by the grant
+  auto other =
+      api::resolve_raster_object(*deps_, "", raster_query({{"data_selection", "nebraska_images"}, {"path", "b.tif"}}));
+  EXPECT_EQ(api::check_grant(signer, *other, grant, now).error().code, ErrorCode::kForbidden);
+  EXPECT_FALSE(api::check_grant(signer, *anonymous, grant, now + std::chrono::minutes(11)));
+  EXPECT_FALSE(api::check_grant(signer, *anonymous, grant + "0", now));
+  EXPECT_FALSE(api::check_grant(signer, *anonymous, "", now));
 }
 
 }  // namespace

@@ -218,6 +218,26 @@ INSTANTIATE_TEST_SUITE_P(
                           "workflows: {w: {params: {p: {maxLength: 200}}, steps: [{id: s, command: [a]}]}}\n"),
                 "workflows.w.params", "maxLength 200 exceeds engine.max_params_bytes (100)"},
         BadCase{"not_mapping", with_auth("server: [1, 2]\n"), "server", "mapping"},
+        // A non-scalar key in params threw out of load_config_text (found by fuzzing:
+        // fuzz/corpus/config/params-complex-key.yaml); an alias inside its own anchor
+        // recursed until the stack overflowed (same function, confirmed under ASan:
+        // params-alias-cycle.yaml); aliases could expand without bound.
+        BadCase{"param_complex_key",
+                with_auth("workflows: {w: {params: {? [a, b] : {type: integer}}, steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.params", "keys must be plain strings"},
+        BadCase{"param_alias_cycle",
+                with_auth("workflows: {w: {params: &a {x: *a}, steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.params", "nested too deeply"},
+        BadCase{"param_alias_expansion",
+                with_auth("x0: &a0 [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n"
+                          "x1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]\n"
+                          "x2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]\n"
+                          "x3: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n"
+                          "x4: &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]\n"
+                          "workflows: {w: {params: {p: {enum: [*a4, *a4]}}, steps: [{id: s, command: [a]}]}}\n"),
+                "workflows.w.params", "too large"},
+        BadCase{"collection_complex_key", with_auth("collections: {? [a] : {bucket: b}}\n"), "collections",
+                "keys must be plain strings"},
         BadCase{"bad_yaml", "server: {listen: [\n", "", "invalid YAML"}),
     [](const auto& info) { return std::string(info.param.name); });
 

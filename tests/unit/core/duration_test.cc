@@ -22,6 +22,17 @@ TEST(Duration, RejectsGarbage) {
   }
 }
 
+// Found reviewing what the config fuzz target reaches, confirmed under UBSan with
+// fuzz/corpus/config/duration-overflow.yaml: a 12-digit count of days overflowed 64 bits,
+// and so could long sums.
+TEST(Duration, RefusesWhatClocksCannotHold) {
+  for (const char* bad : {"999999999999d", "999999999999h", "5000000000s", "36500d1d", "999999999999"}) {
+    EXPECT_FALSE(parse_duration(bad)) << bad;
+  }
+  EXPECT_EQ(parse_duration("36500d"), milliseconds(36500LL * 86'400'000));
+  EXPECT_EQ(parse_duration("3153600000"), milliseconds(3'153'600'000'000LL));
+}
+
 TEST(Duration, Formats) {
   EXPECT_EQ(format_duration(milliseconds(3'600'000)), "1h");
   EXPECT_EQ(format_duration(milliseconds(90'000)), "90s");

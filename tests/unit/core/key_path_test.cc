@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/json_util.h"
+#include "core/url_signer.h"
 #include "core/utf8.h"
 
 namespace scigate {
@@ -78,6 +79,20 @@ TEST(AppendJsonString, EscapesAndRepairs) {
   EXPECT_EQ(parsed->as_string(),
             "a\"b\\c\n\x01\xEF\xBF\xBD"
             "d");
+}
+
+TEST(UrlSigner, VerifiesScopeExpiryAndSignature) {
+  UrlSigner signer("k-0123456789abcdef0123456789abcdef");
+  SystemTime now = SystemTime(std::chrono::seconds(1'800'000'000));
+  std::string sig = signer.signature("tiles\nlocal\nb\nk.tif", 1'800'000'060);
+  EXPECT_TRUE(signer.verify("tiles\nlocal\nb\nk.tif", "1800000060", sig, now));
+  EXPECT_FALSE(signer.verify("tiles\nlocal\nb\nother.tif", "1800000060", sig, now));  // another file
+  EXPECT_FALSE(signer.verify("tiles\nlocal\nb\nk.tif", "1800000061", sig, now));      // expiry moved
+  EXPECT_FALSE(signer.verify("tiles\nlocal\nb\nk.tif", "1800000060", sig, now + std::chrono::seconds(61)));
+  EXPECT_FALSE(signer.verify("tiles\nlocal\nb\nk.tif", "-5", sig, now));
+  EXPECT_FALSE(signer.verify("tiles\nlocal\nb\nk.tif", "1800000060", sig.substr(1), now));
+  EXPECT_EQ(UrlSigner("other-key").verify("tiles\nlocal\nb\nk.tif", "1800000060", sig, now).error().code,
+            ErrorCode::kForbidden);
 }
 
 TEST(PercentEncode, RoundTrips) {

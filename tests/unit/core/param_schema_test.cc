@@ -74,6 +74,22 @@ TEST(ParamSchema, RejectsBadDefinitions) {
   EXPECT_FALSE(ParamSchema::from_properties(json::parse(R"({"a": 5})").as_object()));
 }
 
+// Found by fuzzing (fuzz/corpus/airflow/params-default-out-of-range.json): a default was
+// applied to runs unchecked, so a schema could start runs with values it forbids.
+TEST(ParamSchema, RejectsDefaultsOutsideTheirOwnRangeOrEnum) {
+  for (const char* props : {R"({"a": {"type": "integer", "default": 32, "minimum": 45}})",
+                            R"({"a": {"type": "number", "default": 2.5, "maximum": 1}})",
+                            R"({"a": {"default": "slow", "enum": ["fast", "exact"]}})"}) {
+    auto s = ParamSchema::from_properties(json::parse(props).as_object());
+    ASSERT_FALSE(s) << props;
+    EXPECT_NE(s.error().client.find("parameter 'a': default must be"), std::string::npos) << s.error().client;
+  }
+  auto ok = ParamSchema::from_properties(
+      json::parse(R"({"a": {"type": "integer", "default": 45, "minimum": 45, "enum": [45, 46]}})").as_object());
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->validate({})->at("a"), 45);
+}
+
 TEST(ParamSchema, ExportsJsonSchema) {
   auto js = schema().to_json_schema();
   EXPECT_EQ(js.at("type"), "object");

@@ -37,5 +37,20 @@ TEST(FormatIso8601, MicrosecondsAndTheCachedSecond) {
   EXPECT_EQ(format_iso8601(SystemTime{}), "1970-01-01T00:00:00.000000Z");
 }
 
+// A far year overflowed SystemTime (found by fuzzing, fuzz/corpus/credentials/
+// iso8601-far-year.json); a zone that is not exactly "hh:mm" was read past the end of the
+// text (found reading the function, confirmed under ASan: iso8601-loose-zone.json).
+TEST(ParseIso8601, RefusesLooseZonesAndUnrepresentableYears) {
+  for (const char* bad : {"2021-01-27T00:50:09+1:23", "2021-01-27T00:50:09+ 1:00", "2021-01-27T00:50:09+01:2",
+                          "2021-01-27T00:50:09-01:", "2021-01-27T00:50:09+24:00", "2021-01-27T00:50:09+01:60",
+                          "4052-11-23T15:00:00Z", "2262-04-12T00:00:00Z", "1014-01-01T00:00:00Z"}) {
+    EXPECT_FALSE(parse_iso8601(bad)) << bad;
+  }
+  auto late = parse_iso8601("2261-12-31T23:59:59-05:30");
+  ASSERT_TRUE(late);
+  EXPECT_EQ(std::chrono::system_clock::to_time_t(*late), 9214646399 + 5 * 3600 + 1800);
+  ASSERT_TRUE(parse_iso8601("1700-01-01T00:00:00Z"));
+}
+
 }  // namespace
 }  // namespace scigate

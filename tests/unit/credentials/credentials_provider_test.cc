@@ -40,21 +40,21 @@ class FakeMetadata {
           R"({"AccessKeyId":")" + id + R"(","SecretAccessKey":"s","Token":"t","Expiration":"2099-01-01T00:00:00Z"})",
           "application/json");
     };
-    router_.add({"GET", "/container-creds", false, false, [=](const RequestContext&, const Request& r) {
+    router_.add({"GET", "/container-creds", Auth::kNone, false, [=](const RequestContext&, const Request& r) {
                    if (r.header("authorization") != "container-secret") return Response::text(401, "");
                    return creds_json("AKCONTAINER");
                  }});
-    router_.add({"PUT", "/latest/api/token", false, false, [](const RequestContext&, const Request& r) {
+    router_.add({"PUT", "/latest/api/token", Auth::kNone, false, [](const RequestContext&, const Request& r) {
                    if (r.header("x-aws-ec2-metadata-token-ttl-seconds").empty()) return Response::text(400, "");
                    return Response::text(200, "imds-token");
                  }});
-    router_.add({"GET", "/latest/meta-data/iam/security-credentials/{role...}", false, false,
+    router_.add({"GET", "/latest/meta-data/iam/security-credentials/{role...}", Auth::kNone, false,
                  [=](const RequestContext&, const Request& r) {
                    if (r.header("x-aws-ec2-metadata-token") != "imds-token") return Response::text(401, "");
                    if (r.tail.empty()) return Response::text(200, "scigate-role\n");
                    return r.tail == "scigate-role" ? creds_json("AKINSTANCE") : Response::text(404, "");
                  }});
-    router_.add({"POST", "/", false, false, [](const RequestContext&, const Request& r) {
+    router_.add({"POST", "/", Auth::kNone, false, [](const RequestContext&, const Request& r) {
                    if (r.body.find("Action=AssumeRoleWithWebIdentity") == std::string::npos ||
                        r.body.find("WebIdentityToken=oidc-token") == std::string::npos) {
                      return Response::text(400, "");

@@ -8,16 +8,16 @@ namespace {
 Router make_router() {
   Router r;
   auto h = [](const RequestContext&, const Request&) { return Response::text(200, "x"); };
-  r.add({"GET", "/workflows", true, true, h});
-  r.add({"GET", "/workflows/{id}", true, true, h});
-  r.add({"POST", "/workflows/{id}/runs", true, true, h});
-  r.add({"GET", "/workflows/{id}/runs", true, true, h});
-  r.add({"GET", "/data-selections/workflows", true, true, h});
-  r.add({"GET", "/data-selections/{id}/workflows", true, true, h});
-  r.add({"GET", "/output-data/{prefix...}", true, true, h});
-  r.add({"PUT", "/output-data/{prefix...}", true, true, h});
-  r.add({"GET", "/files/{provider}/{bucket}/{key...}", false, true, h});
-  r.add({"POST", "/runs/{run_id}/cancel", true, true, h});
+  r.add({"GET", "/workflows", Auth::kRequired, true, h});
+  r.add({"GET", "/workflows/{id}", Auth::kRequired, true, h});
+  r.add({"POST", "/workflows/{id}/runs", Auth::kRequired, true, h});
+  r.add({"GET", "/workflows/{id}/runs", Auth::kRequired, true, h});
+  r.add({"GET", "/data-selections/workflows", Auth::kRequired, true, h});
+  r.add({"GET", "/data-selections/{id}/workflows", Auth::kRequired, true, h});
+  r.add({"GET", "/output-data/{prefix...}", Auth::kRequired, true, h});
+  r.add({"PUT", "/output-data/{prefix...}", Auth::kRequired, true, h});
+  r.add({"GET", "/files/{provider}/{bucket}/{key...}", Auth::kNone, true, h});
+  r.add({"POST", "/runs/{run_id}/cancel", Auth::kRequired, true, h});
   return r;
 }
 
@@ -92,6 +92,19 @@ TEST(Router, HeadMatchesTheGetRouteOnly) {
   auto p = r.match(post_only);
   EXPECT_FALSE(p.route);
   EXPECT_TRUE(p.path_known);
+}
+
+TEST(Query, RepeatedNamesKeepEveryValueAndTheLastWinsForOne) {
+  Request r;
+  r.query = parse_query("bidx=1&url=s3%3A%2F%2Fb%2Fk&bidx=3&flag&rescale=0,1&x=a+b&bad=%zz");
+  EXPECT_EQ(r.query_params("bidx"), (std::vector<std::string>{"1", "3"}));
+  EXPECT_EQ(r.query_param("bidx"), "3");
+  EXPECT_EQ(r.query_param("url"), "s3://b/k");
+  EXPECT_TRUE(r.has_query_param("flag"));
+  EXPECT_EQ(r.query_param("flag"), "");
+  EXPECT_FALSE(r.has_query_param("nope"));
+  EXPECT_EQ(r.query_param("x"), "a b");
+  EXPECT_EQ(r.query_param("bad"), "%zz");
 }
 
 }  // namespace

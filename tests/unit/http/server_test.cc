@@ -95,19 +95,22 @@ class ServerTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(400));
       return Response::text(200, "slow done");
     };
-    router_.add({"GET", "/slow", false, true, slow});
-    router_.add({"GET", "/fast", false, false,
+    router_.add({"GET", "/slow", Auth::kNone, true, slow});
+    router_.add({"GET", "/fast", Auth::kNone, false,
                  [](const RequestContext&, const Request&) { return Response::text(200, "fast"); }});
-    router_.add({"POST", "/echo", false, true,
+    router_.add({"POST", "/echo", Auth::kNone, true,
                  [](const RequestContext&, const Request& r) { return Response::text(200, r.body); }});
-    router_.add({"GET", "/throw", false, true, [](const RequestContext&, const Request&) -> Response {
+    router_.add({"GET", "/throw", Auth::kNone, true, [](const RequestContext&, const Request&) -> Response {
                    throw std::runtime_error("internal detail /etc/secret");
                  }});
-    router_.add({"GET", "/private", true, true,
+    router_.add({"GET", "/private", Auth::kRequired, true,
                  [](const RequestContext& c, const Request&) { return Response::text(200, c.username); }});
-    router_.add({"POST", "/private", true, true,
+    router_.add({"POST", "/private", Auth::kRequired, true,
                  [](const RequestContext& c, const Request& r) { return Response::text(200, c.username + r.body); }});
-    router_.add({"GET", "/large", false, true, [](const RequestContext&, const Request&) {
+    router_.add({"GET", "/maybe", Auth::kOptional, false, [](const RequestContext& c, const Request&) {
+                   return Response::text(200, c.username.empty() ? "anonymous" : c.username);
+                 }});
+    router_.add({"GET", "/large", Auth::kNone, true, [](const RequestContext&, const Request&) {
                    return Response::text(200, std::string(kLargeBody, 'L'));
                  }});
     opts.host = "127.0.0.1";
@@ -327,6 +330,18 @@ TEST_F(ServerTest, InMemoryBodiesHeldForSlowReadersAreBounded) {
   EXPECT_EQ(status_of(body), 200);
   EXPECT_EQ(body.size() - body.find("\r\n\r\n") - 4, kLargeBody);
   EXPECT_EQ(status_of(get(port_, "/large")), 200);
+}
+
+// Routes that accept either a token or another proof (a signed URL) checked by the
+// handler: a token is verified when sent, and a bad one is still a 401.
+TEST_F(ServerTest, OptionalAuthVerifiesATokenOnlyWhenOneIsSent) {
+  start(ServerOptions{});
+  std::string anon = get(port_, "/maybe");
+  EXPECT_EQ(status_of(anon), 200);
+  EXPECT_NE(anon.find("anonymous"), std::string::npos);
+  std::string user = get(port_, "/maybe", "Authorization: Bearer good\r\n");
+  EXPECT_NE(user.find("thomas"), std::string::npos);
+  EXPECT_EQ(status_of(get(port_, "/maybe", "Authorization: Bearer bad\r\n")), 401);
 }
 
 }  // namespace

@@ -98,6 +98,10 @@ TEST_F(LedgerTest, PagesNewestFirstWithCursor) {
   auto all = ledger_->list_for_user({"thomas", "", 100, ""});
   EXPECT_EQ(all->runs.size(), 28u);
   EXPECT_EQ(ledger_->list_for_user({"thomas", "", 10, "garbage"}).error().code, ErrorCode::kBadRequest);
+  // Found while writing the HTTP fuzz target (fuzz/corpus/http_request/cursor-overflow.http):
+  // 19 digits beyond int64 made the handler throw (a 500) instead of a 400.
+  EXPECT_EQ(ledger_->list_for_user({"thomas", "", 10, "9999999999999999999_t1"}).error().code, ErrorCode::kBadRequest);
+  EXPECT_TRUE(ledger_->list_for_user({"thomas", "", 10, "9223372036854775807_t1"}));
 }
 
 TEST_F(LedgerTest, StateQueriesAndCounts) {

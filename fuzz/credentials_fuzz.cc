@@ -1,0 +1,33 @@
+// Answers of the services that hand out S3 credentials: a DAAC's /s3credentials JSON
+// (Earthdata), STS AssumeRole and AssumeRoleWithWebIdentity XML, the container and
+// instance-metadata JSON, and the Set-Cookie and Location headers of the Earthdata Login
+// redirect chain. Each input is one answer, handed to every reader.
+#include "credentials/sources.h"
+#include "fuzz_check.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace scigate;
+  std::string body = fuzz::as_string(data, size);
+  auto earthdata = parse_earthdata_credentials(body);
+  if (earthdata) {
+    FUZZ_CHECK(!earthdata->access_key_id.empty() && !earthdata->secret_access_key.empty());
+    FUZZ_CHECK(earthdata->expiration.has_value());
+  } else {
+    FUZZ_CHECK(earthdata.error().code == ErrorCode::kUpstreamFailed && earthdata.error().client.empty());
+  }
+  for (const char* action : {"AssumeRole", "AssumeRoleWithWebIdentity"}) (void)parse_sts_answer(body, action);
+  if (auto md = parse_metadata_credentials(body))
+    FUZZ_CHECK(!md->access_key_id.empty() && !md->secret_access_key.empty());
+
+  UpstreamResponse r{302, {}, ""};
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t end = std::min(body.find('\n', start), body.size());
+    r.headers.emplace_back("set-cookie", body.substr(start, end - start));
+    start = end + 1;
+  }
+  for (const auto& [name, value] : r.cookies()) FUZZ_CHECK(name.find(';') == std::string::npos);
+  auto origin = url_origin(body);
+  FUZZ_CHECK(origin.authority.size() <= origin.origin.size());
+  return 0;
+}

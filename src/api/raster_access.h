@@ -1,0 +1,40 @@
+// Which stored object a raster request (tiles, info, DZI, IIIF) names, and whether the
+// caller may read it. Three ways to name one, TiTiler's first:
+//   url=s3://BUCKET/KEY (or a path under a `type: file` provider's root), optionally with
+//       provider=NAME: inside a collection the caller may use, or inside the caller's own
+//       staged outputs;
+//   data_selection=ID&path=REL: a file of a data selection the caller may use;
+//   run=RUN_ID&path=REL: a file of one of the caller's runs' outputs.
+// Unknown and not allowed are the same 404, so nothing reveals what exists.
+//
+// Map libraries fetch tiles without a token: a URL made for an authenticated caller
+// carries a grant (UrlSigner over the object's scope and an expiry), checked instead.
+#pragma once
+
+#include <string>
+
+#include "api/common.h"
+#include "core/url_signer.h"
+
+namespace scigate::api {
+
+struct RasterObject {
+  std::string provider;
+  std::string bucket;
+  std::string key;
+
+  // What a grant for this object covers: this one object, for raster reads only.
+  std::string grant_scope() const { return "raster\n" + provider + "\n" + bucket + "\n" + key; }
+};
+
+// For an authenticated caller (`user` not empty): resolves and authorizes. For an
+// anonymous one: resolves only; the request must then carry a valid grant for the
+// result (check_grant), which is the authorization.
+Result<RasterObject> resolve_raster_object(const ApiDeps& d, const std::string& user, const Request& req);
+
+// The `grant` query value for `object`, valid until `expires`.
+std::string make_grant(const UrlSigner& signer, const RasterObject& object, SystemTime expires);
+// 403 when the grant is missing, tampered, for another object, or expired.
+Status check_grant(const UrlSigner& signer, const RasterObject& object, const std::string& grant, SystemTime now);
+
+}  // namespace scigate::api
