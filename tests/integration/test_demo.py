@@ -170,10 +170,7 @@ class Demo(unittest.TestCase):
         query = urllib.parse.urlsplit(self.map_url).query
         self.assertIn("data_selection=nebraska_rasters", query)
         self.assertIn("grant=", query)
-        page = requests.get(self.map_url, timeout=30)
-        self.assertEqual(page.status_code, 200, page.text)
-        self.assertIn("text/html", page.headers["Content-Type"])
-        # What the page loads next: tilejson.json with the same query, then its tiles.
+        # What the page loads: tilejson.json with the same query, then its tiles; and the page.
         tilejson = requests.get(f"{self.base}/cog/WebMercatorQuad/tilejson.json?{query}", timeout=30)
         self.assertEqual(tilejson.status_code, 200, tilejson.text)
         z, x, y = TILE
@@ -182,9 +179,12 @@ class Demo(unittest.TestCase):
         self.assertEqual(tile.status_code, 200, tile.text)
         self.assertTrue(tile.headers["Content-Type"].startswith("image/"), tile.headers)
         # The grant is the only authorization: with a later expiry than it was signed for, refused.
-        tampered = re.sub(r"grant=(\d+)", lambda m: f"grant={int(m.group(1)) + 3600}", self.map_url)
-        self.assertNotEqual(tampered, self.map_url)
+        tampered = re.sub(r"grant=(\d+)", lambda m: f"grant={int(m.group(1)) + 3600}", tile_url)
+        self.assertNotEqual(tampered, tile_url)
         self.assertEqual(requests.get(tampered, timeout=30).status_code, 403)
+        page = requests.get(self.map_url, timeout=30)
+        self.assertEqual(page.status_code, 200, page.text)
+        self.assertIn("text/html", page.headers["Content-Type"])
 
     def test_scene_info_and_tile_through_data_selection(self):
         info = self.get(f"/cog/info?data_selection=nebraska_rasters&path={SCENE}")
@@ -194,9 +194,9 @@ class Demo(unittest.TestCase):
         tile = self.get(f"/cog/tiles/WebMercatorQuad/{z}/{x}/{y}.png?{SCENE_QUERY}")
         self.assertEqual(tile.status_code, 200, tile.text)
         self.assertEqual(tile.content[:8], b"\x89PNG\r\n\x1a\n")
-        # Neither a token nor a grant: refused; a user the collection does not name: not found.
+        # Neither a token nor a grant: 401; a user the collection does not name: not found.
         self.assertEqual(self.get(f"/cog/info?data_selection=nebraska_rasters&path={SCENE}", token=False).status_code,
-                         403)
+                         401)
         with open(os.path.join(self.dir, "jwt-secret")) as f:
             other = {"Authorization": "Bearer " + token("mallory", secret=f.read().strip())}
         self.assertEqual(requests.get(f"{self.base}/cog/info?data_selection=nebraska_rasters&path={SCENE}",
@@ -215,11 +215,11 @@ class Demo(unittest.TestCase):
         # The banner's recipe for the run: map_link.sh, then a plain browser.
         url = self.map_link(query)
         self.assertTrue(url.startswith(f"{self.base}/cog/WebMercatorQuad/map.html?{query}&grant="), url)
-        self.assertEqual(requests.get(url, timeout=30).status_code, 200)
         tilejson = requests.get(url.replace("/map.html?", "/tilejson.json?"), timeout=30)
         self.assertEqual(tilejson.status_code, 200, tilejson.text)
         tile_url = tilejson.json()["tiles"][0].replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
         self.assertEqual(requests.get(tile_url, timeout=30).status_code, 200)
+        self.assertEqual(requests.get(url, timeout=30).status_code, 200)
 
 
 if __name__ == "__main__":
