@@ -427,6 +427,9 @@ Response cog_tile(const ApiDeps& d, const RequestContext& ctx, const Request& re
     if (!b) return fail(ctx, b.error());
     buffer = *b;
   }
+  // Bounds that keep the grid's sizes within int; raster.max_image_pixels decides the rest.
+  if (buffer > 1024) return fail(ctx, Error::bad_request("buffer must be at most 1024"));
+  if (tilesize->value_or(0) > 65536) return fail(ctx, Error::bad_request("tilesize must be at most 65536"));
   int size = tilesize->value_or(tms->matrix(*z)->tile_width * scale);
   auto grid = raster::tile_grid(*tms, tile, size, buffer);
   if (!grid) return fail(ctx, grid.error());
