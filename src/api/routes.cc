@@ -1,5 +1,6 @@
 // The route table: one line per endpoint of DESIGN.md's API table.
 #include "api/api.h"
+#include "api/assets.h"
 
 namespace scigate {
 
@@ -40,6 +41,7 @@ void add_routes(Router& r, const ApiDeps& d) {
   r.add(route(d, "GET", "/metrics", api::metrics, Auth::kNone));
   r.add(route(d, "GET", "/openapi.json", api::openapi, Auth::kNone, /*blocking=*/false));
   r.add(route(d, "GET", "/docs", api::docs, Auth::kNone, /*blocking=*/false));
+  r.add(route(d, "GET", "/static/{path...}", api::static_asset, Auth::kNone, /*blocking=*/false));
 }
 
 }  // namespace scigate

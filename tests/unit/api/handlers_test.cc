@@ -434,5 +434,19 @@ TEST_F(HandlersTest, RasterGrantsCoverOneObjectUntilTheyExpire) {
   EXPECT_FALSE(api::check_grant(signer, *anonymous, "", now));
 }
 
+TEST_F(HandlersTest, StaticAssetsArePublicAndServedOffTheWorkerPool) {
+  Router router;
+  add_routes(router, *deps_);
+  Request req = request("GET");
+  req.path = "/static/viewer/map.js";
+  RouteMatch m = router.match(req);
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->pattern, "/static/{path...}");
+  EXPECT_EQ(m.route->auth, Auth::kNone);
+  EXPECT_FALSE(m.route->blocking);
+  EXPECT_EQ(req.tail, "viewer/map.js");
+  EXPECT_EQ(m.route->handler(ctx(""), req).status, 200);
+}
+
 }  // namespace
 }  // namespace scigate
