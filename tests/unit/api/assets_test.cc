@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "aws/sigv4.h"
 
 namespace scigate::api {
