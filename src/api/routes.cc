@@ -45,6 +45,7 @@ void add_routes(Router& r, const ApiDeps& d) {
   r.add(route(d, "GET", "/cog/point/{lonlat}", api::cog_point, tiles));
   r.add(route(d, "GET", "/cog/tiles/{tms}/{z}/{x}/{y}", api::cog_tile, tiles));
   r.add(route(d, "GET", "/cog/{tms}/tilejson.json", api::cog_tilejson, tiles));
+  r.add(route(d, "GET", "/cog/{tms}/map.html", api::cog_map, tiles));
   r.add(route(d, "GET", "/cog/preview", api::cog_preview, tiles));
   for (const char* format : {"png", "pngraw", "jpeg", "jpg", "webp", "tif", "tiff", "npy"}) {
     r.add(route(d, "GET", std::string("/cog/preview.") + format, api::cog_preview, tiles));
