@@ -117,6 +117,8 @@
     // Failed tiles are reported on the page instead of MapLibre's console default.
     map.on("error", (e) => showStatus((e.error && e.error.message) || "map error"));
     map.on("click", (e) => showPoint(map, e.lngLat.wrap()));
+    // Listened for before anything is awaited, so that the event cannot be missed.
+    const styleLoaded = new Promise((resolve) => map.once("load", resolve));
 
     const response = await fetch(tilejsonUrl, { credentials: "same-origin" });
     if (!response.ok) {
@@ -124,8 +126,8 @@
       return;
     }
     const tilejson = await response.json();
-    if (map.loaded()) addLayer(map, tilejson);
-    else map.once("load", () => addLayer(map, tilejson));
+    await styleLoaded;
+    addLayer(map, tilejson);
   }
 
   start().catch((e) => showStatus("viewer failed: " + e.message));

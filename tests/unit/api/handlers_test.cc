@@ -462,5 +462,16 @@ TEST_F(HandlersTest, StaticAssetsArePublicAndServedOffTheWorkerPool) {
   EXPECT_EQ(m.route->handler(ctx(""), req).status, 200);
 }
 
+TEST_F(HandlersTest, MapViewerPageIsAuthorizedLikeTheTiles) {
+  Request req = raster_query({{"data_selection", "nebraska_images"}, {"path", "a.tif"}});
+  req.path_params["tms"] = "WebMercatorQuad";
+  EXPECT_EQ(api::cog_map(*deps_, ctx(""), req).status, 401);  // neither token nor grant
+  req.query.emplace_back("grant", "1.abc");
+  EXPECT_EQ(api::cog_map(*deps_, ctx(""), req).status, 403);
+  EXPECT_EQ(api::cog_map(*deps_, ctx("mallory"), req).status, 404);
+  req.path_params["tms"] = "NoSuchTms";
+  EXPECT_EQ(api::cog_map(*deps_, ctx("thomas"), req).status, 404);
+}
+
 }  // namespace
 }  // namespace scigate
