@@ -12,7 +12,7 @@ import urllib.parse
 
 import requests
 
-from harness import COLLECTIONS, SOURCE, Gateway, GatewayTest
+from harness import COLLECTIONS, SOURCE, Gateway, GatewayTest, raw_request
 
 sys.path.insert(0, os.path.join(SOURCE, "tests/tools"))
 from make_raster_fixtures import cog, mem_dataset, pattern  # noqa: E402  (GDAL, numpy)
@@ -76,10 +76,12 @@ class StaticAssets(GatewayTest, unittest.TestCase):
         self.assertEqual(requests.get(url, headers={"If-None-Match": '"old"'}, timeout=10).status_code, 200)
 
     def test_unknown_assets_are_404_without_a_token(self):
-        for path in ("nope.js", "viewer/../maplibre-gl.js", "%2e%2e/CMakeLists.txt", ""):
-            r = requests.get(f"{self.gw.base}/static/{path}", timeout=10)
-            self.assertEqual(r.status_code, 404, path)
-            self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
+        for path in ("nope.js", "viewer/../maplibre-gl.js", "%2e%2e/CMakeLists.txt", "../../CMakeLists.txt", ""):
+            status, body = raw_request(self.gw, "GET", "/static/" + path)  # sent as is, not normalised
+            self.assertEqual(status, 404, path)
+            self.assertIn(b'"error"', body)
+        r = requests.get(f"{self.gw.base}/static/nope.js", timeout=10)
+        self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
 
 
 class MapViewer(unittest.TestCase):
