@@ -68,6 +68,7 @@ Response cog_statistics(const ApiDeps& d, const RequestContext& ctx, const Reque
 Response cog_point(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response cog_tile(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response cog_tilejson(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response cog_map(const ApiDeps& d, const RequestContext& ctx, const Request& req);  // map.html
 Response cog_preview(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response cog_bbox(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response tile_matrix_sets(const ApiDeps& d, const RequestContext& ctx, const Request& req);

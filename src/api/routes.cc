@@ -1,5 +1,6 @@
 // The route table: one line per endpoint of DESIGN.md's API table.
 #include "api/api.h"
+#include "api/assets.h"
 
 namespace scigate {
 
@@ -44,6 +45,7 @@ void add_routes(Router& r, const ApiDeps& d) {
   r.add(route(d, "GET", "/cog/point/{lonlat}", api::cog_point, tiles));
   r.add(route(d, "GET", "/cog/tiles/{tms}/{z}/{x}/{y}", api::cog_tile, tiles));
   r.add(route(d, "GET", "/cog/{tms}/tilejson.json", api::cog_tilejson, tiles));
+  r.add(route(d, "GET", "/cog/{tms}/map.html", api::cog_map, tiles));
   r.add(route(d, "GET", "/cog/preview", api::cog_preview, tiles));
   for (const char* format : {"png", "pngraw", "jpeg", "jpg", "webp", "tif", "tiff", "npy"}) {
     r.add(route(d, "GET", std::string("/cog/preview.") + format, api::cog_preview, tiles));
@@ -58,6 +60,7 @@ void add_routes(Router& r, const ApiDeps& d) {
   r.add(route(d, "GET", "/metrics", api::metrics, Auth::kNone));
   r.add(route(d, "GET", "/openapi.json", api::openapi, Auth::kNone, /*blocking=*/false));
   r.add(route(d, "GET", "/docs", api::docs, Auth::kNone, /*blocking=*/false));
+  r.add(route(d, "GET", "/static/{path...}", api::static_asset, Auth::kNone, /*blocking=*/false));
 }
 
 }  // namespace scigate

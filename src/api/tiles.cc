@@ -13,6 +13,7 @@
 
 #include "api/common.h"
 #include "api/raster_access.h"
+#include "api/viewer.h"
 #include "core/key_path.h"
 #include "raster/documents.h"
 #include "raster/layer.h"
@@ -427,6 +428,9 @@ Response cog_tile(const ApiDeps& d, const RequestContext& ctx, const Request& re
     if (!b) return fail(ctx, b.error());
     buffer = *b;
   }
+  // Bounds that keep the grid's sizes within int; raster.max_image_pixels decides the rest.
+  if (buffer > 1024) return fail(ctx, Error::bad_request("buffer must be at most 1024"));
+  if (tilesize->value_or(0) > 65536) return fail(ctx, Error::bad_request("tilesize must be at most 65536"));
   int size = tilesize->value_or(tms->matrix(*z)->tile_width * scale);
   auto grid = raster::tile_grid(*tms, tile, size, buffer);
   if (!grid) return fail(ctx, grid.error());
@@ -474,6 +478,31 @@ Response cog_tilejson(const ApiDeps& d, const RequestContext& ctx, const Request
   std::string tiles = d.config.server.public_url + "/cog/tiles/" + percent_encode(tms->id, false) + "/{z}/{x}/{y}" +
                       suffix + "?" + encode_query(qs);
   return Response::json(200, raster::tilejson(file->reader->info(), *tms, tiles, *minzoom, *maxzoom));
+}
+
+// The viewer page for a file: the same authorization as its tiles (a token, or a grant so
+// that the URL opens in a plain browser); the page then loads the layer's TileJSON and its
+// point values with the grant this answer carries.
+Response cog_map(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
+  Error error;
+  const auto* tms = tms_param(req, error);
+  if (!tms) return fail(ctx, error);
+  auto file = open_raster(d, ctx, req);
+  if (!file) return fail(ctx, file.error());
+  const std::string& base = d.config.server.public_url;
+  MapViewerPage page;
+  page.tms_id = tms->id;
+  page.tilejson_url = base + "/cog/" + percent_encode(tms->id, false) + "/tilejson.json?" +
+                      encode_query(handed_out_query(d, ctx, req, *file, {"tilematrixsetid"}));
+  page.point_url = base + "/cog/point/{lon},{lat}?" +
+                   encode_query(handed_out_query(d, ctx, req, *file,
+                                                 {"tilematrixsetid", "tile_format", "minzoom", "maxzoom", "tilesize"}));
+  Response r = Response::text(200, map_viewer_html(page), "text/html; charset=utf-8");
+  // The page carries a grant: kept by no cache.
+  r.with_header("Content-Security-Policy", map_viewer_csp(base))
+      .with_header("Cache-Control", "no-store")
+      .with_header("X-Content-Type-Options", "nosniff");
+  return r;
 }
 
 Response cog_preview(const ApiDeps& d, const RequestContext& ctx, const Request& req) {

@@ -55,25 +55,32 @@ Result<int> open_regular(const std::filesystem::path& path, uint64_t& size) {
   return fd;
 }
 
-class StringSource final : public ByteSource {
+// Bytes in memory, owned (a string) or borrowed (bytes that outlive every answer).
+class MemorySource final : public ByteSource {
  public:
-  explicit StringSource(std::string text) : text_(std::move(text)) {}
-  uint64_t size() const override { return text_.size(); }
+  explicit MemorySource(std::string text) : owned_(std::move(text)), bytes_(owned_) {}
+  explicit MemorySource(std::string_view bytes) : bytes_(bytes) {}
+  MemorySource(const MemorySource&) = delete;  // bytes_ may point into owned_
+  MemorySource& operator=(const MemorySource&) = delete;
+  uint64_t size() const override { return bytes_.size(); }
   size_t read(char* out, size_t max) override {
-    size_t n = std::min(max, text_.size() - next_);
-    std::memcpy(out, text_.data() + next_, n);
+    size_t n = std::min(max, bytes_.size() - next_);
+    std::memcpy(out, bytes_.data() + next_, n);
     next_ += n;
     return n;
   }
 
  private:
-  std::string text_;
+  std::string owned_;
+  std::string_view bytes_;
   size_t next_ = 0;
 };
 
 }  // namespace
 
-std::shared_ptr<ByteSource> string_source(std::string text) { return std::make_shared<StringSource>(std::move(text)); }
+std::shared_ptr<ByteSource> string_source(std::string text) { return std::make_shared<MemorySource>(std::move(text)); }
+
+std::shared_ptr<ByteSource> static_source(std::string_view bytes) { return std::make_shared<MemorySource>(bytes); }
 
 std::string read_all(ByteSource& source) {
   std::string out(source.size(), '\0');

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -30,6 +31,9 @@ Result<std::shared_ptr<ByteSource>> open_file_range(const std::filesystem::path&
 
 // Text already in memory (e.g. an answer fetched from a remote service).
 std::shared_ptr<ByteSource> string_source(std::string text);
+
+// Bytes that outlive every answer (e.g. embedded in the binary): sent in place, not copied.
+std::shared_ptr<ByteSource> static_source(std::string_view bytes);
 
 // Everything a source yields, as one string: for small sources and tests.
 std::string read_all(ByteSource& source);

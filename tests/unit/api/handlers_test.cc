@@ -448,5 +448,30 @@ TEST_F(HandlersTest, RasterGrantsCoverOneObjectUntilTheyExpire) {
   EXPECT_FALSE(api::check_grant(signer, *anonymous, "", now));
 }
 
+TEST_F(HandlersTest, StaticAssetsArePublicAndServedOffTheWorkerPool) {
+  Router router;
+  add_routes(router, *deps_);
+  Request req = request("GET");
+  req.path = "/static/viewer/map.js";
+  RouteMatch m = router.match(req);
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->pattern, "/static/{path...}");
+  EXPECT_EQ(m.route->auth, Auth::kNone);
+  EXPECT_FALSE(m.route->blocking);
+  EXPECT_EQ(req.tail, "viewer/map.js");
+  EXPECT_EQ(m.route->handler(ctx(""), req).status, 200);
+}
+
+TEST_F(HandlersTest, MapViewerPageIsAuthorizedLikeTheTiles) {
+  Request req = raster_query({{"data_selection", "nebraska_images"}, {"path", "a.tif"}});
+  req.path_params["tms"] = "WebMercatorQuad";
+  EXPECT_EQ(api::cog_map(*deps_, ctx(""), req).status, 401);  // neither token nor grant
+  req.query.emplace_back("grant", "1.abc");
+  EXPECT_EQ(api::cog_map(*deps_, ctx(""), req).status, 403);
+  EXPECT_EQ(api::cog_map(*deps_, ctx("mallory"), req).status, 404);
+  req.path_params["tms"] = "NoSuchTms";
+  EXPECT_EQ(api::cog_map(*deps_, ctx("thomas"), req).status, 404);
+}
+
 }  // namespace
 }  // namespace scigate
