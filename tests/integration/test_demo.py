@@ -25,6 +25,15 @@ LAST_BANNER_LINE = "examples/map_link.sh \"run="
 TILE = (12, 947, 1538)  # over Lincoln, inside the scene
 
 
+def browser(url):
+    """What Debian's chromium saw on `url` (tests/tools/browser_check.mjs), waiting for 4 tiles."""
+    out = subprocess.run(["node", os.path.join(SOURCE, "tests/tools/browser_check.mjs"), url, "--tiles", "4"],
+                         capture_output=True, text=True, timeout=180)
+    if out.returncode != 0:
+        raise AssertionError(f"browser_check failed ({out.returncode}): {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def gdalinfo(path):
     out = subprocess.run(["gdalinfo", "-json", path], check=True, capture_output=True, text=True).stdout
     return json.loads(out)
@@ -220,6 +229,20 @@ class Demo(unittest.TestCase):
         tile_url = tilejson.json()["tiles"][0].replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
         self.assertEqual(requests.get(tile_url, timeout=30).status_code, 200)
         self.assertEqual(requests.get(url, timeout=30).status_code, 200)
+
+    def test_map_pages_draw_in_a_browser(self):
+        """The printed URL and the run's map_link.sh URL, opened with no token as a user would."""
+        run_id = self.run_ndvi()
+        self.assertIsNotNone(self.map_url, self.output)
+        for url in (self.map_url, self.map_link(f"run={run_id}&path=lincoln_scene_ndvi.tif&rescale=-0.2,0.9"
+                                                "&colormap_name=rdylgn")):
+            seen = browser(url)
+            self.assertEqual(seen.get("status"), 200, seen)
+            self.assertTrue(seen.get("canvas") and seen.get("tilesLoaded") and seen.get("sourceLoaded"), seen)
+            self.assertEqual(seen["consoleErrors"] + seen["pageErrors"], [], seen)
+            tiles = [r for r in seen["responses"] if "/cog/tiles/" in r["url"]]
+            self.assertGreaterEqual(len(tiles), 4)
+            self.assertEqual([r for r in tiles if r["status"] != 200], [], seen)
 
 
 if __name__ == "__main__":
