@@ -4,6 +4,7 @@
 Usage: rio_tiler.py PORT BUCKET KEY
 Serves on 127.0.0.1:PORT (one thread per connection, HTTP/1.1 keep-alive):
   GET /tiles/{z}/{x}/{y}.png   a 256-px WebMercatorQuad tile (nearest), RGBA PNG
+  GET /tiles/{z}/{x}/{y}.pngraw the same at zlib level 1 (as scigate's pngraw), not 6
   GET /info                    the file's bounds (opens it, as /cog/info does)
 S3: AWS_S3_ENDPOINT (host:port), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY from the
 environment (GDAL takes credentials process-wide only).
@@ -68,7 +69,7 @@ from rasterio.transform import from_bounds as transform_from_bounds  # noqa: E40
 WEB_MERCATOR = "EPSG:3857"
 HALF = 20037508.342789244  # half the Web Mercator extent, metres
 TILE = 256
-TILE_PATH = re.compile(r"^/tiles/(\d+)/(\d+)/(\d+)\.png$")
+TILE_PATH = re.compile(r"^/tiles/(\d+)/(\d+)/(\d+)\.(png|pngraw)$")
 
 
 def xy_bounds(z, x, y):
@@ -97,10 +98,10 @@ def vrt_transform(src, bounds, width, height):
     return transform_from_bounds(w, s, e, n, vrt_width, vrt_height), vrt_width, vrt_height
 
 
-def render_png(data, mask):
+def render_png(data, mask, zlevel=6):
     with MemoryFile() as mem:
         with mem.open(driver="PNG", width=data.shape[2], height=data.shape[1], count=data.shape[0] + 1,
-                      dtype="uint8") as dst:
+                      dtype="uint8", zlevel=zlevel) as dst:
             dst.write(data, indexes=list(range(1, data.shape[0] + 1)))
             dst.write(mask, indexes=data.shape[0] + 1)
         return mem.read()
@@ -128,7 +129,7 @@ class Tiler:
                     "crs": src.crs.to_string(), "width": src.width, "height": src.height, "count": src.count,
                     "overviews": src.overviews(1)}
 
-    def tile(self, z, x, y):
+    def tile(self, z, x, y, zlevel=6):
         """PNG bytes, or None when the tile is outside the file (TiTiler: 404)."""
         with self.open() as src:
             # Reader.__init__ and tile_exists().
@@ -144,7 +145,7 @@ class Tiler:
                 data = vrt.read(indexes=list(range(1, src.count + 1)), window=window, out_shape=(src.count, TILE, TILE),
                                 resampling=Resampling.nearest)
                 mask = vrt.dataset_mask(window=window, out_shape=(TILE, TILE), resampling=Resampling.nearest)
-        return render_png(data.astype(np.uint8), mask.astype(np.uint8))
+        return render_png(data.astype(np.uint8), mask.astype(np.uint8), zlevel)
 
 
 def handler_for(tiler):
@@ -158,20 +159,28 @@ def handler_for(tiler):
             self.end_headers()
             self.wfile.write(body)
 
+        def route(self):
+            m = TILE_PATH.match(self.path.split("?")[0])
+            if m:
+                z, x, y, fmt = m.groups()
+                png = tiler.tile(int(z), int(x), int(y), zlevel=1 if fmt == "pngraw" else 6)
+                if png is None:
+                    return 404, b'{"detail": "tile outside bounds"}', "application/json"
+                return 200, png, "image/png"
+            if self.path == "/info":
+                return 200, json.dumps(tiler.info()).encode(), "application/json"
+            return 404, b'{"detail": "not found"}', "application/json"
+
         def do_GET(self):
             try:
-                m = TILE_PATH.match(self.path.split("?")[0])
-                if m:
-                    png = tiler.tile(*map(int, m.groups()))
-                    if png is None:
-                        return self.reply(404, b'{"detail": "tile outside bounds"}', "application/json")
-                    return self.reply(200, png, "image/png")
-                if self.path == "/info":
-                    return self.reply(200, json.dumps(tiler.info()).encode(), "application/json")
-                self.reply(404, b'{"detail": "not found"}', "application/json")
+                status, body, content_type = self.route()
             except Exception:  # a tiler answers 500 and keeps serving
                 traceback.print_exc()
-                self.reply(500, b'{"detail": "internal error"}', "application/json")
+                status, body, content_type = 500, b'{"detail": "internal error"}', "application/json"
+            try:
+                self.reply(status, body, content_type)
+            except (BrokenPipeError, ConnectionResetError):  # wrk closes its connections at the end of a run
+                self.close_connection = True
 
         def log_message(self, *args):
             pass
