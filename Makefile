@@ -50,6 +50,7 @@ bench: deps
 	bench/run-airflow
 	bench/run-load
 	bench/run-cog
+	bench/run-tiles
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR) build-release

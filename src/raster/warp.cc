@@ -353,6 +353,29 @@ Status warp_block(RasterSource& source, const WarpJob& job, const PixelMapper& m
   return ok_status();
 }
 
+// Level-0 pixels per output pixel as gdalwarp -te/-ts measures it to pick an overview
+// (gdalwarp_lib.cpp, "figure out the corresponding window"): the x extent, in source
+// pixels, of a 10 x 10 grid of output points spanning the whole output, over the output
+// width. Not the raster's natural resolution, which tells another level where x and y
+// scale differently (EPSG:4326 far from the equator). 0 when no point lands anywhere.
+double window_ratio(const PixelMapper& level0, const TargetGrid& grid) {
+  constexpr int kPoints = 10;
+  std::vector<double> xs, ys;
+  for (int i = 0; i < kPoints; ++i) {
+    for (int j = 0; j < kPoints; ++j) {
+      xs.push_back(grid.width * static_cast<double>(i) / (kPoints - 1));
+      ys.push_back(grid.height * static_cast<double>(j) / (kPoints - 1));
+    }
+  }
+  level0.exact(xs.data(), ys.data(), xs.size());
+  double x0 = kInf, x1 = -kInf;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (!std::isfinite(xs[i]) || !std::isfinite(ys[i])) continue;
+    x0 = std::min(x0, xs[i]), x1 = std::max(x1, xs[i]);
+  }
+  return x1 > x0 ? (x1 - x0) / grid.width : 0;
+}
+
 Image empty_image(int width, int height, size_t bands, DataType type) {
   Image image;
   image.width = width, image.height = height, image.type = type;
@@ -393,11 +416,14 @@ Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptio
   if (!transformer) return transformer.error();
   const bool reprojecting = !(*transformer)->is_identity();
   const Resampling method = effective_resampling(options, reprojecting);
-  auto natural = natural_grid(info, grid.crs);
-  const int level = natural ? choose_level(info, natural->resolution, grid.bounds.width() / grid.width) : 0;
   const Bounds footprint = raster_bounds(info);
-  const PixelMapper mapper(grid, **transformer, level_transform(info, level), is_geographic(info.crs),
-                           (footprint.left + footprint.right) / 2, options.max_error);
+  const double wrap_center = (footprint.left + footprint.right) / 2;
+  const int level = choose_level(info, 1.0,
+                                 window_ratio(PixelMapper(grid, **transformer, info.transform, is_geographic(info.crs),
+                                                          wrap_center, options.max_error),
+                                              grid));
+  const PixelMapper mapper(grid, **transformer, level_transform(info, level), is_geographic(info.crs), wrap_center,
+                           options.max_error);
   const WarpJob job{&options, &*bands, method, level, level_of(info, level), info.type};
   Image out = empty_image(grid.width, grid.height, bands->size(), info.type);
   const int block_rows = static_cast<int>(std::max<int64_t>(16, kBlockPixels / grid.width));

@@ -40,8 +40,8 @@ struct ReadOptions {
 // The kernel a warp uses for these options (see the header comment).
 Resampling effective_resampling(const ReadOptions& options, bool reprojecting);
 
-// The level gdalwarp would read for output pixels of `target_resolution` (in the units of
-// the target CRS) given the raster's natural resolution in that CRS.
+// The level gdalwarp -ovr AUTO reads when an output pixel spans target_resolution /
+// natural_resolution level-0 pixels (warp() passes gdalwarp's source-window ratio).
 int choose_level(const RasterInfo& info, double natural_resolution, double target_resolution);
 
 // The source rendered onto `grid`. The Image keeps the source's data type (integer values

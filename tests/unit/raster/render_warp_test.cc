@@ -196,6 +196,27 @@ TEST(Warp, ChoosesTheOverviewByResolution) {
   EXPECT_EQ(choose_level(info, 1.0, 100.0), 3);
 }
 
+TEST(Warp, ChoosesTheOverviewOfTheSourceWindowAsGdalwarp) {
+  // gdalwarp -te/-ts -ovr AUTO takes the x extent, in source pixels, of the window the
+  // output covers. z10/532/363 over 0.0003-degree pixels at 46 N: that window is 4.58
+  // pixels per output pixel (so factor 4, level 2), while the file's natural resolution
+  // in EPSG:3857 (41.5 m against the tile's 152.9 m: 3.68) would say level 1. GDAL 3.6.2
+  // read level 2 (gdalwarp -ovr AUTO gave -ovr 1's checksum on such a file).
+  std::vector<MemoryRaster::LevelData> levels;
+  for (int k = 0; k < 4; ++k) {
+    const int n = 1600 >> k;
+    levels.push_back({n, n, {std::vector<double>(static_cast<size_t>(n) * n, k)}, {}});
+  }
+  MemoryRaster raster(geo_info(7.0, 46.5, 0.0003), levels);
+  const double half = 20037508.342789244, size = 2 * half / 1024;
+  const TargetGrid tile{
+      Crs{3857, "EPSG:3857"}, {-half + 532 * size, half - 364 * size, -half + 533 * size, half - 363 * size}, 256, 256};
+  auto image = warp(raster, tile, {});
+  ASSERT_TRUE(image.ok());
+  ASSERT_TRUE(image->is_valid(128, 128));
+  EXPECT_EQ(image->at(0, 128, 128), 2);
+}
+
 TEST(Warp, ReadsOverviewsAndBoundsItsReads) {
   // Level 1 holds a different constant: a heavily downsampled read must come from it.
   MemoryRaster::LevelData l0{2000, 2000, {std::vector<double>(2000 * 2000, 1.0)}, {}};
