@@ -401,6 +401,7 @@ class Loader {
     r.integer("fetch_threads", 1, 256, out.fetch_threads);
     r.duration("grant_ttl", out.grant_ttl);
     r.integer("max_image_pixels", 1, 1LL << 32, out.max_image_pixels);
+    r.integer("png_level", 1, 9, out.png_level);
   }
 
   void read_engine(MapReader& top) {
