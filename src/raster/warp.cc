@@ -389,6 +389,12 @@ Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptio
   if (!(grid.bounds.width() > 0) || !(grid.bounds.height() > 0)) return Error::bad_request("empty bounds");
   auto bands = resolve_bands(info, options.bands);
   if (!bands) return bands.error();
+  if (static_cast<uint64_t>(grid.width) * static_cast<uint64_t>(grid.height) * bands->size() > kMaxWarpValues) {
+    return Error::bad_request(std::to_string(bands->size()) + " bands of " + std::to_string(grid.width) + "x" +
+                              std::to_string(grid.height) +
+                              " pixels are too many values for one image: choose "
+                              "bands with bidx or expression, or a smaller size");
+  }
   auto transformer = Transformer::get(grid.crs, info.crs);
   if (!transformer) return transformer.error();
   const bool reprojecting = !(*transformer)->is_identity();

@@ -61,6 +61,20 @@ TEST(Warp, BandSelectionAndBadBands) {
   EXPECT_EQ(warp(raster, pixel_grid(raster.info(), 0, 0, 10, 10, 1), options).error().code, ErrorCode::kBadRequest);
 }
 
+// A file may claim thousands of samples per pixel (a hostile header: 16-px tiles keep each
+// block small): every band of a tile would be gigabytes of output, so the warp refuses
+// before allocating it, and the same bands on a smaller grid still work.
+TEST(Warp, OutputsBeyondTheValueLimitAreRefusedBeforeAllocating) {
+  auto raster = MemoryRaster::generated(geo_info(0, 10, 0.1), 4, 4, 1024, [](int b, int, int) { return b; });
+  auto tile = warp(raster, pixel_grid(raster.info(), 0, 0, 4, 4, 64), {});  // 256 x 256 x 1024 values
+  ASSERT_FALSE(tile.ok());
+  EXPECT_EQ(tile.error().code, ErrorCode::kBadRequest);
+  EXPECT_NE(tile.error().client.find("bidx"), std::string::npos) << tile.error().client;
+  auto small = warp(raster, pixel_grid(raster.info(), 0, 0, 4, 4, 16), {});  // 64 x 64 x 1024
+  ASSERT_TRUE(small.ok()) << small.error().internal;
+  EXPECT_EQ(small->at(1023, 10, 10), 1023);
+}
+
 TEST(Warp, BilinearReproducesALinearRamp) {
   // f = 3 * col + 2 * row at pixel centres: bilinear interpolation is exact inside.
   auto raster =
