@@ -57,6 +57,9 @@ struct World {
   StoreMap stores;
   CredentialsMap credentials;
   Metrics metrics;
+  std::unique_ptr<raster::RasterReaders> rasters;
+  UrlSigner signer{"fuzz-signing-key"};
+  Histogram tile_seconds;
   std::unique_ptr<ApiDeps> deps;
   Router router;
 
@@ -79,8 +82,9 @@ struct World {
       if (auto* l = dynamic_cast<LocalObjectStore*>(store.get())) local[name] = l;
     }
     ObjectStore& staging = *stores.at(config->staging.provider);
-    deps = std::make_unique<ApiDeps>(
-        ApiDeps{*config, *policy, engine, *ledger, stores, credentials, staging, std::move(local), metrics});
+    rasters = std::make_unique<raster::RasterReaders>(stores, config->raster);
+    deps = std::make_unique<ApiDeps>(ApiDeps{*config, *policy, engine, *ledger, stores, credentials, staging,
+                                             std::move(local), metrics, *rasters, signer, tile_seconds});
     add_routes(router, *deps);
     seed(staging);
   }

@@ -9,10 +9,12 @@
 
 #include "auth/policy.h"
 #include "catalog/config.h"
+#include "core/url_signer.h"
 #include "engine/workflow_engine.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "ledger/run_ledger.h"
+#include "raster/raster_readers.h"
 #include "storage/local_store.h"
 #include "storage/store_factory.h"
 
@@ -29,6 +31,11 @@ struct ApiDeps {
   // Stores of `type: file` providers, for the presigned links scigate serves itself.
   std::map<std::string, LocalObjectStore*> local_stores;
   const Metrics& metrics;
+  // The tiler: COG readers over the providers' stores, the key of tile-URL grants, and
+  // the latency histogram of rendered tiles.
+  raster::RasterReaders& rasters;
+  const UrlSigner& grant_signer;
+  Histogram& tile_seconds;
 };
 
 // Registers every endpoint of DESIGN.md's API table on `router`.
@@ -54,6 +61,17 @@ Response browse_outputs(const ApiDeps& d, const RequestContext& ctx, const Reque
 Response browse_data_selection(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response update_output_metadata(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response serve_signed_file(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+
+// Map tiles, TiTiler's /cog endpoints (tiles.cc).
+Response cog_info(const ApiDeps& d, const RequestContext& ctx, const Request& req);  // and info.geojson
+Response cog_statistics(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response cog_point(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response cog_tile(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response cog_tilejson(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response cog_preview(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response cog_bbox(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response tile_matrix_sets(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response tile_matrix_set(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 
 // Operations (ops.cc).
 Response healthz(const ApiDeps& d, const RequestContext& ctx, const Request& req);

@@ -7,8 +7,8 @@ namespace {
 
 using ApiHandler = Response (*)(const ApiDeps&, const RequestContext&, const Request&);
 
-Route route(const ApiDeps& deps, const char* method, const char* pattern, ApiHandler fn, Auth auth = Auth::kRequired,
-            bool blocking = true) {
+Route route(const ApiDeps& deps, const char* method, const std::string& pattern, ApiHandler fn,
+            Auth auth = Auth::kRequired, bool blocking = true) {
   return Route{method, pattern, auth, blocking,
                [&deps, fn](const RequestContext& ctx, const Request& req) { return fn(deps, ctx, req); }};
 }
@@ -35,6 +35,24 @@ void add_routes(Router& r, const ApiDeps& d) {
   r.add(route(d, "GET", "/output-data/{prefix...}", api::browse_outputs));
   r.add(route(d, "PUT", "/output-data/{prefix...}", api::update_output_metadata));
   r.add(route(d, "GET", "/files/{provider}/{bucket}/{key...}", api::serve_signed_file, Auth::kNone));
+  // The tiler (TiTiler's /cog paths). Map libraries fetch without a token: a grant in the
+  // URL authorizes instead (raster_access.h), so a token is optional here.
+  const auto tiles = Auth::kOptional;
+  r.add(route(d, "GET", "/cog/info", api::cog_info, tiles));
+  r.add(route(d, "GET", "/cog/info.geojson", api::cog_info, tiles));
+  r.add(route(d, "GET", "/cog/statistics", api::cog_statistics, tiles));
+  r.add(route(d, "GET", "/cog/point/{lonlat}", api::cog_point, tiles));
+  r.add(route(d, "GET", "/cog/tiles/{tms}/{z}/{x}/{y}", api::cog_tile, tiles));
+  r.add(route(d, "GET", "/cog/{tms}/tilejson.json", api::cog_tilejson, tiles));
+  r.add(route(d, "GET", "/cog/preview", api::cog_preview, tiles));
+  for (const char* format : {"png", "pngraw", "jpeg", "jpg", "webp", "tif", "tiff", "npy"}) {
+    r.add(route(d, "GET", std::string("/cog/preview.") + format, api::cog_preview, tiles));
+  }
+  r.add(route(d, "GET", "/cog/preview/{size}", api::cog_preview, tiles));
+  r.add(route(d, "GET", "/cog/bbox/{bbox}", api::cog_bbox, tiles));
+  r.add(route(d, "GET", "/cog/bbox/{bbox}/{size}", api::cog_bbox, tiles));
+  r.add(route(d, "GET", "/tileMatrixSets", api::tile_matrix_sets, Auth::kNone, /*blocking=*/false));
+  r.add(route(d, "GET", "/tileMatrixSets/{tms}", api::tile_matrix_set, Auth::kNone, /*blocking=*/false));
   r.add(route(d, "GET", "/healthz", api::healthz, Auth::kNone, /*blocking=*/false));
   r.add(route(d, "GET", "/readyz", api::readyz, Auth::kNone));
   r.add(route(d, "GET", "/metrics", api::metrics, Auth::kNone));

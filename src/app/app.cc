@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <sstream>
+
 #include "app/logging.h"
 #include "credentials/rotating.h"
 #include "engine/engine_factory.h"
@@ -107,9 +109,19 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   for (auto& [name, store] : app->stores_) {
     if (auto* l = dynamic_cast<LocalObjectStore*>(store.get())) local[name] = l;
   }
+  app->rasters_ = std::make_unique<raster::RasterReaders>(app->stores_, c.raster);
+  app->grant_signer_ = std::make_unique<UrlSigner>(signing_key->value());
   app->deps_.reset(new ApiDeps{c, app->policy_, *app->engine_, *app->ledger_, app->stores_, app->credentials_,
-                               *app->stores_.at(c.staging.provider), std::move(local), app->metrics_});
+                               *app->stores_.at(c.staging.provider), std::move(local), app->metrics_, *app->rasters_,
+                               *app->grant_signer_, app->tile_seconds_});
   add_routes(app->router_, *app->deps_);
+  app->metrics_.add_collector([self = app.get()] {
+    std::ostringstream out;
+    out << "# HELP scigate_tile_duration_seconds Time to answer a map tile that was rendered.\n"
+        << "# TYPE scigate_tile_duration_seconds histogram\n";
+    self->tile_seconds_.write(out, "scigate_tile_duration_seconds", "");
+    return out.str() + self->rasters_->metrics_text();
+  });
   app->metrics_.add_collector([self = app.get()] { return credential_metrics(self->credentials_); });
   app->metrics_.add_collector([self = app.get()] { return self->engine_->metrics_text(); });
 

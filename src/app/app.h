@@ -33,6 +33,9 @@ class App {
   std::unique_ptr<RunLedger> ledger_;
   std::unique_ptr<WorkflowEngine> engine_;
   Metrics metrics_;
+  std::unique_ptr<raster::RasterReaders> rasters_;
+  std::unique_ptr<UrlSigner> grant_signer_;
+  Histogram tile_seconds_;
   Router router_;
   std::unique_ptr<ApiDeps> deps_;
   std::unique_ptr<Server> server_;

@@ -174,12 +174,16 @@ struct CollectionConfig {
   std::map<std::string, std::vector<std::string>> authorized_users;  // workflow id -> users
 };
 
-// Map tiles (raster:): the COG reader's caches and parallelism.
+// Map tiles (raster:): the COG reader's caches and parallelism, and the tiler's limits.
 struct RasterConfig {
   uint64_t cache_bytes = 256 << 20;       // decoded blocks of every file together
   size_t header_cache_entries = 256;      // files whose parsed header is kept
   milliseconds revalidate_after{60'000};  // a file's ETag is checked again (HEAD) this long after the last check
   int fetch_threads = 16;                 // ranged GETs under way at once, all reads together
+  milliseconds grant_ttl{3'600'000};      // how long the tile URLs of a tilejson.json stay valid
+  // Largest image (width x height) a tile, /bbox, /preview or /statistics may render: the
+  // pipeline holds a few doubles per pixel and band, so this bounds a request's memory.
+  int64_t max_image_pixels = 2048 * 2048;
 };
 
 struct Config {

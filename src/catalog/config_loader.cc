@@ -399,6 +399,8 @@ class Loader {
     r.integer("header_cache_entries", 1, 1'000'000, out.header_cache_entries);
     r.duration("revalidate_after", out.revalidate_after);
     r.integer("fetch_threads", 1, 256, out.fetch_threads);
+    r.duration("grant_ttl", out.grant_ttl);
+    r.integer("max_image_pixels", 1, 1LL << 32, out.max_image_pixels);
   }
 
   void read_engine(MapReader& top) {

@@ -34,6 +34,26 @@ std::string_view method_label(std::string_view method) {
 
 bool is_known_method(std::string_view method) { return method_label(method) != "other"; }
 
+void Histogram::observe(double seconds) {
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(static_cast<uint64_t>(std::max(seconds, 0.0) * 1e9), std::memory_order_relaxed);
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Histogram::write(std::ostream& out, std::string_view name, std::string_view labels) const {
+  std::string sep = labels.empty() ? "" : ",";
+  // Buckets first, then the count: observe() counts first, so no bucket exceeds +Inf.
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    out << name << "_bucket{" << labels << sep << "le=\"" << kBuckets[i] << "\"} " << buckets_[i].load() << "\n";
+  }
+  uint64_t count = count_.load();
+  out << name << "_bucket{" << labels << sep << "le=\"+Inf\"} " << count << "\n"
+      << name << "_sum{" << labels << "} " << static_cast<double>(sum_ns_.load()) / 1e9 << "\n"
+      << name << "_count{" << labels << "} " << count << "\n";
+}
+
 Metrics::Series& Metrics::series_for(std::string_view route, std::string_view method, int status_class) {
   {
     std::shared_lock lock(mu_);
@@ -46,12 +66,7 @@ Metrics::Series& Metrics::series_for(std::string_view route, std::string_view me
 
 void Metrics::observe(std::string_view route, std::string_view method, int status, double seconds) {
   // Map nodes never move, so the series stays valid after the lock is released.
-  Series& s = series_for(route, method_label(method), std::clamp(status / 100, 1, 5));
-  s.count.fetch_add(1, std::memory_order_relaxed);
-  s.sum_ns.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) s.buckets[i].fetch_add(1, std::memory_order_relaxed);
-  }
+  series_for(route, method_label(method), std::clamp(status / 100, 1, 5)).observe(seconds);
 }
 
 void Metrics::add_collector(Collector collector) {
@@ -68,24 +83,15 @@ std::string Metrics::render() const {
     for (const auto& [key, s] : series_) {
       const auto& [route, method, status] = key;
       out << "scigate_http_requests_total{route=\"" << prometheus_label(route) << "\",method=\"" << method
-          << "\",status=\"" << status << "xx\"} " << s.count.load() << "\n";
+          << "\",status=\"" << status << "xx\"} " << s.count() << "\n";
     }
     out << "# HELP scigate_http_request_duration_seconds Request latency by route, method and status class.\n"
         << "# TYPE scigate_http_request_duration_seconds histogram\n";
     for (const auto& [key, s] : series_) {
       const auto& [route, method, status] = key;
-      std::string labels = "route=\"" + prometheus_label(route) + "\",method=\"" + std::string(method) +
-                           "\",status=\"" + std::to_string(status) + "xx\"";
-      // Buckets first, then the count: observe() counts first, so no bucket exceeds +Inf.
-      for (size_t i = 0; i < kBuckets.size(); ++i) {
-        out << "scigate_http_request_duration_seconds_bucket{" << labels << ",le=\"" << kBuckets[i] << "\"} "
-            << s.buckets[i].load() << "\n";
-      }
-      uint64_t count = s.count.load();
-      out << "scigate_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << count << "\n"
-          << "scigate_http_request_duration_seconds_sum{" << labels << "} "
-          << static_cast<double>(s.sum_ns.load()) / 1e9 << "\n"
-          << "scigate_http_request_duration_seconds_count{" << labels << "} " << count << "\n";
+      s.write(out, "scigate_http_request_duration_seconds",
+              "route=\"" + prometheus_label(route) + "\",method=\"" + std::string(method) + "\",status=\"" +
+                  std::to_string(status) + "xx\"");
     }
   }
   std::vector<Collector> collectors;

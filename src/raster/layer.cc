@@ -22,7 +22,10 @@ Result<Plan> plan(const RasterInfo& info, const LayerOptions& options) {
     p.bands = options.bidx;
   }
   if (p.bands.empty()) {
-    for (int b = 1; b <= info.band_count; ++b) p.bands.push_back(b);
+    // rio-tiler's default: every band but the alpha band, which becomes the mask instead.
+    for (int b = 1; b <= info.band_count; ++b) {
+      if (b != info.alpha_band) p.bands.push_back(b);
+    }
   }
   return p;
 }

@@ -52,8 +52,19 @@ collections:
             json::parse(R"({"tile_size": {"type": "integer", "default": 64, "minimum": 16}})").as_object())
             .value();
     engine_.workflows = {{"image_stats", "Stats", {}, std::nullopt}, {"nebraska", "Tile", schema, std::nullopt}};
-    deps_ = std::make_unique<ApiDeps>(ApiDeps{
-        *config_, *policy_, engine_, *ledger_, stores_, credentials_, *store, {{"local", store.get()}}, metrics_});
+    rasters_ = std::make_unique<raster::RasterReaders>(stores_, config_->raster);
+    deps_ = std::make_unique<ApiDeps>(ApiDeps{*config_,
+                                              *policy_,
+                                              engine_,
+                                              *ledger_,
+                                              stores_,
+                                              credentials_,
+                                              *store,
+                                              {{"local", store.get()}},
+                                              metrics_,
+                                              *rasters_,
+                                              signer_,
+                                              tile_seconds_});
   }
 
   RequestContext ctx(const std::string& user) { return {"req-1", user, std::chrono::system_clock::now()}; }
@@ -76,6 +87,9 @@ collections:
   LocalObjectStore* local_ = nullptr;
   FakeEngine engine_;
   Metrics metrics_;
+  std::unique_ptr<raster::RasterReaders> rasters_;
+  UrlSigner signer_{"test-signing-key"};
+  Histogram tile_seconds_;
   std::unique_ptr<ApiDeps> deps_;
 };
 
