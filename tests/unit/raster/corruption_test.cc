@@ -10,6 +10,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -255,6 +258,12 @@ class Corrupted : public ::testing::Test {
     readers_ = std::make_unique<RasterReaders>(StoreMap{{"mem", store_}}, config_);
   }
   std::string run(const std::string& bytes, const std::string& label) {
+    // SCIGATE_CORRUPTION_DUMP=DIR keeps every variant, e.g. to replay them all through the
+    // sanitized cog fuzz target (docs/FUZZING.md).
+    if (const char* dump = std::getenv("SCIGATE_CORRUPTION_DUMP")) {
+      std::ofstream(std::filesystem::path(dump) / ("variant-" + std::to_string(n_) + ".tif"), std::ios::binary)
+          << bytes;
+    }
     std::string m = exercise(*readers_, *store_, "v" + std::to_string(n_++), bytes, label);
     ++outcomes_[m.substr(0, 40)];
     largest_request_ = std::max(largest_request_, testing::allocation_probe::largest_request());
