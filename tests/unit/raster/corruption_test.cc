@@ -589,6 +589,18 @@ TEST_F(Handmade, ThousandsOfBandsDoNotMakeATileAllocateGigabytes) {
   EXPECT_EQ(chosen->image.bands.size(), 2u);
 }
 
+// A user-defined CRS whose ellipsoid axis is ~1e300 (found by the cog fuzz target):
+// libgeotiff's GTIFGetProj4Defn printed it into a fixed buffer and glibc's fortify
+// aborted the whole process. Now the file opens without a CRS definition.
+TEST_F(Handmade, AbsurdGeoKeyDoublesDoNotCrashTheProcess) {
+  auto r = open(testing::read_file(SCIGATE_FUZZ_CORPUS_DIR "/cog/regression-geotiff-proj4-string-overflow.tif"));
+  if (r) {
+    EXPECT_EQ((*r)->info().crs.definition.find("+a="), std::string::npos) << (*r)->info().crs.definition;
+  } else {
+    EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
+  }
+}
+
 // The probe behind the memory bounds above sees what libraries allocate with malloc.
 TEST(AllocationProbe, SeesLibraryAllocations) {
   if (!testing::allocation_probe::enabled()) GTEST_SKIP() << "under AddressSanitizer";
