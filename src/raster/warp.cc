@@ -194,10 +194,12 @@ Window needed_window(const BlockCoords& c, const Level& level, double reach_x, d
   add(c.cx, c.cy);
   add(c.kx, c.ky);
   if (!std::isfinite(x0)) return {};
-  const int wx0 = std::max(0, static_cast<int>(std::floor(std::max(x0 - reach_x, -1.0))));
-  const int wy0 = std::max(0, static_cast<int>(std::floor(std::max(y0 - reach_y, -1.0))));
-  const int wx1 = std::min(level.width, static_cast<int>(std::ceil(std::min(x1 + reach_x, level.width + 1.0))));
-  const int wy1 = std::min(level.height, static_cast<int>(std::ceil(std::min(y1 + reach_y, level.height + 1.0))));
+  // Clamped before the cast: a hostile or degenerate transform maps pixels to 1e80.
+  const auto clamped = [](double v, int n) { return static_cast<int>(std::clamp(v, 0.0, static_cast<double>(n))); };
+  const int wx0 = clamped(std::floor(x0 - reach_x), level.width);
+  const int wy0 = clamped(std::floor(y0 - reach_y), level.height);
+  const int wx1 = clamped(std::ceil(x1 + reach_x), level.width);
+  const int wy1 = clamped(std::ceil(y1 + reach_y), level.height);
   if (wx1 <= wx0 || wy1 <= wy0) return {};
   return {wx0, wy0, wx1 - wx0, wy1 - wy0};
 }
@@ -412,6 +414,12 @@ Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptio
   if (!(grid.bounds.width() > 0) || !(grid.bounds.height() > 0)) return Error::bad_request("empty bounds");
   auto bands = resolve_bands(info, options.bands);
   if (!bands) return bands.error();
+  if (static_cast<uint64_t>(grid.width) * static_cast<uint64_t>(grid.height) * bands->size() > kMaxWarpValues) {
+    return Error::bad_request(std::to_string(bands->size()) + " bands of " + std::to_string(grid.width) + "x" +
+                              std::to_string(grid.height) +
+                              " pixels are too many values for one image: choose "
+                              "bands with bidx or expression, or a smaller size");
+  }
   auto transformer = Transformer::get(grid.crs, info.crs);
   if (!transformer) return transformer.error();
   const bool reprojecting = !(*transformer)->is_identity();

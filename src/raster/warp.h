@@ -44,9 +44,15 @@ Resampling effective_resampling(const ReadOptions& options, bool reprojecting);
 // natural_resolution level-0 pixels (warp() passes gdalwarp's source-window ratio).
 int choose_level(const RasterInfo& info, double natural_resolution, double target_resolution);
 
+// The most values (output pixels × bands) one warp produces: 256 MiB as doubles, the COG
+// reader's window limit. A file claiming thousands of bands must not make one tile
+// allocate gigabytes.
+constexpr uint64_t kMaxWarpValues = uint64_t{1} << 25;
+
 // The source rendered onto `grid`. The Image keeps the source's data type (integer values
 // are rounded as GDAL does) and marks invalid what no valid source pixel reaches.
-// Failure: kBadRequest for bad bands or CRSs; the source's read errors.
+// Failure: kBadRequest for bad bands or CRSs, or an output beyond kMaxWarpValues; the
+// source's read errors.
 Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptions& options);
 
 // Output size rules shared by /bbox and /preview (rio-tiler's): explicit width and height;

@@ -3,6 +3,7 @@
 // /bbox, /preview and /point.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <thread>
@@ -59,6 +60,33 @@ TEST(Warp, BandSelectionAndBadBands) {
   EXPECT_EQ(image->at(1, 5, 5), 1);
   options.bands = {4};
   EXPECT_EQ(warp(raster, pixel_grid(raster.info(), 0, 0, 10, 10, 1), options).error().code, ErrorCode::kBadRequest);
+}
+
+// A file may claim thousands of samples per pixel (a hostile header: 16-px tiles keep each
+// block small): every band of a tile would be gigabytes of output, so the warp refuses
+// before allocating it, and the same bands on a smaller grid still work.
+TEST(Warp, OutputsBeyondTheValueLimitAreRefusedBeforeAllocating) {
+  auto raster = MemoryRaster::generated(geo_info(0, 10, 0.1), 4, 4, 1024, [](int b, int, int) { return b; });
+  auto tile = warp(raster, pixel_grid(raster.info(), 0, 0, 4, 4, 64), {});  // 256 x 256 x 1024 values
+  ASSERT_FALSE(tile.ok());
+  EXPECT_EQ(tile.error().code, ErrorCode::kBadRequest);
+  EXPECT_NE(tile.error().client.find("bidx"), std::string::npos) << tile.error().client;
+  auto small = warp(raster, pixel_grid(raster.info(), 0, 0, 4, 4, 16), {});  // 64 x 64 x 1024
+  ASSERT_TRUE(small.ok()) << small.error().internal;
+  EXPECT_EQ(small->at(1023, 10, 10), 1023);
+}
+
+// A file's pixel size may be absurdly small (a corrupt ModelPixelScale): a tile beside
+// the raster then maps to source pixels near 1e150. That is outside, so nothing is read
+// (the window was cast to int unclamped, UB that read the whole level; found by the cog
+// fuzz target).
+TEST(Warp, HugeSourceCoordinatesReadNothing) {
+  auto raster = MemoryRaster::generated(geo_info(0, 10, 1e-150), 50, 40, 1, [](int, int, int) { return 1; });
+  TargetGrid beside{raster.info().crs, {1, 9, 2, 10}, 64, 64};
+  auto image = warp(raster, beside, {});
+  ASSERT_TRUE(image.ok()) << image.error().internal;
+  EXPECT_EQ(raster.reads(), 0);
+  EXPECT_EQ(std::count(image->valid.begin(), image->valid.end(), 0), 64 * 64);
 }
 
 TEST(Warp, BilinearReproducesALinearRamp) {
