@@ -175,6 +175,14 @@ struct CollectionConfig {
 };
 
 // Map tiles (raster:): the COG reader's caches and parallelism, and the tiler's limits.
+// DZI pyramids (raster.deepzoom): OpenSeadragon's and `vips dzsave`'s defaults. IIIF tiles
+// are tile_size + 2 * overlap wide (256 by default).
+struct DeepZoomConfig {
+  int tile_size = 254;
+  int overlap = 1;
+  std::string format = "jpeg";  // of DZI tiles: jpeg or png
+};
+
 struct RasterConfig {
   uint64_t cache_bytes = 256 << 20;       // decoded blocks of every file together
   size_t header_cache_entries = 256;      // files whose parsed header is kept
@@ -184,6 +192,7 @@ struct RasterConfig {
   // Largest image (width x height) a tile, /bbox, /preview or /statistics may render: the
   // pipeline holds a few doubles per pixel and band, so this bounds a request's memory.
   int64_t max_image_pixels = 2048 * 2048;
+  DeepZoomConfig deepzoom;
 };
 
 struct Config {
