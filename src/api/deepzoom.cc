@@ -14,6 +14,7 @@
 // too, for callers that keep queries.
 #include "raster/deepzoom.h"
 
+#include <charconv>
 #include <chrono>
 
 #include "api/common.h"
@@ -193,8 +194,7 @@ Response dzi_tile(const ApiDeps& d, const RequestContext& ctx, const Request& re
   if (!file) return fail(ctx, file.error());
   auto where = raster::dzi_tile(layout_of(d, file->file.reader->info()), *level, *col, *row);
   if (!where) return fail(ctx, where.error());
-  auto rendered = raster::render_pixels(*file->file.reader, where->region, where->window.width, where->window.height,
-                                        raster::IiifQuality::kDefault, format);
+  auto rendered = raster::render_dzi_tile(*file->file.reader, *where, format);
   if (!rendered) return fail(ctx, rendered.error());
   d.tile_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return image_response(*rendered);

@@ -39,8 +39,7 @@ Result<DziTile> dzi_tile(const DziLayout& layout, int level, int col, int row) {
   const int x1 = std::min(w, (col + 1) * layout.tile_size + layout.overlap);
   const int y1 = std::min(h, (row + 1) * layout.tile_size + layout.overlap);
   // A level pixel covers `scale` level-0 pixels; the last one of an odd-sized level reaches
-  // past the image, where nothing is read (its average is over the pixels that exist, as
-  // vips's edge copy gives).
+  // past the image (render_dzi_tile averages only what exists there).
   const double scale = static_cast<double>(int64_t{1} << (layout.max_level() - level));
   DziTile tile;
   tile.window = {x0, y0, x1 - x0, y1 - y0};
@@ -280,23 +279,71 @@ void to_gray(Image& image) {
   image.bands.resize(1);
 }
 
+Result<Image> read_display(RasterSource& source, const PixelRegion& region, int width, int height) {
+  ReadOptions options;
+  options.bands = display_bands(source.info());
+  options.resampling = Resampling::kAverage;
+  return resample_pixels(source, region, width, height, options);
+}
+
+Result<Rendered> encode_display(Image image, IiifQuality quality, ImageFormat format) {
+  if (quality == IiifQuality::kGray) to_gray(image);
+  RenderOptions render_options;
+  render_options.format = format;
+  // An alpha band or mask becomes PNG alpha; JPEG has none.
+  render_options.add_mask = format == ImageFormat::kPng &&
+                            std::any_of(image.valid.begin(), image.valid.end(), [](uint8_t v) { return v == 0; });
+  return render(std::move(image), render_options);
+}
+
+// Copies the valid pixels of `part` into `image` at (x, y).
+void paste_valid(Image& image, const Image& part, int x, int y) {
+  for (int r = 0; r < part.height; ++r) {
+    for (int c = 0; c < part.width; ++c) {
+      if (!part.is_valid(c, r)) continue;
+      const size_t o = static_cast<size_t>(y + r) * image.width + (x + c);
+      for (size_t b = 0; b < image.bands.size(); ++b) image.bands[b][o] = part.at(b, c, r);
+      image.valid[o] = 255;
+    }
+  }
+}
+
 }  // namespace
 
 Result<Rendered> render_pixels(RasterSource& source, const PixelRegion& region, int width, int height,
                                IiifQuality quality, ImageFormat format) {
-  ReadOptions options;
-  options.bands = display_bands(source.info());
-  options.resampling = Resampling::kAverage;
-  auto image = resample_pixels(source, region, width, height, options);
+  auto image = read_display(source, region, width, height);
   if (!image) return image.error();
-  if (quality == IiifQuality::kGray) to_gray(*image);
-  RenderOptions render_options;
-  render_options.format = format;
-  // An alpha band or mask becomes PNG alpha; JPEG has none, and DZI/IIIF regions never
-  // reach outside the image, so a JPEG loses nothing else.
-  render_options.add_mask = format == ImageFormat::kPng &&
-                            std::any_of(image->valid.begin(), image->valid.end(), [](uint8_t v) { return v == 0; });
-  return render(std::move(image).value(), render_options);
+  return encode_display(std::move(image).value(), quality, format);
+}
+
+Result<Rendered> render_dzi_tile(RasterSource& source, const DziTile& tile, ImageFormat format) {
+  const int w = tile.window.width, h = tile.window.height;
+  auto image = read_display(source, tile.region, w, h);
+  if (!image) return image.error();
+  // The area kernel (as GDAL's) drops an output pixel whose centre is outside the source:
+  // the last column and row of an odd-sized level, which cover less than half a level
+  // pixel of image. Read them again over the part that exists (as vips's edge copy gives).
+  const RasterInfo& info = source.info();
+  const double sx = tile.region.width / w, sy = tile.region.height / h;
+  const double last_x = tile.region.x + (w - 1) * sx, last_y = tile.region.y + (h - 1) * sy;
+  const bool right = tile.region.x + tile.region.width > info.width;
+  const bool bottom = tile.region.y + tile.region.height > info.height;
+  struct Part {
+    bool wanted;
+    PixelRegion region;
+    int width, height, x, y;
+  };
+  for (const Part& p :
+       {Part{right, {last_x, tile.region.y, info.width - last_x, tile.region.height}, 1, h, w - 1, 0},
+        Part{bottom, {tile.region.x, last_y, tile.region.width, info.height - last_y}, w, 1, 0, h - 1},
+        Part{right && bottom, {last_x, last_y, info.width - last_x, info.height - last_y}, 1, 1, w - 1, h - 1}}) {
+    if (!p.wanted) continue;
+    auto part = read_display(source, p.region, p.width, p.height);
+    if (!part) return part.error();
+    paste_valid(*image, *part, p.x, p.y);
+  }
+  return encode_display(std::move(image).value(), IiifQuality::kDefault, format);
 }
 
 }  // namespace scigate::raster

@@ -97,4 +97,8 @@ boost::json::object iiif_info(const std::string& id, int width, int height, int 
 Result<Rendered> render_pixels(RasterSource& source, const PixelRegion& region, int width, int height,
                                IiifQuality quality, ImageFormat format);
 
+// A DZI tile, with the last column and row of an odd-sized level averaged over the part
+// of the image they cover. Failure: as render_pixels.
+Result<Rendered> render_dzi_tile(RasterSource& source, const DziTile& tile, ImageFormat format);
+
 }  // namespace scigate::raster

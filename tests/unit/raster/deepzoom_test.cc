@@ -56,6 +56,12 @@ TEST(DziTile, OverlapOnInnerSidesOnly) {
   ASSERT_TRUE(half);
   EXPECT_DOUBLE_EQ(half->region.x, 253 * 2);
   EXPECT_DOUBLE_EQ(half->region.width, (500 - 253) * 2);
+  // Level 6 is 63x38 pixels of 16x16: the last column and row reach past the image.
+  auto edge = dzi_tile(l, 6, 0, 0);
+  ASSERT_TRUE(edge);
+  EXPECT_EQ(edge->window.width, 63);
+  EXPECT_DOUBLE_EQ(edge->region.width, 63 * 16);
+  EXPECT_DOUBLE_EQ(edge->region.height, 38 * 16);
 }
 
 TEST(DziTile, OutOfRangeIsNotFound) {
@@ -270,6 +276,19 @@ TEST(RenderPixels, GrayAndFormats) {
   EXPECT_EQ(gray->media_type, "image/png");
   // PNG colour type (byte 25 of the IHDR): 0 = gray, no alpha since nothing is masked.
   EXPECT_EQ(static_cast<int>(gray->body[25]), 0);
+}
+
+TEST(RenderDziTile, EdgePixelsAverageWhatExists) {
+  // 5x3 image: level 3 is 5x3, level 2 is 3x2 whose last column covers source column 4 only
+  // (centre outside the image) and whose last row covers source row 2 only.
+  auto raster = MemoryRaster::generated(plain_info(), 5, 3, 1, [](int, int c, int r) { return 10 * c + r; });
+  DziLayout l{5, 3, 254, 1};
+  ASSERT_EQ(l.max_level(), 3);
+  auto tile = dzi_tile(l, 2, 0, 0);
+  ASSERT_TRUE(tile);
+  auto png = render_dzi_tile(raster, *tile, ImageFormat::kPng);
+  ASSERT_TRUE(png) << png.error().client;
+  EXPECT_EQ(static_cast<int>(png->body[25]), 0);  // gray without alpha: every pixel valid
 }
 
 }  // namespace
