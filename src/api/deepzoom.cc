@@ -194,7 +194,7 @@ Response dzi_tile(const ApiDeps& d, const RequestContext& ctx, const Request& re
   if (!file) return fail(ctx, file.error());
   auto where = raster::dzi_tile(layout_of(d, file->file.reader->info()), *level, *col, *row);
   if (!where) return fail(ctx, where.error());
-  auto rendered = raster::render_dzi_tile(*file->file.reader, *where, format);
+  auto rendered = raster::render_dzi_tile(*file->file.reader, *where, format, d.config.raster.png_level);
   if (!rendered) return fail(ctx, rendered.error());
   d.tile_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return image_response(*rendered);
@@ -239,7 +239,8 @@ Response iiif_image(const ApiDeps& d, const RequestContext& ctx, const Request& 
   if (!r) return fail(ctx, r.error());
   const raster::PixelRegion region{double(r->region.x), double(r->region.y), double(r->region.width),
                                    double(r->region.height)};
-  auto rendered = raster::render_pixels(*file->file.reader, region, r->width, r->height, r->quality, r->format);
+  auto rendered = raster::render_pixels(*file->file.reader, region, r->width, r->height, r->quality, r->format,
+                                        d.config.raster.png_level);
   if (!rendered) return fail(ctx, rendered.error());
   d.tile_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   Response out = image_response(*rendered);

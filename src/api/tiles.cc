@@ -167,9 +167,10 @@ Result<raster::LayerOptions> layer_options(const Request& req) {
 
 // The render side: rescale, colormap_name / colormap, return_mask; the format comes from
 // the path (or, where TiTiler has one, a `format` parameter).
-Result<raster::RenderOptions> render_options(const Request& req, std::optional<ImageFormat> format) {
+Result<raster::RenderOptions> render_options(const ApiDeps& d, const Request& req, std::optional<ImageFormat> format) {
   raster::RenderOptions o;
   o.format = format;
+  o.png_level = d.config.raster.png_level;
   auto rescale = raster::parse_rescale(req.query_params("rescale"));
   if (!rescale) return rescale.error();
   o.rescale = std::move(*rescale);
@@ -400,7 +401,7 @@ Response cog_tile(const ApiDeps& d, const RequestContext& ctx, const Request& re
   if (!grid) return fail(ctx, grid.error());
   auto layer_opts = layer_options(req);
   if (!layer_opts) return fail(ctx, layer_opts.error());
-  auto render_opts = render_options(req, last->format);
+  auto render_opts = render_options(d, req, last->format);
   if (!render_opts) return fail(ctx, render_opts.error());
 
   auto file = open_raster(d, ctx, req);
@@ -495,7 +496,7 @@ Response cog_preview(const ApiDeps& d, const RequestContext& ctx, const Request&
   }
   auto layer_opts = layer_options(req);
   if (!layer_opts) return fail(ctx, layer_opts.error());
-  auto render_opts = render_options(req, format);
+  auto render_opts = render_options(d, req, format);
   if (!render_opts) return fail(ctx, render_opts.error());
   auto file = open_raster(d, ctx, req);
   if (!file) return fail(ctx, file.error());
@@ -544,7 +545,7 @@ Response cog_bbox(const ApiDeps& d, const RequestContext& ctx, const Request& re
   }
   auto layer_opts = layer_options(req);
   if (!layer_opts) return fail(ctx, layer_opts.error());
-  auto render_opts = render_options(req, format);
+  auto render_opts = render_options(d, req, format);
   if (!render_opts) return fail(ctx, render_opts.error());
   auto file = open_raster(d, ctx, req);
   if (!file) return fail(ctx, file.error());

@@ -192,6 +192,10 @@ struct RasterConfig {
   // Largest image (width x height) a tile, /bbox, /preview or /statistics may render: the
   // pipeline holds a few doubles per pixel and band, so this bounds a request's memory.
   int64_t max_image_pixels = 2048 * 2048;
+  // zlib level of PNG tiles. GDAL (so rio-tiler and TiTiler) uses 6; PNG encoding was
+  // most of a tile's CPU there, and level 2 encodes 3-4x faster for 3-8 % more bytes
+  // (docs/BENCHMARKS.md, "Tiles: end to end").
+  int png_level = 2;
   DeepZoomConfig deepzoom;
 };
 

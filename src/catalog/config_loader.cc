@@ -401,6 +401,7 @@ class Loader {
     r.integer("fetch_threads", 1, 256, out.fetch_threads);
     r.duration("grant_ttl", out.grant_ttl);
     r.integer("max_image_pixels", 1, 1LL << 32, out.max_image_pixels);
+    r.integer("png_level", 1, 9, out.png_level);
     MapReader z(r.raw("deepzoom"), "raster.deepzoom", problems_);
     z.integer("tile_size", 16, 4096, out.deepzoom.tile_size);
     z.integer("overlap", 0, 64, out.deepzoom.overlap);

@@ -44,14 +44,15 @@ void Histogram::observe(double seconds) {
 
 void Histogram::write(std::ostream& out, std::string_view name, std::string_view labels) const {
   std::string sep = labels.empty() ? "" : ",";
+  std::string braced = labels.empty() ? "" : "{" + std::string(labels) + "}";
   // Buckets first, then the count: observe() counts first, so no bucket exceeds +Inf.
   for (size_t i = 0; i < kBuckets.size(); ++i) {
     out << name << "_bucket{" << labels << sep << "le=\"" << kBuckets[i] << "\"} " << buckets_[i].load() << "\n";
   }
   uint64_t count = count_.load();
   out << name << "_bucket{" << labels << sep << "le=\"+Inf\"} " << count << "\n"
-      << name << "_sum{" << labels << "} " << static_cast<double>(sum_ns_.load()) / 1e9 << "\n"
-      << name << "_count{" << labels << "} " << count << "\n";
+      << name << "_sum" << braced << " " << static_cast<double>(sum_ns_.load()) / 1e9 << "\n"
+      << name << "_count" << braced << " " << count << "\n";
 }
 
 Metrics::Series& Metrics::series_for(std::string_view route, std::string_view method, int status_class) {

@@ -204,6 +204,21 @@ std::string get_ascii(TIFF* tif, ttag_t tag) {
 
 void gtif_error(GTIF*, int, const char*, ...) {}  // a broken GeoKey directory just means no CRS
 
+// GTIFGetProj4Defn prints the definition's numbers with "%f" into fixed buffers of a few
+// hundred bytes: an ellipsoid axis of 1e300 (a hostile file) overflows them and glibc's
+// fortify aborts the process. Real parameters are far below 1e12.
+bool printable(const GTIFDefn& d) {
+  const auto sane = [](double v) { return std::isfinite(v) && std::abs(v) < 1e12; };
+  if (!sane(d.SemiMajor) || !sane(d.SemiMinor) || !sane(d.PMLongToGreenwich) || !sane(d.UOMLengthInMeters) ||
+      !sane(d.UOMAngleInDegrees) || d.nParms < 0 || d.nParms > MAX_GTIF_PROJPARMS) {
+    return false;
+  }
+  for (int i = 0; i < d.nParms; ++i) {
+    if (!sane(d.ProjParm[i])) return false;
+  }
+  return true;
+}
+
 void read_crs(TIFF* tif, RasterInfo& info, bool& pixel_is_point) {
   GTIF* gtif = GTIFNewEx(tif, gtif_error, nullptr);
   if (!gtif) return;
@@ -229,7 +244,7 @@ void read_crs(TIFF* tif, RasterInfo& info, bool& pixel_is_point) {
     PJ_CONTEXT* ctx = proj_context_create();
     GTIFAttachPROJContext(gtif, ctx);
     GTIFDefn* defn = GTIFAllocDefn();
-    if (GTIFGetDefn(gtif, defn) && defn->DefnSet) {
+    if (GTIFGetDefn(gtif, defn) && defn->DefnSet && printable(*defn)) {
       if (char* proj = GTIFGetProj4Defn(defn)) {
         if (*proj) info.crs.definition = proj;
         GTIFFreeMemory(proj);

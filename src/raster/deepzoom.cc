@@ -286,10 +286,11 @@ Result<Image> read_display(RasterSource& source, const PixelRegion& region, int 
   return resample_pixels(source, region, width, height, options);
 }
 
-Result<Rendered> encode_display(Image image, IiifQuality quality, ImageFormat format) {
+Result<Rendered> encode_display(Image image, IiifQuality quality, ImageFormat format, int png_level) {
   if (quality == IiifQuality::kGray) to_gray(image);
   RenderOptions render_options;
   render_options.format = format;
+  render_options.png_level = png_level;
   // An alpha band or mask becomes PNG alpha; JPEG has none.
   render_options.add_mask = format == ImageFormat::kPng &&
                             std::any_of(image.valid.begin(), image.valid.end(), [](uint8_t v) { return v == 0; });
@@ -311,13 +312,13 @@ void paste_valid(Image& image, const Image& part, int x, int y) {
 }  // namespace
 
 Result<Rendered> render_pixels(RasterSource& source, const PixelRegion& region, int width, int height,
-                               IiifQuality quality, ImageFormat format) {
+                               IiifQuality quality, ImageFormat format, int png_level) {
   auto image = read_display(source, region, width, height);
   if (!image) return image.error();
-  return encode_display(std::move(image).value(), quality, format);
+  return encode_display(std::move(image).value(), quality, format, png_level);
 }
 
-Result<Rendered> render_dzi_tile(RasterSource& source, const DziTile& tile, ImageFormat format) {
+Result<Rendered> render_dzi_tile(RasterSource& source, const DziTile& tile, ImageFormat format, int png_level) {
   const int w = tile.window.width, h = tile.window.height;
   auto image = read_display(source, tile.region, w, h);
   if (!image) return image.error();
@@ -343,7 +344,7 @@ Result<Rendered> render_dzi_tile(RasterSource& source, const DziTile& tile, Imag
     if (!part) return part.error();
     paste_valid(*image, *part, p.x, p.y);
   }
-  return encode_display(std::move(image).value(), IiifQuality::kDefault, format);
+  return encode_display(std::move(image).value(), IiifQuality::kDefault, format, png_level);
 }
 
 }  // namespace scigate::raster

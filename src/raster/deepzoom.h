@@ -92,13 +92,14 @@ boost::json::object iiif_info(const std::string& id, int width, int height, int 
 
 // `region` of `source` resampled (area average) to width x height, as 8-bit gray or RGB
 // (an alpha band or mask kept as PNG alpha), encoded as `format`. Non-8-bit sources are
-// stretched from their type's range, as the tiler's render does. Failure: the source's
-// read errors; kBadRequest for what the format cannot hold.
+// stretched from their type's range, as the tiler's render does. PNG is compressed at zlib
+// `png_level` (raster.png_level, as the tiler's). Failure: the source's read errors;
+// kBadRequest for what the format cannot hold or an output beyond kMaxWarpValues.
 Result<Rendered> render_pixels(RasterSource& source, const PixelRegion& region, int width, int height,
-                               IiifQuality quality, ImageFormat format);
+                               IiifQuality quality, ImageFormat format, int png_level);
 
 // A DZI tile, with the last column and row of an odd-sized level averaged over the part
 // of the image they cover. Failure: as render_pixels.
-Result<Rendered> render_dzi_tile(RasterSource& source, const DziTile& tile, ImageFormat format);
+Result<Rendered> render_dzi_tile(RasterSource& source, const DziTile& tile, ImageFormat format, int png_level);
 
 }  // namespace scigate::raster

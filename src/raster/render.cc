@@ -89,7 +89,7 @@ Result<std::string> encode(ImageFormat format, const Image& image, bool add_mask
       if (add_mask && image.type == DataType::kUInt16) {
         for (size_t i = 0; i < image.valid.size(); ++i) p.bands.back()[i] = image.valid[i] / 255.0 * 65535.0;
       }
-      return encode_png(p, format == ImageFormat::kPngRaw ? 1 : 6);
+      return encode_png(p, format == ImageFormat::kPngRaw ? 1 : options.png_level);
     }
     case ImageFormat::kJpeg:
       return encode_jpeg(planes_of(image, false));

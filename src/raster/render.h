@@ -45,6 +45,7 @@ struct RenderOptions {
   std::vector<Range> rescale;
   std::optional<ColorMap> colormap;
   bool add_mask = true;  // TiTiler's return_mask
+  int png_level = 6;     // zlib level of `png` (GDAL's default); `pngraw` is always 1
   // Georeferencing of the image, for tif output.
   Crs crs;
   Bounds bounds;

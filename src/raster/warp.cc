@@ -194,10 +194,12 @@ Window needed_window(const BlockCoords& c, const Level& level, double reach_x, d
   add(c.cx, c.cy);
   add(c.kx, c.ky);
   if (!std::isfinite(x0)) return {};
-  const int wx0 = std::max(0, static_cast<int>(std::floor(std::max(x0 - reach_x, -1.0))));
-  const int wy0 = std::max(0, static_cast<int>(std::floor(std::max(y0 - reach_y, -1.0))));
-  const int wx1 = std::min(level.width, static_cast<int>(std::ceil(std::min(x1 + reach_x, level.width + 1.0))));
-  const int wy1 = std::min(level.height, static_cast<int>(std::ceil(std::min(y1 + reach_y, level.height + 1.0))));
+  // Clamped before the cast: a hostile or degenerate transform maps pixels to 1e80.
+  const auto clamped = [](double v, int n) { return static_cast<int>(std::clamp(v, 0.0, static_cast<double>(n))); };
+  const int wx0 = clamped(std::floor(x0 - reach_x), level.width);
+  const int wy0 = clamped(std::floor(y0 - reach_y), level.height);
+  const int wx1 = clamped(std::ceil(x1 + reach_x), level.width);
+  const int wy1 = clamped(std::ceil(y1 + reach_y), level.height);
   if (wx1 <= wx0 || wy1 <= wy0) return {};
   return {wx0, wy0, wx1 - wx0, wy1 - wy0};
 }
@@ -353,6 +355,29 @@ Status warp_block(RasterSource& source, const WarpJob& job, const PixelMapper& m
   return ok_status();
 }
 
+// Level-0 pixels per output pixel as gdalwarp -te/-ts measures it to pick an overview
+// (gdalwarp_lib.cpp, "figure out the corresponding window"): the x extent, in source
+// pixels, of a 10 x 10 grid of output points spanning the whole output, over the output
+// width. Not the raster's natural resolution, which tells another level where x and y
+// scale differently (EPSG:4326 far from the equator). 0 when no point lands anywhere.
+double window_ratio(const PixelMapper& level0, const TargetGrid& grid) {
+  constexpr int kPoints = 10;
+  std::vector<double> xs, ys;
+  for (int i = 0; i < kPoints; ++i) {
+    for (int j = 0; j < kPoints; ++j) {
+      xs.push_back(grid.width * static_cast<double>(i) / (kPoints - 1));
+      ys.push_back(grid.height * static_cast<double>(j) / (kPoints - 1));
+    }
+  }
+  level0.exact(xs.data(), ys.data(), xs.size());
+  double x0 = kInf, x1 = -kInf;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (!std::isfinite(xs[i]) || !std::isfinite(ys[i])) continue;
+    x0 = std::min(x0, xs[i]), x1 = std::max(x1, xs[i]);
+  }
+  return x1 > x0 ? (x1 - x0) / grid.width : 0;
+}
+
 Image empty_image(int width, int height, size_t bands, DataType type) {
   Image image;
   image.width = width, image.height = height, image.type = type;
@@ -385,6 +410,17 @@ int choose_level(const RasterInfo& info, double natural_resolution, double targe
 
 namespace {
 
+// kMaxWarpValues, for both warps (the bands of a file's claim, the size of a request's).
+Status check_output_values(int width, int height, size_t bands) {
+  if (static_cast<uint64_t>(width) * static_cast<uint64_t>(height) * bands > kMaxWarpValues) {
+    return Error::bad_request(std::to_string(bands) + " bands of " + std::to_string(width) + "x" +
+                              std::to_string(height) +
+                              " pixels are too many values for one image: choose "
+                              "bands with bidx or expression, or a smaller size");
+  }
+  return ok_status();
+}
+
 // The one pass of both warps: output pixel centres through `mapper` onto `level`.
 Result<Image> warp_onto(RasterSource& source, const TargetGrid& grid, const PixelMapper& mapper, int level,
                         const std::vector<int>& bands, Resampling method, const ReadOptions& options) {
@@ -408,15 +444,19 @@ Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptio
   if (!(grid.bounds.width() > 0) || !(grid.bounds.height() > 0)) return Error::bad_request("empty bounds");
   auto bands = resolve_bands(info, options.bands);
   if (!bands) return bands.error();
+  if (auto status = check_output_values(grid.width, grid.height, bands->size()); !status) return status.error();
   auto transformer = Transformer::get(grid.crs, info.crs);
   if (!transformer) return transformer.error();
   const bool reprojecting = !(*transformer)->is_identity();
   const Resampling method = effective_resampling(options, reprojecting);
-  auto natural = natural_grid(info, grid.crs);
-  const int level = natural ? choose_level(info, natural->resolution, grid.bounds.width() / grid.width) : 0;
   const Bounds footprint = raster_bounds(info);
+  const double wrap_center = (footprint.left + footprint.right) / 2;
+  const int level = choose_level(info, 1.0,
+                                 window_ratio(PixelMapper(grid, **transformer, info.transform, is_geographic(info.crs),
+                                                          wrap_center, options.max_error),
+                                              grid));
   const PixelMapper mapper(grid, **transformer, level_transform(info, info.transform, level), is_geographic(info.crs),
-                           (footprint.left + footprint.right) / 2, options.max_error);
+                           wrap_center, options.max_error);
   return warp_onto(source, grid, mapper, level, *bands, method, options);
 }
 
@@ -427,6 +467,7 @@ Result<Image> resample_pixels(RasterSource& source, const PixelRegion& region, i
   if (!(region.width > 0) || !(region.height > 0)) return Error::bad_request("empty region");
   auto bands = resolve_bands(info, options.bands);
   if (!bands) return bands.error();
+  if (auto status = check_output_values(width, height, bands->size()); !status) return status.error();
   // Pixel space as a CRS whose y grows upwards (as the mapper's grids do): level-0 pixel
   // (c, r) spans x in [c, c+1), y in (-r-1, -r].
   const GeoTransform pixels{0, 1, 0, 0, 0, -1};

@@ -40,19 +40,25 @@ struct ReadOptions {
 // The kernel a warp uses for these options (see the header comment).
 Resampling effective_resampling(const ReadOptions& options, bool reprojecting);
 
-// The level gdalwarp would read for output pixels of `target_resolution` (in the units of
-// the target CRS) given the raster's natural resolution in that CRS.
+// The level gdalwarp -ovr AUTO reads when an output pixel spans target_resolution /
+// natural_resolution level-0 pixels (warp() passes gdalwarp's source-window ratio).
 int choose_level(const RasterInfo& info, double natural_resolution, double target_resolution);
+
+// The most values (output pixels × bands) one warp produces: 256 MiB as doubles, the COG
+// reader's window limit. A file claiming thousands of bands must not make one tile
+// allocate gigabytes.
+constexpr uint64_t kMaxWarpValues = uint64_t{1} << 25;
 
 // The source rendered onto `grid`. The Image keeps the source's data type (integer values
 // are rounded as GDAL does) and marks invalid what no valid source pixel reaches.
-// Failure: kBadRequest for bad bands or CRSs; the source's read errors.
+// Failure: kBadRequest for bad bands or CRSs, or an output beyond kMaxWarpValues; the
+// source's read errors.
 Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptions& options);
 
 // Deep zoom (DZI, IIIF): the same one-pass resampling in pixel space, ignoring any
 // georeferencing. `region` is in level-0 pixels (fractions allowed); the output is
 // width x height; the level read is the coarsest still at least as fine as the output on
-// both axes (gdalwarp's rule above); `options.resampling` is the kernel.
+// both axes (gdalwarp's rule above); `options.resampling` is the kernel. Failure: as warp().
 struct PixelRegion {
   double x = 0;
   double y = 0;

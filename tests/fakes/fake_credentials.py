@@ -173,15 +173,24 @@ class FakeCredentials:
 
 if __name__ == "__main__":
     # Standalone, for benchmarks: fake_credentials.py RADOSGW_SH RADOSGW_DIR TTL COUNTS_FILE
-    # prints {"daac_url", "token"} as JSON, serves until SIGTERM, then writes the call counts.
+    # prints {"daac_url", "token"} as JSON, serves until SIGTERM, then writes the call counts
+    # (also on SIGUSR1, to count between phases of a benchmark).
     import json
     import signal
     import sys
     fake = FakeCredentials(sys.argv[1], sys.argv[2], ttl=float(sys.argv[3]))
     print(json.dumps({"daac_url": fake.daac_url, "token": TOKEN}), flush=True)
+
+    def write_counts(*_):
+        with fake.lock:
+            counts = {"issued": dict(fake.issued), "removed": len(fake.removed)}
+        with open(sys.argv[4] + ".tmp", "w") as f:
+            json.dump(counts, f)
+        os.replace(sys.argv[4] + ".tmp", sys.argv[4])
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGUSR1, write_counts)
     stop.wait()
-    with open(sys.argv[4], "w") as f:
-        json.dump({"issued": fake.issued, "removed": len(fake.removed)}, f)
+    write_counts()
     fake.close()

@@ -278,6 +278,16 @@ TEST(ConfigLoader, RasterCachesHaveDefaultsAndTakeSizesWithUnits) {
   EXPECT_EQ(l.config->raster.fetch_threads, 4);
   EXPECT_EQ(load(with_auth("raster: {cache_bytes: 1GiB}\n")).config->raster.cache_bytes, 1u << 30);
   EXPECT_EQ(load(with_auth("raster: {cache_bytes: 1048576}\n")).config->raster.cache_bytes, 1u << 20);
+  EXPECT_EQ(defaults.config->raster.grant_ttl, std::chrono::hours(1));
+  EXPECT_EQ(defaults.config->raster.max_image_pixels, 2048 * 2048);
+  EXPECT_EQ(defaults.config->raster.png_level, 2);
+  auto tiler = load(with_auth("raster: {grant_ttl: 12h, max_image_pixels: 1000000, png_level: 6}\n"));
+  ASSERT_TRUE(tiler.problems.empty()) << dump(tiler);
+  EXPECT_EQ(tiler.config->raster.grant_ttl, std::chrono::hours(12));
+  EXPECT_EQ(tiler.config->raster.max_image_pixels, 1000000);
+  EXPECT_EQ(tiler.config->raster.png_level, 6);
+  EXPECT_TRUE(has_problem(load(with_auth("raster: {png_level: 0}\n")), "raster.png_level", "between 1 and 9"));
+  EXPECT_TRUE(has_problem(load(with_auth("raster: {max_image_pixels: -5}\n")), "raster.max_image_pixels", ""));
 }
 
 TEST(ConfigLoader, RasterProblemsNameFileLineAndKey) {

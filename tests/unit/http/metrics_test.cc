@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace scigate {
 namespace {
 
@@ -52,3 +54,17 @@ TEST(Metrics, EscapesLabels) { EXPECT_EQ(prometheus_label("a\"b\\c\nd"), "a\\\"b
 
 }  // namespace
 }  // namespace scigate
+
+TEST(Histogram, WithoutLabelsPrintsBareSumAndCount) {
+  scigate::Histogram h;
+  h.observe(0.003);
+  h.observe(20);
+  std::ostringstream out;
+  h.write(out, "scigate_tile_duration_seconds", "");
+  const std::string text = out.str();
+  EXPECT_NE(text.find("scigate_tile_duration_seconds_bucket{le=\"0.005\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("scigate_tile_duration_seconds_bucket{le=\"+Inf\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("scigate_tile_duration_seconds_count 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("scigate_tile_duration_seconds_sum 20.003\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("{}"), std::string::npos) << text;
+}

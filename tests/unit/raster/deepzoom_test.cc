@@ -265,13 +265,28 @@ TEST(ResamplePixels, ReadsTheCoarsestLevelStillFineEnough) {
   EXPECT_EQ(full_res->at(0, 0, 0), 1.0);
 }
 
+// Deep zoom shares warp()'s bound on output values (a caller may ask for every band of a
+// file that claims thousands): refused before allocating, fewer bands still work.
+TEST(ResamplePixels, OutputsBeyondTheValueLimitAreRefused) {
+  auto raster = MemoryRaster::generated(plain_info(), 4, 4, 1024, [](int b, int, int) { return b % 200; });
+  ReadOptions options;
+  options.resampling = Resampling::kAverage;
+  auto all = resample_pixels(raster, PixelRegion{0, 0, 4, 4}, 256, 256, options);  // 256 x 256 x 1024 values
+  ASSERT_FALSE(all.ok());
+  EXPECT_EQ(all.error().code, ErrorCode::kBadRequest);
+  options.bands = {1, 1024};
+  auto chosen = resample_pixels(raster, PixelRegion{0, 0, 4, 4}, 256, 256, options);
+  ASSERT_TRUE(chosen.ok()) << chosen.error().internal;
+  EXPECT_EQ(chosen->at(1, 10, 10), 1023 % 200);
+}
+
 TEST(RenderPixels, GrayAndFormats) {
   auto raster = MemoryRaster::generated(plain_info(), 16, 16, 3, [](int b, int, int) { return b == 0 ? 200 : 0; });
-  auto jpeg = render_pixels(raster, PixelRegion{0, 0, 16, 16}, 8, 8, IiifQuality::kDefault, ImageFormat::kJpeg);
+  auto jpeg = render_pixels(raster, PixelRegion{0, 0, 16, 16}, 8, 8, IiifQuality::kDefault, ImageFormat::kJpeg, 6);
   ASSERT_TRUE(jpeg) << jpeg.error().client;
   EXPECT_EQ(jpeg->media_type, "image/jpeg");
   EXPECT_EQ(jpeg->body.substr(0, 2), "\xFF\xD8");
-  auto gray = render_pixels(raster, PixelRegion{0, 0, 16, 16}, 8, 8, IiifQuality::kGray, ImageFormat::kPng);
+  auto gray = render_pixels(raster, PixelRegion{0, 0, 16, 16}, 8, 8, IiifQuality::kGray, ImageFormat::kPng, 6);
   ASSERT_TRUE(gray) << gray.error().client;
   EXPECT_EQ(gray->media_type, "image/png");
   // PNG colour type (byte 25 of the IHDR): 0 = gray, no alpha since nothing is masked.
@@ -286,9 +301,28 @@ TEST(RenderDziTile, EdgePixelsAverageWhatExists) {
   ASSERT_EQ(l.max_level(), 3);
   auto tile = dzi_tile(l, 2, 0, 0);
   ASSERT_TRUE(tile);
-  auto png = render_dzi_tile(raster, *tile, ImageFormat::kPng);
+  auto png = render_dzi_tile(raster, *tile, ImageFormat::kPng, 6);
   ASSERT_TRUE(png) << png.error().client;
   EXPECT_EQ(static_cast<int>(png->body[25]), 0);  // gray without alpha: every pixel valid
+}
+
+TEST(RenderPixels, PngAtTheGivenZlibLevel) {
+  // Noise-like but compressible values: zlib level 1 and 9 give different streams.
+  auto raster = MemoryRaster::generated(
+      plain_info(), 128, 128, 3, [](int b, int c, int r) { return (c * 7 + r * 13 + b * 5) % 37 + (c / 8) * 4; });
+  auto fast = render_pixels(raster, PixelRegion{0, 0, 128, 128}, 128, 128, IiifQuality::kDefault, ImageFormat::kPng, 1);
+  auto small =
+      render_pixels(raster, PixelRegion{0, 0, 128, 128}, 128, 128, IiifQuality::kDefault, ImageFormat::kPng, 9);
+  ASSERT_TRUE(fast) << fast.error().client;
+  ASSERT_TRUE(small) << small.error().client;
+  EXPECT_LT(small->body.size(), fast->body.size());
+  auto tile = dzi_tile(DziLayout{128, 128, 254, 1}, 7, 0, 0);
+  ASSERT_TRUE(tile);
+  auto tile_fast = render_dzi_tile(raster, *tile, ImageFormat::kPng, 1);
+  auto tile_small = render_dzi_tile(raster, *tile, ImageFormat::kPng, 9);
+  ASSERT_TRUE(tile_fast && tile_small);
+  EXPECT_EQ(tile_small->body.size(), small->body.size());  // the same image as above
+  EXPECT_EQ(tile_fast->body.size(), fast->body.size());
 }
 
 }  // namespace

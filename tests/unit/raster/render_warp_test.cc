@@ -3,6 +3,7 @@
 // /bbox, /preview and /point.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <thread>
@@ -59,6 +60,33 @@ TEST(Warp, BandSelectionAndBadBands) {
   EXPECT_EQ(image->at(1, 5, 5), 1);
   options.bands = {4};
   EXPECT_EQ(warp(raster, pixel_grid(raster.info(), 0, 0, 10, 10, 1), options).error().code, ErrorCode::kBadRequest);
+}
+
+// A file may claim thousands of samples per pixel (a hostile header: 16-px tiles keep each
+// block small): every band of a tile would be gigabytes of output, so the warp refuses
+// before allocating it, and the same bands on a smaller grid still work.
+TEST(Warp, OutputsBeyondTheValueLimitAreRefusedBeforeAllocating) {
+  auto raster = MemoryRaster::generated(geo_info(0, 10, 0.1), 4, 4, 1024, [](int b, int, int) { return b; });
+  auto tile = warp(raster, pixel_grid(raster.info(), 0, 0, 4, 4, 64), {});  // 256 x 256 x 1024 values
+  ASSERT_FALSE(tile.ok());
+  EXPECT_EQ(tile.error().code, ErrorCode::kBadRequest);
+  EXPECT_NE(tile.error().client.find("bidx"), std::string::npos) << tile.error().client;
+  auto small = warp(raster, pixel_grid(raster.info(), 0, 0, 4, 4, 16), {});  // 64 x 64 x 1024
+  ASSERT_TRUE(small.ok()) << small.error().internal;
+  EXPECT_EQ(small->at(1023, 10, 10), 1023);
+}
+
+// A file's pixel size may be absurdly small (a corrupt ModelPixelScale): a tile beside
+// the raster then maps to source pixels near 1e150. That is outside, so nothing is read
+// (the window was cast to int unclamped, UB that read the whole level; found by the cog
+// fuzz target).
+TEST(Warp, HugeSourceCoordinatesReadNothing) {
+  auto raster = MemoryRaster::generated(geo_info(0, 10, 1e-150), 50, 40, 1, [](int, int, int) { return 1; });
+  TargetGrid beside{raster.info().crs, {1, 9, 2, 10}, 64, 64};
+  auto image = warp(raster, beside, {});
+  ASSERT_TRUE(image.ok()) << image.error().internal;
+  EXPECT_EQ(raster.reads(), 0);
+  EXPECT_EQ(std::count(image->valid.begin(), image->valid.end(), 0), 64 * 64);
 }
 
 TEST(Warp, BilinearReproducesALinearRamp) {
@@ -194,6 +222,27 @@ TEST(Warp, ChoosesTheOverviewByResolution) {
   EXPECT_EQ(choose_level(info, 1.0, 3.9), 1);
   EXPECT_EQ(choose_level(info, 1.0, 5.0), 2);
   EXPECT_EQ(choose_level(info, 1.0, 100.0), 3);
+}
+
+TEST(Warp, ChoosesTheOverviewOfTheSourceWindowAsGdalwarp) {
+  // gdalwarp -te/-ts -ovr AUTO takes the x extent, in source pixels, of the window the
+  // output covers. z10/532/363 over 0.0003-degree pixels at 46 N: that window is 4.58
+  // pixels per output pixel (so factor 4, level 2), while the file's natural resolution
+  // in EPSG:3857 (41.5 m against the tile's 152.9 m: 3.68) would say level 1. GDAL 3.6.2
+  // read level 2 (gdalwarp -ovr AUTO gave -ovr 1's checksum on such a file).
+  std::vector<MemoryRaster::LevelData> levels;
+  for (int k = 0; k < 4; ++k) {
+    const int n = 1600 >> k;
+    levels.push_back({n, n, {std::vector<double>(static_cast<size_t>(n) * n, k)}, {}});
+  }
+  MemoryRaster raster(geo_info(7.0, 46.5, 0.0003), levels);
+  const double half = 20037508.342789244, size = 2 * half / 1024;
+  const TargetGrid tile{
+      Crs{3857, "EPSG:3857"}, {-half + 532 * size, half - 364 * size, -half + 533 * size, half - 363 * size}, 256, 256};
+  auto image = warp(raster, tile, {});
+  ASSERT_TRUE(image.ok());
+  ASSERT_TRUE(image->is_valid(128, 128));
+  EXPECT_EQ(image->at(0, 128, 128), 2);
 }
 
 TEST(Warp, ReadsOverviewsAndBoundsItsReads) {
