@@ -71,6 +71,14 @@ Response cog_tilejson(const ApiDeps& d, const RequestContext& ctx, const Request
 Response cog_map(const ApiDeps& d, const RequestContext& ctx, const Request& req);  // map.html
 Response cog_preview(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response cog_bbox(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+
+// Deep zoom for images that are not maps: DZI and IIIF Image 3.0 level 1 (deepzoom.cc).
+Response deepzoom_links(const ApiDeps& d, const RequestContext& ctx, const Request& req);  // GET /deepzoom
+Response dzi_descriptor(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response dzi_tile(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response iiif_base(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response iiif_info(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response iiif_image(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response tile_matrix_sets(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response tile_matrix_set(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 

@@ -108,6 +108,33 @@ Result<RasterObject> resolve_raster_object(const ApiDeps& d, const std::string& 
   return authorize(d, user, std::move(loc).value(), req.query_param("provider"));
 }
 
+Result<OpenedRaster> open_raster(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
+  OpenedRaster out;
+  const bool anonymous = ctx.username.empty();
+  if (anonymous && !req.has_query_param("grant")) {
+    return Error::unauthenticated("a bearer token or a grant is required");
+  }
+  auto object = resolve_raster_object(d, ctx.username, req);
+  if (!object) {
+    // Without a token, "no such file" must not be told apart from "not your file": both
+    // are a grant that is not valid for what the URL names.
+    if (anonymous && object.error().code == ErrorCode::kNotFound) return Error::forbidden("invalid grant");
+    return object.error();
+  }
+  if (anonymous) {
+    out.grant = req.query_param("grant");
+    if (auto s = check_grant(d.grant_signer, *object, out.grant, ctx.now); !s) return s.error();
+  }
+  auto reader = d.rasters.open(object->provider, object->bucket, object->key);
+  if (!reader) {
+    if (reader.error().code == ErrorCode::kNotFound) return Error::not_found("no such raster");
+    return reader.error();
+  }
+  out.object = std::move(object).value();
+  out.reader = std::move(reader).value();
+  return out;
+}
+
 std::string make_grant(const UrlSigner& signer, const RasterObject& object, SystemTime expires) {
   int64_t t = std::chrono::duration_cast<std::chrono::seconds>(expires.time_since_epoch()).count();
   return std::to_string(t) + "." + signer.signature(object.grant_scope(), t);

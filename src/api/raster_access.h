@@ -32,6 +32,20 @@ struct RasterObject {
 // result (check_grant), which is the authorization.
 Result<RasterObject> resolve_raster_object(const ApiDeps& d, const std::string& user, const Request& req);
 
+// A raster request's file, named, authorized and open.
+struct OpenedRaster {
+  RasterObject object;
+  std::shared_ptr<raster::CogReader> reader;
+  std::string grant;  // the anonymous caller's grant, carried on into URLs we hand out
+};
+
+// What every raster endpoint (tiler, DZI, IIIF) does first: resolve_raster_object, then
+// for an anonymous caller check_grant on the `grant` query value, then RasterReaders::open.
+// Failure: 401 with neither token nor grant; 403 for a bad grant (also one naming no file,
+// so a grant-holder learns nothing); 404 for an unknown or forbidden file; the reader's
+// errors ("not a TIFF" 400, provider 503, ...).
+Result<OpenedRaster> open_raster(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+
 // The `grant` query value for `object`, valid until `expires`.
 std::string make_grant(const UrlSigner& signer, const RasterObject& object, SystemTime expires);
 // 403 when the grant is missing, tampered, for another object, or expired.

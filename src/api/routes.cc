@@ -53,6 +53,13 @@ void add_routes(Router& r, const ApiDeps& d) {
   r.add(route(d, "GET", "/cog/preview/{size}", api::cog_preview, tiles));
   r.add(route(d, "GET", "/cog/bbox/{bbox}", api::cog_bbox, tiles));
   r.add(route(d, "GET", "/cog/bbox/{bbox}/{size}", api::cog_bbox, tiles));
+  // Deep zoom (DZI, IIIF): the same authorization, the file named inside the path.
+  r.add(route(d, "GET", "/deepzoom", api::deepzoom_links, tiles));
+  r.add(route(d, "GET", "/dzi/{file}", api::dzi_descriptor, tiles));
+  r.add(route(d, "GET", "/dzi/{files}/{level}/{tile}", api::dzi_tile, tiles));
+  r.add(route(d, "GET", "/iiif/{id}", api::iiif_base, Auth::kNone, /*blocking=*/false));
+  r.add(route(d, "GET", "/iiif/{id}/info.json", api::iiif_info, tiles));
+  r.add(route(d, "GET", "/iiif/{id}/{region}/{size}/{rotation}/{quality}", api::iiif_image, tiles));
   r.add(route(d, "GET", "/tileMatrixSets", api::tile_matrix_sets, Auth::kNone, /*blocking=*/false));
   r.add(route(d, "GET", "/tileMatrixSets/{tms}", api::tile_matrix_set, Auth::kNone, /*blocking=*/false));
   r.add(route(d, "GET", "/healthz", api::healthz, Auth::kNone, /*blocking=*/false));

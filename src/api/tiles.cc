@@ -199,42 +199,6 @@ Status check_size(const ApiDeps& d, int64_t width, int64_t height) {
   return ok_status();
 }
 
-// ---- The file ------------------------------------------------------------------------
-
-struct Opened {
-  RasterObject object;
-  std::shared_ptr<raster::CogReader> reader;
-  std::string grant;  // the anonymous caller's grant, carried on into URLs we hand out
-};
-
-// Names, authorizes and opens the file of a /cog request.
-Result<Opened> open_raster(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
-  Opened out;
-  const bool anonymous = ctx.username.empty();
-  if (anonymous && !req.has_query_param("grant")) {
-    return Error::unauthenticated("a bearer token or a grant is required");
-  }
-  auto object = resolve_raster_object(d, ctx.username, req);
-  if (!object) {
-    // Without a token, "no such file" must not be told apart from "not your file": both
-    // are a grant that is not valid for what the URL names.
-    if (anonymous && object.error().code == ErrorCode::kNotFound) return Error::forbidden("invalid grant");
-    return object.error();
-  }
-  if (anonymous) {
-    out.grant = req.query_param("grant");
-    if (auto s = check_grant(d.grant_signer, *object, out.grant, ctx.now); !s) return s.error();
-  }
-  auto reader = d.rasters.open(object->provider, object->bucket, object->key);
-  if (!reader) {
-    if (reader.error().code == ErrorCode::kNotFound) return Error::not_found("no such raster");
-    return reader.error();
-  }
-  out.object = std::move(object).value();
-  out.reader = std::move(reader).value();
-  return out;
-}
-
 // ---- Responses -----------------------------------------------------------------------
 
 std::string format_bounds(const raster::Bounds& b) {
@@ -284,7 +248,7 @@ std::string encode_query(const std::vector<std::pair<std::string, std::string>>&
 // keys TiTiler drops, with `extra` added, and with a grant: the anonymous caller's own,
 // or a new one for an authenticated caller (so map libraries need no token).
 std::vector<std::pair<std::string, std::string>> handed_out_query(const ApiDeps& d, const RequestContext& ctx,
-                                                                  const Request& req, const Opened& file,
+                                                                  const Request& req, const OpenedRaster& file,
                                                                   std::initializer_list<std::string_view> drop) {
   std::vector<std::pair<std::string, std::string>> qs;
   for (const auto& [k, v] : req.query) {

@@ -175,6 +175,14 @@ struct CollectionConfig {
 };
 
 // Map tiles (raster:): the COG reader's caches and parallelism, and the tiler's limits.
+// DZI pyramids (raster.deepzoom): OpenSeadragon's and `vips dzsave`'s defaults. IIIF tiles
+// are tile_size + 2 * overlap wide (256 by default).
+struct DeepZoomConfig {
+  int tile_size = 254;
+  int overlap = 1;
+  std::string format = "jpeg";  // of DZI tiles: jpeg or png
+};
+
 struct RasterConfig {
   uint64_t cache_bytes = 256 << 20;       // decoded blocks of every file together
   size_t header_cache_entries = 256;      // files whose parsed header is kept
@@ -188,6 +196,7 @@ struct RasterConfig {
   // most of a tile's CPU there, and level 2 encodes 3-4x faster for 3-8 % more bytes
   // (docs/BENCHMARKS.md, "Tiles: end to end").
   int png_level = 2;
+  DeepZoomConfig deepzoom;
 };
 
 struct Config {

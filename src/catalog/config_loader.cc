@@ -402,6 +402,12 @@ class Loader {
     r.duration("grant_ttl", out.grant_ttl);
     r.integer("max_image_pixels", 1, 1LL << 32, out.max_image_pixels);
     r.integer("png_level", 1, 9, out.png_level);
+    MapReader z(r.raw("deepzoom"), "raster.deepzoom", problems_);
+    z.integer("tile_size", 16, 4096, out.deepzoom.tile_size);
+    z.integer("overlap", 0, 64, out.deepzoom.overlap);
+    z.string("format", out.deepzoom.format);
+    if (out.deepzoom.overlap * 2 >= out.deepzoom.tile_size) z.problem("overlap", "must be less than half of tile_size");
+    if (out.deepzoom.format != "jpeg" && out.deepzoom.format != "png") z.problem("format", "must be jpeg or png");
   }
 
   void read_engine(MapReader& top) {

@@ -104,6 +104,8 @@ bool same_crs(const Crs& a, const Crs& b) {
   return crs_string(a) == crs_string(b);
 }
 
+std::shared_ptr<Transformer> Transformer::identity() { return std::make_shared<IdentityTransformer>(); }
+
 Result<std::shared_ptr<Transformer>> Transformer::get(const Crs& from, const Crs& to) {
   const std::string a = crs_string(from);
   const std::string b = crs_string(to);

@@ -36,6 +36,8 @@ class Transformer {
   virtual ~Transformer() = default;
   // Failure: kBadRequest naming the CRS that PROJ does not understand.
   static Result<std::shared_ptr<Transformer>> get(const Crs& from, const Crs& to);
+  // The transformation that changes nothing (pixel space to itself, for deep zoom).
+  static std::shared_ptr<Transformer> identity();
 
   virtual bool is_identity() const = 0;
   // Transforms n points in place. Points that cannot be transformed become +inf.

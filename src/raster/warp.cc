@@ -29,8 +29,8 @@ Result<std::vector<int>> resolve_bands(const RasterInfo& info, const std::vector
   return bands;
 }
 
-GeoTransform level_transform(const RasterInfo& info, int level) {
-  GeoTransform t = info.transform;
+// `t` (of level 0) for the pixels of `level`.
+GeoTransform level_transform(const RasterInfo& info, GeoTransform t, int level) {
   if (level == 0 || info.levels.empty()) return t;
   const double fx = static_cast<double>(info.width) / info.levels[level].width;
   const double fy = static_cast<double>(info.height) / info.levels[level].height;
@@ -408,18 +408,43 @@ int choose_level(const RasterInfo& info, double natural_resolution, double targe
   return count - 1;
 }
 
+namespace {
+
+// kMaxWarpValues, for both warps (the bands of a file's claim, the size of a request's).
+Status check_output_values(int width, int height, size_t bands) {
+  if (static_cast<uint64_t>(width) * static_cast<uint64_t>(height) * bands > kMaxWarpValues) {
+    return Error::bad_request(std::to_string(bands) + " bands of " + std::to_string(width) + "x" +
+                              std::to_string(height) +
+                              " pixels are too many values for one image: choose "
+                              "bands with bidx or expression, or a smaller size");
+  }
+  return ok_status();
+}
+
+// The one pass of both warps: output pixel centres through `mapper` onto `level`.
+Result<Image> warp_onto(RasterSource& source, const TargetGrid& grid, const PixelMapper& mapper, int level,
+                        const std::vector<int>& bands, Resampling method, const ReadOptions& options) {
+  const RasterInfo& info = source.info();
+  const WarpJob job{&options, &bands, method, level, level_of(info, level), info.type};
+  Image out = empty_image(grid.width, grid.height, bands.size(), info.type);
+  const int block_rows = static_cast<int>(std::max<int64_t>(16, kBlockPixels / grid.width));
+  for (int row0 = 0; row0 < grid.height; row0 += block_rows) {
+    const int rows = std::min(block_rows, grid.height - row0);
+    const BlockCoords coords = map_block(mapper, row0, rows, grid.width, !is_point_kernel(method));
+    if (auto status = warp_block(source, job, mapper, coords, out); !status) return status.error();
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptions& options) {
   const RasterInfo& info = source.info();
   if (grid.width <= 0 || grid.height <= 0) return Error::bad_request("output size must be positive");
   if (!(grid.bounds.width() > 0) || !(grid.bounds.height() > 0)) return Error::bad_request("empty bounds");
   auto bands = resolve_bands(info, options.bands);
   if (!bands) return bands.error();
-  if (static_cast<uint64_t>(grid.width) * static_cast<uint64_t>(grid.height) * bands->size() > kMaxWarpValues) {
-    return Error::bad_request(std::to_string(bands->size()) + " bands of " + std::to_string(grid.width) + "x" +
-                              std::to_string(grid.height) +
-                              " pixels are too many values for one image: choose "
-                              "bands with bidx or expression, or a smaller size");
-  }
+  if (auto status = check_output_values(grid.width, grid.height, bands->size()); !status) return status.error();
   auto transformer = Transformer::get(grid.crs, info.crs);
   if (!transformer) return transformer.error();
   const bool reprojecting = !(*transformer)->is_identity();
@@ -430,17 +455,30 @@ Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptio
                                  window_ratio(PixelMapper(grid, **transformer, info.transform, is_geographic(info.crs),
                                                           wrap_center, options.max_error),
                                               grid));
-  const PixelMapper mapper(grid, **transformer, level_transform(info, level), is_geographic(info.crs), wrap_center,
-                           options.max_error);
-  const WarpJob job{&options, &*bands, method, level, level_of(info, level), info.type};
-  Image out = empty_image(grid.width, grid.height, bands->size(), info.type);
-  const int block_rows = static_cast<int>(std::max<int64_t>(16, kBlockPixels / grid.width));
-  for (int row0 = 0; row0 < grid.height; row0 += block_rows) {
-    const int rows = std::min(block_rows, grid.height - row0);
-    const BlockCoords coords = map_block(mapper, row0, rows, grid.width, !is_point_kernel(method));
-    if (auto status = warp_block(source, job, mapper, coords, out); !status) return status.error();
-  }
-  return out;
+  const PixelMapper mapper(grid, **transformer, level_transform(info, info.transform, level), is_geographic(info.crs),
+                           wrap_center, options.max_error);
+  return warp_onto(source, grid, mapper, level, *bands, method, options);
+}
+
+Result<Image> resample_pixels(RasterSource& source, const PixelRegion& region, int width, int height,
+                              const ReadOptions& options) {
+  const RasterInfo& info = source.info();
+  if (width <= 0 || height <= 0) return Error::bad_request("output size must be positive");
+  if (!(region.width > 0) || !(region.height > 0)) return Error::bad_request("empty region");
+  auto bands = resolve_bands(info, options.bands);
+  if (!bands) return bands.error();
+  if (auto status = check_output_values(width, height, bands->size()); !status) return status.error();
+  // Pixel space as a CRS whose y grows upwards (as the mapper's grids do): level-0 pixel
+  // (c, r) spans x in [c, c+1), y in (-r-1, -r].
+  const GeoTransform pixels{0, 1, 0, 0, 0, -1};
+  const TargetGrid grid{Crs{}, Bounds{region.x, -(region.y + region.height), region.x + region.width, -region.y}, width,
+                        height};
+  // The finer of the two axes decides, so that neither is read coarser than asked.
+  const double resolution = std::min(region.width / width, region.height / height);
+  const int level = choose_level(info, 1.0, resolution);
+  const auto identity = Transformer::identity();
+  const PixelMapper mapper(grid, *identity, level_transform(info, pixels, level), false, 0, options.max_error);
+  return warp_onto(source, grid, mapper, level, *bands, options.resampling, options);
 }
 
 namespace {

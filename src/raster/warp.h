@@ -55,6 +55,19 @@ constexpr uint64_t kMaxWarpValues = uint64_t{1} << 25;
 // source's read errors.
 Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptions& options);
 
+// Deep zoom (DZI, IIIF): the same one-pass resampling in pixel space, ignoring any
+// georeferencing. `region` is in level-0 pixels (fractions allowed); the output is
+// width x height; the level read is the coarsest still at least as fine as the output on
+// both axes (gdalwarp's rule above); `options.resampling` is the kernel. Failure: as warp().
+struct PixelRegion {
+  double x = 0;
+  double y = 0;
+  double width = 0;
+  double height = 0;
+};
+Result<Image> resample_pixels(RasterSource& source, const PixelRegion& region, int width, int height,
+                              const ReadOptions& options);
+
 // Output size rules shared by /bbox and /preview (rio-tiler's): explicit width and height;
 // one of them (the other keeps the aspect ratio); or max_size for the longer side (never
 // enlarging); or none (the natural size).
