@@ -234,6 +234,49 @@ Result<Response> render_image(const ApiDeps& d, raster::RasterSource& source, co
   return image_response(*rendered, grid);
 }
 
+// max_size, width and height from the query, where the path did not already give them.
+Status read_size(const Request& req, raster::SizeRequest& size) {
+  for (auto [name, field] :
+       {std::pair{"max_size", &raster::SizeRequest::max_size}, std::pair{"width", &raster::SizeRequest::width},
+        std::pair{"height", &raster::SizeRequest::height}}) {
+    if (size.*field) continue;  // the path's size wins
+    auto v = optional_int(req, name, 1);
+    if (!v) return v.error();
+    size.*field = *v;
+  }
+  return ok_status();
+}
+
+// The last path segment "{width}x{height}.{format}" of /preview and /bbox.
+Status read_sized_format(const std::string& segment, raster::SizeRequest& size, std::optional<ImageFormat>& format) {
+  auto last = split_format(segment);
+  if (!last) return last.error();
+  auto wh = parse_size(last->name);
+  if (!wh) return wh.error();
+  size.width = wh->first;
+  size.height = wh->second;
+  format = last->format;
+  return ok_status();
+}
+
+// The end of /preview and /bbox: the options, the file, the grid `make_grid` derives from
+// the raster's info, and the image.
+template <class MakeGrid>
+Response render_area(const ApiDeps& d, const RequestContext& ctx, const Request& req, std::optional<ImageFormat> format,
+                     MakeGrid make_grid) {
+  auto layer_opts = layer_options(req);
+  if (!layer_opts) return fail(ctx, layer_opts.error());
+  auto render_opts = render_options(d, req, format);
+  if (!render_opts) return fail(ctx, render_opts.error());
+  auto file = open_raster(d, ctx, req);
+  if (!file) return fail(ctx, file.error());
+  Result<raster::TargetGrid> grid = make_grid(file->reader->info());
+  if (!grid) return fail(ctx, grid.error());
+  auto response = render_image(d, *file->reader, *grid, *layer_opts, std::move(*render_opts));
+  if (!response) return fail(ctx, response.error());
+  return std::move(response).value();
+}
+
 // A query string (decoded pairs) encoded again for a URL we hand out.
 std::string encode_query(const std::vector<std::pair<std::string, std::string>>& query) {
   std::string out;
@@ -325,13 +368,7 @@ Response cog_statistics(const ApiDeps& d, const RequestContext& ctx, const Reque
     stats.categories.push_back(*v);
   }
   raster::SizeRequest size;
-  for (auto [name, field] :
-       {std::pair{"max_size", &raster::SizeRequest::max_size}, std::pair{"width", &raster::SizeRequest::width},
-        std::pair{"height", &raster::SizeRequest::height}}) {
-    auto v = optional_int(req, name, 1);
-    if (!v) return fail(ctx, v.error());
-    size.*field = *v;
-  }
+  if (auto st = read_size(req, size); !st) return fail(ctx, st.error());
   auto file = open_raster(d, ctx, req);
   if (!file) return fail(ctx, file.error());
   auto grid = raster::preview_grid(file->reader->info(), size, optional_crs(req, "dst_crs"));
@@ -475,36 +512,15 @@ Response cog_preview(const ApiDeps& d, const RequestContext& ctx, const Request&
   std::optional<ImageFormat> format;
   raster::SizeRequest size;
   if (auto it = req.path_params.find("size"); it != req.path_params.end()) {
-    auto last = split_format(it->second);
-    if (!last) return fail(ctx, last.error());
-    auto wh = parse_size(last->name);
-    if (!wh) return fail(ctx, wh.error());
-    size.width = wh->first;
-    size.height = wh->second;
-    format = last->format;
+    if (auto st = read_sized_format(it->second, size, format); !st) return fail(ctx, st.error());
   } else if (size_t dot = req.path.rfind('.'); dot != std::string::npos && dot > req.path.rfind('/')) {
     format = raster::parse_image_format(std::string_view(req.path).substr(dot + 1));
     if (!format) return fail(ctx, Error::bad_request("unsupported image format"));
   }
-  for (auto [name, field] :
-       {std::pair{"max_size", &raster::SizeRequest::max_size}, std::pair{"width", &raster::SizeRequest::width},
-        std::pair{"height", &raster::SizeRequest::height}}) {
-    if (size.*field) continue;  // the path's size wins
-    auto v = optional_int(req, name, 1);
-    if (!v) return fail(ctx, v.error());
-    size.*field = *v;
-  }
-  auto layer_opts = layer_options(req);
-  if (!layer_opts) return fail(ctx, layer_opts.error());
-  auto render_opts = render_options(d, req, format);
-  if (!render_opts) return fail(ctx, render_opts.error());
-  auto file = open_raster(d, ctx, req);
-  if (!file) return fail(ctx, file.error());
-  auto grid = raster::preview_grid(file->reader->info(), size, optional_crs(req, "dst_crs"));
-  if (!grid) return fail(ctx, grid.error());
-  auto response = render_image(d, *file->reader, *grid, *layer_opts, std::move(*render_opts));
-  if (!response) return fail(ctx, response.error());
-  return std::move(response).value();
+  if (auto st = read_size(req, size); !st) return fail(ctx, st.error());
+  return render_area(d, ctx, req, format, [&](const raster::RasterInfo& info) {
+    return raster::preview_grid(info, size, optional_crs(req, "dst_crs"));
+  });
 }
 
 Response cog_bbox(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
@@ -513,13 +529,7 @@ Response cog_bbox(const ApiDeps& d, const RequestContext& ctx, const Request& re
   std::string box_text = req.path_params.at("bbox");
   std::optional<ImageFormat> format;
   if (auto it = req.path_params.find("size"); it != req.path_params.end()) {
-    auto last = split_format(it->second);
-    if (!last) return fail(ctx, last.error());
-    auto wh = parse_size(last->name);
-    if (!wh) return fail(ctx, wh.error());
-    bbox.size.width = wh->first;
-    bbox.size.height = wh->second;
-    format = last->format;
+    if (auto st = read_sized_format(it->second, bbox.size, format); !st) return fail(ctx, st.error());
   } else {
     // The numbers themselves hold dots: the format is what follows the last one only when
     // it is a format name.
@@ -535,25 +545,9 @@ Response cog_bbox(const ApiDeps& d, const RequestContext& ctx, const Request& re
   bbox.bbox = {(*box)[0], (*box)[1], (*box)[2], (*box)[3]};
   if (auto crs = optional_crs(req, "coord_crs")) bbox.bbox_crs = *crs;
   bbox.dst_crs = optional_crs(req, "dst_crs");
-  for (auto [name, field] :
-       {std::pair{"max_size", &raster::SizeRequest::max_size}, std::pair{"width", &raster::SizeRequest::width},
-        std::pair{"height", &raster::SizeRequest::height}}) {
-    if (bbox.size.*field) continue;
-    auto v = optional_int(req, name, 1);
-    if (!v) return fail(ctx, v.error());
-    bbox.size.*field = *v;
-  }
-  auto layer_opts = layer_options(req);
-  if (!layer_opts) return fail(ctx, layer_opts.error());
-  auto render_opts = render_options(d, req, format);
-  if (!render_opts) return fail(ctx, render_opts.error());
-  auto file = open_raster(d, ctx, req);
-  if (!file) return fail(ctx, file.error());
-  auto grid = raster::bbox_grid(file->reader->info(), bbox);
-  if (!grid) return fail(ctx, grid.error());
-  auto response = render_image(d, *file->reader, *grid, *layer_opts, std::move(*render_opts));
-  if (!response) return fail(ctx, response.error());
-  return std::move(response).value();
+  if (auto st = read_size(req, bbox.size); !st) return fail(ctx, st.error());
+  return render_area(d, ctx, req, format,
+                     [&](const raster::RasterInfo& info) { return raster::bbox_grid(info, bbox); });
 }
 
 Response tile_matrix_sets(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
