@@ -78,7 +78,29 @@ def providers(fake, lp_prefetch="true", margin="3s"):
 """
 
 
-class ProviderCredentials(unittest.TestCase):
+class CredentialsFixture:
+    """A fake credentials endpoint per test and a gateway whose three S3 providers use it
+    (self.bucket is the test class's bucket)."""
+    ttl = 6
+
+    def setUp(self):
+        self.fake = FakeCredentials(RADOSGW_SH, PEER["RADOSGW_DIR"], ttl=self.ttl)
+        self.gw = None
+
+    def tearDown(self):
+        if self.gw:
+            self.gw.cleanup()
+        self.fake.close()
+
+    def gateway(self, extra_server="", **kw):
+        self.gw = Gateway(extra_server=extra_server, providers=providers(self.fake, **kw),
+                          collections=COLLECTIONS.format(bucket=self.bucket),
+                          extra_env={"EDL_TOKEN": TOKEN, "EDL_USER": USER, "EDL_PASSWORD": PASSWORD,
+                                     "BASE_KEY": PEER["S3_ACCESS_KEY_ID"], "BASE_SECRET": PEER["S3_SECRET_ACCESS_KEY"]})
+        return self.gw.start()
+
+
+class ProviderCredentials(CredentialsFixture, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.bucket = "providers-" + os.urandom(3).hex()
@@ -89,20 +111,6 @@ class ProviderCredentials(unittest.TestCase):
         s3.put_object(Bucket=cls.bucket, Key="lp/HLS.S30.T11SQA.tif", Body=b"lp-data")
         s3.put_object(Bucket=cls.bucket, Key="po/MUR-SST.nc", Body=b"po-data")
 
-    def setUp(self):
-        self.fake = FakeCredentials(RADOSGW_SH, PEER["RADOSGW_DIR"], ttl=6)
-        self.gw = None
-
-    def tearDown(self):
-        if self.gw:
-            self.gw.cleanup()
-        self.fake.close()
-
-    def gateway(self, **kw):
-        self.gw = Gateway(providers=providers(self.fake, **kw), collections=COLLECTIONS.format(bucket=self.bucket),
-                          extra_env={"EDL_TOKEN": TOKEN, "EDL_USER": USER, "EDL_PASSWORD": PASSWORD,
-                                     "BASE_KEY": PEER["S3_ACCESS_KEY_ID"], "BASE_SECRET": PEER["S3_SECRET_ACCESS_KEY"]})
-        return self.gw.start()
 
     def files(self, selection):
         return self.gw.get(f"/data-selections/{selection}/files/")

@@ -17,10 +17,10 @@ import botocore.config
 import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
-from fake_credentials import PASSWORD, TOKEN, USER, FakeCredentials  # noqa: E402
+from fake_credentials import PASSWORD, TOKEN, FakeCredentials  # noqa: E402
 
-from harness import Gateway, auth  # noqa: E402
-from test_credentials import COLLECTIONS, providers  # noqa: E402
+from harness import auth  # noqa: E402
+from test_credentials import CredentialsFixture  # noqa: E402
 from test_s3 import PEER  # noqa: E402
 
 RADOSGW_SH = os.environ["RADOSGW_SH"]
@@ -62,7 +62,7 @@ def tiles_over_raster(zooms):
     return out
 
 
-class TilesOnRotatingCredentials(unittest.TestCase):
+class TilesOnRotatingCredentials(CredentialsFixture, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.bucket = "tiles-" + os.urandom(3).hex()
@@ -76,21 +76,8 @@ class TilesOnRotatingCredentials(unittest.TestCase):
             for prefix in ("lp/", "po/"):
                 s3.upload_file(cog, cls.bucket, prefix + "scene.tif")
 
-    def setUp(self):
-        self.fake = FakeCredentials(RADOSGW_SH, PEER["RADOSGW_DIR"], ttl=6)
-        self.gw = None
-
-    def tearDown(self):
-        if self.gw:
-            self.gw.cleanup()
-        self.fake.close()
-
     def gateway(self, **kw):
-        self.gw = Gateway(extra_server=RASTER, providers=providers(self.fake, **kw),
-                          collections=COLLECTIONS.format(bucket=self.bucket),
-                          extra_env={"EDL_TOKEN": TOKEN, "EDL_USER": USER, "EDL_PASSWORD": PASSWORD,
-                                     "BASE_KEY": PEER["S3_ACCESS_KEY_ID"], "BASE_SECRET": PEER["S3_SECRET_ACCESS_KEY"]})
-        return self.gw.start()
+        return super().gateway(extra_server=RASTER, **kw)
 
     def tile(self, selection, z, x, y):
         return requests.get(f"{self.gw.base}/cog/tiles/WebMercatorQuad/{z}/{x}/{y}.png",
