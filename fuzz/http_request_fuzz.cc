@@ -77,14 +77,10 @@ struct World {
         ParamSchema::from_properties(json::parse(R"({"tile_size": {"type": "integer", "default": 64}})").as_object())
             .value();
     engine.workflows = {{"image_stats", "Stats", {}, std::nullopt}, {"nebraska", "Tile", schema, std::nullopt}};
-    std::map<std::string, LocalObjectStore*> local;
-    for (auto& [name, store] : stores) {
-      if (auto* l = dynamic_cast<LocalObjectStore*>(store.get())) local[name] = l;
-    }
     ObjectStore& staging = *stores.at(config->staging.provider);
     rasters = std::make_unique<raster::RasterReaders>(stores, config->raster);
-    deps = std::make_unique<ApiDeps>(ApiDeps{*config, *policy, engine, *ledger, stores, credentials, staging,
-                                             std::move(local), metrics, *rasters, signer, tile_seconds});
+    deps = std::make_unique<ApiDeps>(ApiDeps{*config, *policy, engine, *ledger, stores, credentials, staging, metrics,
+                                             *rasters, signer, tile_seconds});
     add_routes(router, *deps);
     seed(staging);
   }

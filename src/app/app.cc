@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "app/logging.h"
-#include "credentials/rotating.h"
 #include "engine/engine_factory.h"
 #include "engine/step_env.h"
 #include "ledger/sqlite_ledger.h"
@@ -37,9 +36,8 @@ std::string credential_metrics(const CredentialsMap& credentials) {
       "# TYPE scigate_credentials_valid gauge\n";
   auto now = unix_seconds(std::chrono::system_clock::now());
   for (const auto& [name, creds] : credentials) {
-    auto* rotating = dynamic_cast<RotatingCredentials*>(creds.get());
-    if (!rotating) continue;
-    RotationState s = rotating->state();
+    CredentialsState s = creds->state();
+    if (!s.rotating) continue;
     std::string label = "{provider=\"" + prometheus_label(name) + "\"} ";
     out += "scigate_credentials_refreshes_total" + label + std::to_string(s.refreshes) + "\n";
     out += "scigate_credentials_failures_total" + label + std::to_string(s.failures) + "\n";
@@ -105,15 +103,11 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   if (!engine) return engine.error();
   app->engine_ = std::move(engine).value();
 
-  std::map<std::string, LocalObjectStore*> local;
-  for (auto& [name, store] : app->stores_) {
-    if (auto* l = dynamic_cast<LocalObjectStore*>(store.get())) local[name] = l;
-  }
   app->rasters_ = std::make_unique<raster::RasterReaders>(app->stores_, c.raster);
   app->grant_signer_ = std::make_unique<UrlSigner>(signing_key->value());
   app->deps_.reset(new ApiDeps{c, app->policy_, *app->engine_, *app->ledger_, app->stores_, app->credentials_,
-                               *app->stores_.at(c.staging.provider), std::move(local), app->metrics_, *app->rasters_,
-                               *app->grant_signer_, app->tile_seconds_});
+                               *app->stores_.at(c.staging.provider), app->metrics_, *app->rasters_, *app->grant_signer_,
+                               app->tile_seconds_});
   add_routes(app->router_, *app->deps_);
   app->metrics_.add_collector([self = app.get()] {
     std::ostringstream out;
@@ -154,18 +148,16 @@ Result<std::unique_ptr<App>> App::create(Config config) {
 Status App::listen() { return server_->listen(); }
 
 int App::run() {
-  for (auto& [name, creds] : credentials_) {
-    if (auto* rotating = dynamic_cast<RotatingCredentials*>(creds.get())) rotating->start();
-  }
+  for (auto& [name, creds] : credentials_) creds->start();
+  ledger_->start();
   engine_->start();
   spdlog::info("scigate listening on {}:{} (public URL {})", config_.server.host, server_->port(),
                config_.server.public_url);
   server_->run();
   spdlog::info("stopping the engine");
   engine_->stop();
-  for (auto& [name, creds] : credentials_) {
-    if (auto* rotating = dynamic_cast<RotatingCredentials*>(creds.get())) rotating->stop();
-  }
+  ledger_->stop();
+  for (auto& [name, creds] : credentials_) creds->stop();
   spdlog::info("scigate stopped");
   return 0;
 }

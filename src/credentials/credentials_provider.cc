@@ -33,8 +33,7 @@ Result<std::shared_ptr<CredentialsProvider>> make_credentials(const std::string&
   if (c.type == "sts-assume-role" && c.base) {
     auto base = make_credentials(provider, *c.base, http);
     if (!base) return base.error();
-    // The base credentials rotate on their own if they are of a rotating kind.
-    if (auto* rotating = dynamic_cast<RotatingCredentials*>(base->get())) rotating->start();
+    // The base is started and stopped with the role's credentials (StsAssumeRole::start).
     StsAssumeRole::Options o{c.role_arn,         c.session_name, c.external_id,
                              c.duration_seconds, c.sts_region,   c.sts_endpoint};
     return std::shared_ptr<CredentialsProvider>(std::make_shared<RotatingCredentials>(

@@ -7,7 +7,6 @@
 #include "core/json_util.h"
 #include "core/key_path.h"
 #include "core/time_util.h"
-#include "credentials/rotating.h"
 
 namespace json = boost::json;
 
@@ -213,7 +212,7 @@ Result<WorkflowInfo> AirflowEngine::describe(const std::string& workflow_id) {
 }
 
 void AirflowEngine::start() {
-  if (auto* rotating = dynamic_cast<RotatingCredentials*>(aws_.get())) rotating->start();
+  if (aws_) aws_->start();
   std::lock_guard lock(mu_);
   stopping_ = false;
   refresh_wanted_ = true;  // the first load starts at once, without holding up the server
@@ -227,7 +226,7 @@ void AirflowEngine::stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
-  if (auto* rotating = dynamic_cast<RotatingCredentials*>(aws_.get())) rotating->stop();
+  if (aws_) aws_->stop();
 }
 
 void AirflowEngine::refresher() {

@@ -46,6 +46,11 @@ class RunLedger {
   // Oldest first; used at startup to recover queued and running runs.
   virtual Result<std::vector<RunRecord>> list_in_state(RunState state) = 0;
   virtual Result<std::map<RunState, int64_t>> count_by_state() = 0;
+
+  // Background work of a backend that has some (a server ledger's reconnects); no-ops by
+  // default. The app starts the ledger before the engine and stops it after.
+  virtual void start() {}
+  virtual void stop() {}
 };
 
 }  // namespace scigate

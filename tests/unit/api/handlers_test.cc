@@ -53,18 +53,8 @@ collections:
             .value();
     engine_.workflows = {{"image_stats", "Stats", {}, std::nullopt}, {"nebraska", "Tile", schema, std::nullopt}};
     rasters_ = std::make_unique<raster::RasterReaders>(stores_, config_->raster);
-    deps_ = std::make_unique<ApiDeps>(ApiDeps{*config_,
-                                              *policy_,
-                                              engine_,
-                                              *ledger_,
-                                              stores_,
-                                              credentials_,
-                                              *store,
-                                              {{"local", store.get()}},
-                                              metrics_,
-                                              *rasters_,
-                                              signer_,
-                                              tile_seconds_});
+    deps_ = std::make_unique<ApiDeps>(ApiDeps{*config_, *policy_, engine_, *ledger_, stores_, credentials_, *store,
+                                              metrics_, *rasters_, signer_, tile_seconds_});
   }
 
   RequestContext ctx(const std::string& user) { return {"req-1", user, std::chrono::system_clock::now()}; }

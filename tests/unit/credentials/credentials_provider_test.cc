@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -40,10 +41,12 @@ class FakeMetadata {
           R"({"AccessKeyId":")" + id + R"(","SecretAccessKey":"s","Token":"t","Expiration":"2099-01-01T00:00:00Z"})",
           "application/json");
     };
-    router_.add({"GET", "/container-creds", Auth::kNone, false, [=](const RequestContext&, const Request& r) {
-                   if (r.header("authorization") != "container-secret") return Response::text(401, "");
-                   return creds_json("AKCONTAINER");
-                 }});
+    router_.add(
+        {"GET", "/container-creds", Auth::kNone, false, [this, creds_json](const RequestContext&, const Request& r) {
+           ++container_hits;
+           if (r.header("authorization") != "container-secret") return Response::text(401, "");
+           return creds_json("AKCONTAINER");
+         }});
     router_.add({"PUT", "/latest/api/token", Auth::kNone, false, [](const RequestContext&, const Request& r) {
                    if (r.header("x-aws-ec2-metadata-token-ttl-seconds").empty()) return Response::text(400, "");
                    return Response::text(200, "imds-token");
@@ -80,6 +83,7 @@ class FakeMetadata {
     thread_.join();
   }
   std::string base;
+  std::atomic<int> container_hits{0};
 
  private:
   Router router_;
@@ -165,6 +169,33 @@ TEST_F(DefaultChain, NothingFoundIs503NamingTheProvider) {
   EXPECT_EQ(c.error().client.find("s-default"), std::string::npos);
 }
 
+// The factory starts nothing (it used to start an assume-role's base, with its thread and
+// prefetch, while building it); the role's start() starts its base, stop() stops it.
+TEST_F(DefaultChain, AssumeRoleStartsItsBaseWhenStartedNotWhenBuilt) {
+  FakeMetadata fake;
+  ::setenv("AWS_SHARED_CREDENTIALS_FILE", (dir_.path() / "none").c_str(), 1);
+  ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (fake.base + "/container-creds").c_str(), 1);
+  ::setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-secret", 1);
+  auto base = std::make_shared<CredentialsConfig>();
+  base->type = "default";
+  base->prefetch = true;
+  CredentialsConfig role;
+  role.type = "sts-assume-role";
+  role.role_arn = "arn:aws:iam::1:role/r";
+  role.sts_region = "us-east-1";
+  role.sts_endpoint = fake.base;
+  role.base = base;
+  auto provider = make_credentials("partner", role, std::make_shared<UpstreamClient>());
+  ASSERT_TRUE(provider) << provider.error().internal;
+  EXPECT_EQ(fake.container_hits, 0);
+  CredentialsState before = (*provider)->state();
+  EXPECT_TRUE(before.rotating);
+  EXPECT_FALSE(before.has_credentials);
+  (*provider)->start();
+  EXPECT_EQ(fake.container_hits, 1);  // the base's prefetch
+  (*provider)->stop();
+}
+
 TEST(StaticCredentialsTest, FromConfig) {
   CredentialsConfig c;
   c.type = "static";
@@ -174,6 +205,9 @@ TEST(StaticCredentialsTest, FromConfig) {
   ASSERT_TRUE(provider);
   EXPECT_EQ((*provider)->current().value()->secret_access_key, "sk");
   EXPECT_EQ((*provider)->describe(), "static");
+  (*provider)->start();  // fixed keys: lifecycle and state are the interface's no-ops
+  EXPECT_FALSE((*provider)->state().rotating);
+  (*provider)->stop();
 }
 
 }  // namespace
