@@ -77,6 +77,7 @@ struct World {
         ParamSchema::from_properties(json::parse(R"({"tile_size": {"type": "integer", "default": 64}})").as_object())
             .value();
     engine.workflows = {{"image_stats", "Stats", {}, std::nullopt}, {"nebraska", "Tile", schema, std::nullopt}};
+    engine.ledger = ledger.get();
     ObjectStore& staging = *stores.at(config->staging.provider);
     rasters = std::make_unique<raster::RasterReaders>(stores, config->raster);
     deps = std::make_unique<ApiDeps>(ApiDeps{*config, *policy, engine, *ledger, stores, credentials, staging, metrics,

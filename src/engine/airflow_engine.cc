@@ -306,7 +306,11 @@ Result<RunStatus> AirflowEngine::status(const RunRecord& run) {
     std::string path = dag_run_path(run.workflow_id, run.engine_run_id);
     auto r = client_->call({"GET", path, {}, std::nullopt, true});
     if (!r) return r.error();
-    if (r->status == 404) return Error::not_found("run " + run.run_id + " is unknown to the workflow engine");
+    if (r->status == 404) {
+      return recorded(run,
+                      RunStatus{RunState::kFailed, run.started_us, to_unix_micros(std::chrono::system_clock::now()),
+                                run.tasks_done, run.tasks_total, "the workflow engine no longer knows this run"});
+    }
     if (r->status != 200) return unexpected("GET " + path, *r);
     auto current = dag_run_status(r->body);
     if (!current) return malformed("GET " + path, current.error().internal);
@@ -315,6 +319,16 @@ Result<RunStatus> AirflowEngine::status(const RunRecord& run) {
   auto tasks = fetch_tasks(run);
   if (!tasks) return tasks.error();
   set_progress(st, *tasks);
+  // How a finished run ended stands (a cancel shows in Airflow as failed): only its
+  // progress is new, and a reason when it had none.
+  if (is_terminal(run.state) && !run.reason.empty()) st.reason = run.reason;
+  return recorded(run, st);
+}
+
+RunStatus AirflowEngine::recorded(const RunRecord& run, RunStatus st) {
+  if (!status_changed(run, st)) return st;
+  if (auto saved = ledger_.update(with_status(run, st)); !saved)
+    spdlog::warn("run {}: cannot record its state: {}", run.run_id, saved.error().internal);
   return st;
 }
 
@@ -357,7 +371,7 @@ Result<std::map<std::string, RunStatus>> AirflowEngine::statuses(const std::vect
       // that just finished gets "unknown" (0/0), read once when somebody opens it.
       st->tasks_done = is_terminal(st->state) ? 0 : run.tasks_done;
       st->tasks_total = is_terminal(st->state) ? 0 : run.tasks_total;
-      out[run.run_id] = std::move(st).value();
+      out[run.run_id] = recorded(run, std::move(st).value());
       ++found;
     }
     offset += static_cast<int>(list->get_array().size());
@@ -366,7 +380,7 @@ Result<std::map<std::string, RunStatus>> AirflowEngine::statuses(const std::vect
   return out;
 }
 
-Status AirflowEngine::cancel(const RunRecord& run) {
+Result<RunRecord> AirflowEngine::cancel(const RunRecord& run) {
   if (is_terminal(run.state)) return Error::conflict("run already finished: " + std::string(to_string(run.state)));
   json::object body{{"state", "failed"}};
   if (client_->v2()) body["note"] = "canceled through scigate";
@@ -379,7 +393,8 @@ Status AirflowEngine::cancel(const RunRecord& run) {
   after.state = RunState::kCanceled;
   after.ended_us = to_unix_micros(std::chrono::system_clock::now());
   after.reason = "canceled by user";
-  return ledger_.update(after);
+  if (auto saved = ledger_.update(after); !saved) return saved.error();
+  return after;
 }
 
 Result<std::shared_ptr<ByteSource>> AirflowEngine::logs(const RunRecord& run) {

@@ -45,7 +45,7 @@ class AirflowEngine final : public WorkflowEngine {
   Result<std::string> trigger(const TriggerRequest& request) override;
   Result<RunStatus> status(const RunRecord& run) override;
   Result<std::map<std::string, RunStatus>> statuses(const std::vector<RunRecord>& runs) override;
-  Status cancel(const RunRecord& run) override;
+  Result<RunRecord> cancel(const RunRecord& run) override;
   Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override;
   // Loads the catalog in the background at once, then every dag_cache_ttl (every 5 s
   // until a first load works). Until then /readyz reports the engine not ready.
@@ -70,6 +70,9 @@ class AirflowEngine final : public WorkflowEngine {
   using Catalog = std::map<std::string, Entry>;
 
   Result<std::vector<TaskInstanceInfo>> fetch_tasks(const RunRecord& run);
+  // Writes `st` to the ledger when it tells more than `run` (this engine owns the lifecycle
+  // fields, workflow_engine.h) and returns it. A failed write is logged: the answer stands.
+  RunStatus recorded(const RunRecord& run, RunStatus st);
   Result<Entry> load_entry(const boost::json::object& dag, const Catalog* previous);
   void refresher();
 

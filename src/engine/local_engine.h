@@ -62,7 +62,7 @@ class LocalEngine final : public WorkflowEngine {
   Result<WorkflowInfo> describe(const std::string& workflow_id) override;
   Result<std::string> trigger(const TriggerRequest& request) override;
   Result<RunStatus> status(const RunRecord& run) override;
-  Status cancel(const RunRecord& run) override;
+  Result<RunRecord> cancel(const RunRecord& run) override;
   Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override;
   void start() override;
   void stop() override;
@@ -91,7 +91,8 @@ class LocalEngine final : public WorkflowEngine {
   void reaper_loop();
   void kill_strays();
   StopCause stop_cause(const std::string& run_id);
-  void finish(RunRecord run, RunState state, std::string reason);
+  // Records the run's end (this engine writes every lifecycle transition) and returns it.
+  RunRecord finish(RunRecord run, RunState state, std::string reason);
   std::filesystem::path run_dir(const std::string& run_id) const { return config_.work_dir / run_id; }
 
   EngineConfig config_;

@@ -41,7 +41,8 @@ class RunLedger {
   virtual Result<RunRecord> get(const std::string& run_id) = 0;
   // kBadRequest for a malformed cursor.
   virtual Result<RunPage> list_for_user(const RunPageRequest& request) = 0;
-  // Saves the mutable fields: state, times, reason, progress, engine_run_id.
+  // Saves the mutable fields: state, times, reason, progress, engine_run_id. Each has one
+  // writer (engine/workflow_engine.h): engine_run_id the API, the others the engine.
   virtual Status update(const RunRecord& record) = 0;
   // Oldest first; used at startup to recover queued and running runs.
   virtual Result<std::vector<RunRecord>> list_in_state(RunState state) = 0;
