@@ -69,9 +69,9 @@ struct World {
     auto load = load_config_text(kConfig, dir.path() / "c.yaml", dir.path());
     FUZZ_CHECK(load.problems.empty());
     config = std::make_unique<Config>(std::move(*load.config));
-    config->ledger.sqlite_path = dir.path() / "ledger.db";
+    config->ledger.backend = SqliteLedgerConfig{dir.path() / "ledger.db"};
     policy = std::make_unique<Policy>(config->collections);
-    ledger = std::move(SqliteLedger::open(config->ledger.sqlite_path)).value();
+    ledger = std::move(SqliteLedger::open(dir.path() / "ledger.db")).value();
     stores = std::move(make_stores(*config, credentials, kSecret)).value();
     ParamSchema schema =
         ParamSchema::from_properties(json::parse(R"({"tile_size": {"type": "integer", "default": 64}})").as_object())

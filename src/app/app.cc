@@ -9,7 +9,7 @@
 #include "app/logging.h"
 #include "engine/engine_factory.h"
 #include "engine/step_env.h"
-#include "ledger/sqlite_ledger.h"
+#include "ledger/ledger_factory.h"
 
 namespace scigate {
 
@@ -88,12 +88,12 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   if (!credentials) return credentials.error();
   app->credentials_ = std::move(credentials).value();
   auto signing_key = c.server.signing_key ? Result<Secret>(*c.server.signing_key)
-                                          : load_or_create_key_file(c.ledger.sqlite_path.parent_path() / "signing.key");
+                                          : load_or_create_key_file(c.ledger.local_folder() / "signing.key");
   if (!signing_key) return signing_key.error();
   auto stores = make_stores(c, app->credentials_, signing_key->value());
   if (!stores) return stores.error();
   app->stores_ = std::move(stores).value();
-  auto ledger = SqliteLedger::open(c.ledger.sqlite_path);
+  auto ledger = open_ledger(c.ledger);
   if (!ledger) return ledger.error();
   app->ledger_ = std::move(ledger).value();
   // Steps run under scigate's own binary as their supervisor. /proc/self/exe, resolved in

@@ -77,7 +77,11 @@ Result<std::vector<json::value>> get_all_pages(const AirflowClient& client, cons
 
 AirflowEngine::AirflowEngine(const Config& config, RunLedger& ledger, std::shared_ptr<AirflowClient> client,
                              std::shared_ptr<CredentialsProvider> aws)
-    : config_(config), ledger_(ledger), client_(std::move(client)), aws_(std::move(aws)) {}
+    : config_(config),
+      airflow_(*config.engine.airflow()),
+      ledger_(ledger),
+      client_(std::move(client)),
+      aws_(std::move(aws)) {}
 
 AirflowEngine::~AirflowEngine() { stop(); }
 
@@ -134,7 +138,7 @@ Status AirflowEngine::refresh_catalog() {
     std::string id = string_or(dag, "dag_id");
     if (!wanted.count(id)) continue;
     const auto* paused = dag.if_contains("is_paused");
-    if (paused && paused->is_bool() && paused->get_bool() && !config_.engine.show_paused) continue;
+    if (paused && paused->is_bool() && paused->get_bool() && !airflow_.show_paused) continue;
     auto entry = load_entry(dag, previous.get());
     if (entry) {
       (*next)[id] = std::move(entry).value();
@@ -233,9 +237,8 @@ void AirflowEngine::refresher() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     // Until the first load works, retry sooner than the TTL.
-    auto wait = catalog_.load()
-                    ? config_.engine.dag_cache_ttl
-                    : std::min<std::chrono::milliseconds>(config_.engine.dag_cache_ttl, std::chrono::seconds(5));
+    auto wait = catalog_.load() ? airflow_.dag_cache_ttl
+                                : std::min<std::chrono::milliseconds>(airflow_.dag_cache_ttl, std::chrono::seconds(5));
     cv_.wait_for(lock, wait, [&] { return stopping_ || refresh_wanted_; });
     if (stopping_) break;
     refresh_wanted_ = false;

@@ -35,7 +35,8 @@ namespace scigate {
 
 class AirflowEngine final : public WorkflowEngine {
  public:
-  // `aws` (may be null) is started and stopped with the engine when it rotates.
+  // `config.engine` must be an airflow one. `aws` (may be null) is started and stopped
+  // with the engine.
   AirflowEngine(const Config& config, RunLedger& ledger, std::shared_ptr<AirflowClient> client,
                 std::shared_ptr<CredentialsProvider> aws);
   ~AirflowEngine() override;
@@ -77,6 +78,7 @@ class AirflowEngine final : public WorkflowEngine {
   void refresher();
 
   const Config& config_;
+  const AirflowEngineConfig& airflow_;
   RunLedger& ledger_;
   std::shared_ptr<AirflowClient> client_;
   std::shared_ptr<CredentialsProvider> aws_;

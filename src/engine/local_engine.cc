@@ -140,8 +140,8 @@ bool proc_file_contains(pid_t pid, const char* file, const std::string& needle) 
 
 }  // namespace
 
-LocalEngine::LocalEngine(EngineConfig config, const std::map<std::string, WorkflowConfig>& workflows, RunLedger& ledger,
-                         StoreMap stores, std::shared_ptr<ObjectStore> staging, LocalEngineHost host)
+LocalEngine::LocalEngine(LocalEngineConfig config, const std::map<std::string, WorkflowConfig>& workflows,
+                         RunLedger& ledger, StoreMap stores, std::shared_ptr<ObjectStore> staging, LocalEngineHost host)
     : config_(std::move(config)),
       workflows_(workflows),
       ledger_(ledger),

@@ -54,7 +54,7 @@ struct LocalEngineHost {
 
 class LocalEngine final : public WorkflowEngine {
  public:
-  LocalEngine(EngineConfig config, const std::map<std::string, WorkflowConfig>& workflows, RunLedger& ledger,
+  LocalEngine(LocalEngineConfig config, const std::map<std::string, WorkflowConfig>& workflows, RunLedger& ledger,
               StoreMap stores, std::shared_ptr<ObjectStore> staging, LocalEngineHost host);
   ~LocalEngine() override;
 
@@ -95,7 +95,7 @@ class LocalEngine final : public WorkflowEngine {
   RunRecord finish(RunRecord run, RunState state, std::string reason);
   std::filesystem::path run_dir(const std::string& run_id) const { return config_.work_dir / run_id; }
 
-  EngineConfig config_;
+  LocalEngineConfig config_;
   const std::map<std::string, WorkflowConfig>& workflows_;
   RunLedger& ledger_;
   StoreMap stores_;

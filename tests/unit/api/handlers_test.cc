@@ -414,7 +414,7 @@ TEST_F(HandlersTest, RasterObjectsByUrlFollowThePolicy) {
       api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", "s3://staging/out/thomas/r1/o.tif"}})));
   EXPECT_FALSE(api::resolve_raster_object(*deps_, "dliu", raster_query({{"url", "s3://staging/out/thomas/r1/o.tif"}})));
   // A path under a file provider's root names the same object.
-  std::string path = (config_->providers.at("local").root / "edrn/nebraska_images/c.tif").string();
+  std::string path = (config_->providers.at("local").file()->root / "edrn/nebraska_images/c.tif").string();
   auto local = api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", path}}));
   ASSERT_TRUE(local) << local.error().client;
   EXPECT_EQ(local->key, "nebraska_images/c.tif");

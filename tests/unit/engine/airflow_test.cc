@@ -140,14 +140,13 @@ class ScriptedTransport : public AirflowTransport {
 
 struct ClientFixture {
   explicit ClientFixture(ScriptedTransport::Handler h, int retries = 2, std::chrono::milliseconds timeout = 2s) {
-    config.type = "airflow";
     config.max_retries = retries;
     config.timeout = timeout;
     auto t = std::make_unique<ScriptedTransport>(std::move(h));
     transport = t.get();
     client = std::make_shared<AirflowClient>(config, std::move(t));
   }
-  EngineConfig config;
+  AirflowEngineConfig config;
   ScriptedTransport* transport;
   std::shared_ptr<AirflowClient> client;
 };
@@ -248,7 +247,7 @@ TEST(AirflowRuns, StatusAndCancelAreRecordedByTheEngine) {
       },
       0);
   Config config;
-  config.engine = f.config;
+  config.engine.backend = f.config;
   auto opened = SqliteLedger::open(":memory:");
   ASSERT_TRUE(opened);
   RunLedger& ledger = **opened;
@@ -317,7 +316,7 @@ TEST(AirflowCatalog, PagesThroughDagsReReadsDetailsOnlyWhenReparsedAndKeepsTheLa
       },
       0);
   Config config;
-  config.engine = f.config;
+  config.engine.backend = f.config;
   CollectionConfig col;
   col.authorized_users = {{"wanted", {"thomas"}}, {"paused", {"thomas"}}, {"absent", {"thomas"}}};
   config.collections["c"] = col;
@@ -352,7 +351,7 @@ TEST(AirflowCatalog, DagParamsAreBoundedLikeLocalOnes) {
       },
       0);
   Config config;
-  config.engine = f.config;
+  config.engine.backend = f.config;
   config.engine.param_limits.max_param_bytes = 1000;
   CollectionConfig col;
   col.authorized_users = {{"etl", {"thomas"}}};
