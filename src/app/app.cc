@@ -119,21 +119,8 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   app->metrics_.add_collector([self = app.get()] { return credential_metrics(self->credentials_); });
   app->metrics_.add_collector([self = app.get()] { return self->engine_->metrics_text(); });
 
-  ServerOptions opts;
-  opts.host = c.server.host;
-  opts.port = c.server.port;
-  opts.max_header_bytes = c.server.max_header_bytes;
-  opts.max_body_bytes = c.server.max_body_bytes;
-  opts.read_timeout = c.server.read_timeout;
-  opts.write_timeout = c.server.write_timeout;
-  opts.idle_timeout = c.server.idle_timeout;
-  opts.shutdown_grace = c.server.shutdown_grace;
-  opts.io_threads = c.server.io_threads;
-  opts.worker_threads = c.server.worker_threads;
-  opts.worker_queue = c.server.worker_queue;
+  ServerOptions opts = c.server;  // the options part of the config, as the server takes them
   opts.max_connections = connection_cap(c.server.max_connections);
-  opts.max_buffered_response_bytes = c.server.max_buffered_response_bytes;
-  opts.cors_allowed_origins = c.server.cors_allowed_origins;
   opts.access_log_fd = STDOUT_FILENO;
   App* self = app.get();
   auto authenticate = [self](std::string_view authorization) -> Result<std::string> {

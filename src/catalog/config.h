@@ -16,27 +16,16 @@
 
 #include "catalog/secret.h"
 #include "core/param_schema.h"
+#include "http/server_options.h"
 
 namespace scigate {
 
 using std::chrono::milliseconds;
 
-struct ServerConfig {
-  std::string host = "127.0.0.1";
-  uint16_t port = 8080;
+// server: the HTTP server's options (listening, limits, timeouts: one list of fields,
+// http/server_options.h) plus what the rest of scigate needs to know about it.
+struct ServerConfig : ServerOptions {
   std::string public_url;  // default: http://{host}:{port}
-  std::vector<std::string> cors_allowed_origins;
-  size_t max_body_bytes = 1 << 20;
-  size_t max_header_bytes = 16 << 10;
-  milliseconds read_timeout{30'000};
-  milliseconds write_timeout{30'000};
-  milliseconds idle_timeout{60'000};
-  milliseconds shutdown_grace{10'000};
-  int io_threads = 2;
-  int worker_threads = 8;
-  size_t worker_queue = 1024;                      // requests waiting for a worker beyond this get 503
-  size_t max_connections = 10'000;                 // beyond: 503 and close at once
-  size_t max_buffered_response_bytes = 256 << 20;  // in-memory bodies held for slow readers
   std::string log_level = "info";
   // Signs the links scigate serves itself (/files). Absent: a key generated once and kept
   // in the data folder (beside the SQLite ledger), so links survive a restart.

@@ -2,7 +2,7 @@
 
 #include "credentials/rotating.h"
 #include "credentials/sources.h"
-#include "http/upstream.h"
+#include "http_client/upstream.h"
 
 namespace scigate {
 

@@ -9,7 +9,7 @@
 
 #include "aws/sigv4.h"
 #include "credentials/rotating.h"
-#include "http/upstream.h"
+#include "http_client/upstream.h"
 
 namespace scigate {
 

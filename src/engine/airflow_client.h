@@ -24,7 +24,7 @@
 #include "catalog/config.h"
 #include "core/error.h"
 #include "credentials/credentials_provider.h"
-#include "http/upstream.h"
+#include "http_client/upstream.h"
 
 namespace scigate {
 

@@ -21,7 +21,7 @@
 #include "aws/sigv4.h"
 #include "catalog/config.h"
 #include "credentials/credentials_provider.h"
-#include "http/upstream.h"
+#include "http_client/upstream.h"
 #include "storage/object_store.h"
 
 namespace scigate {
