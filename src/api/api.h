@@ -36,7 +36,7 @@ struct ApiDeps {
   Histogram& tile_seconds;
 };
 
-// Registers every endpoint of DESIGN.md's API table on `router`.
+// Registers every endpoint (README's API reference, openapi.json) on `router`.
 void add_routes(Router& router, const ApiDeps& deps);
 
 namespace api {
