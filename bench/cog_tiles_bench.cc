@@ -52,15 +52,13 @@ int main(int argc, char** argv) {
     std::cerr << "usage: cog_tiles_bench ENDPOINT ACCESS_KEY SECRET BUCKET KEY TILES THREADS\n";
     return 2;
   }
-  scigate::ProviderConfig p;
-  p.name = "bench";
-  p.type = "s3";
+  scigate::S3ProviderConfig p;
   p.region = "us-east-1";
   p.endpoint = argv[1];
   p.path_style = true;
   auto creds =
       std::make_shared<scigate::StaticCredentials>(scigate::AwsCredentials{argv[2], argv[3], "", std::nullopt});
-  auto store = std::make_shared<scigate::S3ObjectStore>(p, creds, std::make_shared<scigate::UpstreamClient>());
+  auto store = std::make_shared<scigate::S3ObjectStore>("bench", p, creds, std::make_shared<scigate::UpstreamClient>());
   std::vector<Tile> tiles;
   std::ifstream list(argv[6]);
   for (Tile t; list >> t.level >> t.x >> t.y;) tiles.push_back(t);

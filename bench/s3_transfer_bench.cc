@@ -31,16 +31,14 @@ int main(int argc, char** argv) {
                  "       s3_transfer_bench put-rss ENDPOINT ACCESS_KEY SECRET BUCKET KEY FILE\n";
     return 2;
   }
-  scigate::ProviderConfig p;
-  p.name = "bench";
-  p.type = "s3";
+  scigate::S3ProviderConfig p;
   p.region = "us-east-1";
   p.endpoint = argv[2];
   p.path_style = true;
   p.part_size = 8 << 20;
   auto creds =
       std::make_shared<scigate::StaticCredentials>(scigate::AwsCredentials{argv[3], argv[4], "", std::nullopt});
-  scigate::S3ObjectStore store(p, creds, std::make_shared<scigate::UpstreamClient>());
+  scigate::S3ObjectStore store("bench", p, creds, std::make_shared<scigate::UpstreamClient>());
   auto t0 = std::chrono::steady_clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   if (mode == "download") {

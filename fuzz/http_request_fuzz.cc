@@ -69,22 +69,19 @@ struct World {
     auto load = load_config_text(kConfig, dir.path() / "c.yaml", dir.path());
     FUZZ_CHECK(load.problems.empty());
     config = std::make_unique<Config>(std::move(*load.config));
-    config->ledger.sqlite_path = dir.path() / "ledger.db";
+    config->ledger.backend = SqliteLedgerConfig{dir.path() / "ledger.db"};
     policy = std::make_unique<Policy>(config->collections);
-    ledger = std::move(SqliteLedger::open(config->ledger.sqlite_path)).value();
+    ledger = std::move(SqliteLedger::open(dir.path() / "ledger.db")).value();
     stores = std::move(make_stores(*config, credentials, kSecret)).value();
     ParamSchema schema =
         ParamSchema::from_properties(json::parse(R"({"tile_size": {"type": "integer", "default": 64}})").as_object())
             .value();
     engine.workflows = {{"image_stats", "Stats", {}, std::nullopt}, {"nebraska", "Tile", schema, std::nullopt}};
-    std::map<std::string, LocalObjectStore*> local;
-    for (auto& [name, store] : stores) {
-      if (auto* l = dynamic_cast<LocalObjectStore*>(store.get())) local[name] = l;
-    }
+    engine.ledger = ledger.get();
     ObjectStore& staging = *stores.at(config->staging.provider);
     rasters = std::make_unique<raster::RasterReaders>(stores, config->raster);
-    deps = std::make_unique<ApiDeps>(ApiDeps{*config, *policy, engine, *ledger, stores, credentials, staging,
-                                             std::move(local), metrics, *rasters, signer, tile_seconds});
+    deps = std::make_unique<ApiDeps>(ApiDeps{*config, *policy, engine, *ledger, stores, credentials, staging, metrics,
+                                             *rasters, signer, tile_seconds});
     add_routes(router, *deps);
     seed(staging);
   }

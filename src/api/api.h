@@ -28,8 +28,6 @@ struct ApiDeps {
   const StoreMap& stores;
   const CredentialsMap& credentials;  // of the `type: s3` providers
   ObjectStore& staging;
-  // Stores of `type: file` providers, for the presigned links scigate serves itself.
-  std::map<std::string, LocalObjectStore*> local_stores;
   const Metrics& metrics;
   // The tiler: COG readers over the providers' stores, the key of tile-URL grants, and
   // the latency histogram of rendered tiles.
@@ -38,7 +36,7 @@ struct ApiDeps {
   Histogram& tile_seconds;
 };
 
-// Registers every endpoint of DESIGN.md's API table on `router`.
+// Registers every endpoint (README's API reference, openapi.json) on `router`.
 void add_routes(Router& router, const ApiDeps& deps);
 
 namespace api {

@@ -2,7 +2,6 @@
 #include "api/common.h"
 #include "api/docs.h"
 #include "api/embedded_docs.h"
-#include "credentials/rotating.h"
 
 namespace json = boost::json;
 
@@ -15,9 +14,8 @@ Response healthz(const ApiDeps&, const RequestContext&, const Request&) {
 
 namespace {
 std::string credential_state(CredentialsProvider& creds) {
-  auto* rotating = dynamic_cast<RotatingCredentials*>(&creds);
-  if (!rotating) return "ok (" + creds.describe() + ")";
-  RotationState s = rotating->state();
+  CredentialsState s = creds.state();
+  if (!s.rotating) return "ok (" + creds.describe() + ")";
   if (s.valid) {
     auto left = std::chrono::duration_cast<std::chrono::seconds>(*s.expiration - std::chrono::system_clock::now());
     return "ok (" + creds.describe() + ", expires in " + std::to_string(left.count()) + "s)";

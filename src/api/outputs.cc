@@ -118,13 +118,14 @@ Response update_output_metadata(const ApiDeps& d, const RequestContext& ctx, con
 }
 
 Response serve_signed_file(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
-  auto store = d.local_stores.find(req.path_params.at("provider"));
-  if (store == d.local_stores.end()) return fail(ctx, Error::not_found("no such file"));
+  auto store = d.stores.find(req.path_params.at("provider"));
+  const SignedLinkServer* links = store == d.stores.end() ? nullptr : store->second->signed_links();
+  if (!links) return fail(ctx, Error::not_found("no such file"));
   auto key = parse_relative_key(req.tail);
   if (!key) return fail(ctx, key.error());
   if (key->path.empty() || key->is_folder) return fail(ctx, Error::not_found("no such file"));
-  auto file = store->second->open_signed(req.path_params.at("bucket"), key->path, req.query_param("expires"),
-                                         req.query_param("sig"), ctx.now);
+  auto file = links->open_signed(req.path_params.at("bucket"), key->path, req.query_param("expires"),
+                                 req.query_param("sig"), ctx.now);
   if (!file) return fail(ctx, file.error());
   auto whole = open_file_range(file->path);
   if (!whole) return fail(ctx, whole.error());

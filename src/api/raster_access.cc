@@ -38,8 +38,8 @@ Result<Located> parse_url(const ApiDeps& d, const std::string& url) {
   std::string path = url.rfind("file://", 0) == 0 ? url.substr(7) : url;
   if (!path.empty() && path.front() == '/') {
     for (const auto& [name, p] : d.config.providers) {
-      if (p.type != "file") continue;
-      std::string root = p.root.lexically_normal().string();
+      if (!p.file()) continue;
+      std::string root = p.file()->root.lexically_normal().string();
       if (!root.ends_with('/')) root += '/';
       if (path.rfind(root, 0) != 0) continue;
       auto rel = file_path(path.substr(root.size()), "url");

@@ -1,4 +1,4 @@
-// The route table: one line per endpoint of DESIGN.md's API table.
+// The route table: one line per endpoint (docs/ARCHITECTURE.md, "Where to add things").
 #include "api/api.h"
 #include "api/assets.h"
 

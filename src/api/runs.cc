@@ -78,45 +78,16 @@ json::object run_detail(const ApiDeps& d, const RunRecord& r) {
   return out;
 }
 
-namespace {
-// Records the engine's view of a run in the ledger when it changed.
-RunRecord updated(const ApiDeps& d, RunRecord run, const RunStatus& st) {
-  if (st.state == run.state && st.tasks_done == run.tasks_done && st.tasks_total == run.tasks_total &&
-      st.ended_us == run.ended_us)
-    return run;
-  run.state = st.state;
-  run.started_us = st.started_us;
-  run.ended_us = st.ended_us;
-  run.tasks_done = st.tasks_done;
-  run.tasks_total = st.tasks_total;
-  run.reason = st.reason;
-  (void)d.ledger.update(run);
-  return run;
-}
-}  // namespace
-
-// Brings a run's ledger entry up to date with the engine (a no-op for the local engine,
-// whose state store is the ledger). A run the engine has forgotten ends as failed. A
-// finished run is final, unless its progress is unknown (0/0: it was seen finishing in a
-// listing), which is read once, best effort.
+// Brings a run up to date with the engine, which records what changed (the engine owns
+// the lifecycle fields, engine/workflow_engine.h). A finished run is final, unless its
+// progress is unknown (0/0: it was seen finishing in a listing), which is read once,
+// best effort.
 Result<RunRecord> refreshed(const ApiDeps& d, RunRecord run) {
-  if (is_terminal(run.state)) {
-    if (run.tasks_total > 0) return run;
-    auto st = d.engine.status(run);
-    if (!st || !is_terminal(st->state)) return run;
-    // Only the progress: how the run ended (e.g. canceled, shown by Airflow as failed) stands.
-    RunStatus progress{run.state,      run.started_us,  run.ended_us,
-                       st->tasks_done, st->tasks_total, run.reason.empty() ? st->reason : run.reason};
-    return updated(d, std::move(run), progress);
-  }
+  if (is_terminal(run.state) && run.tasks_total > 0) return run;
   auto st = d.engine.status(run);
-  if (!st && st.error().code == ErrorCode::kNotFound) {
-    RunStatus gone{RunState::kFailed, run.started_us,  to_unix_micros(std::chrono::system_clock::now()),
-                   run.tasks_done,    run.tasks_total, "the workflow engine no longer knows this run"};
-    return updated(d, std::move(run), gone);
-  }
+  if (is_terminal(run.state)) return st && is_terminal(st->state) ? with_status(std::move(run), *st) : run;
   if (!st) return st.error();
-  return updated(d, std::move(run), *st);
+  return with_status(std::move(run), *st);
 }
 
 // The caller's own run as the ledger has it, or 404 (another user's run is not revealed).
@@ -212,7 +183,7 @@ Response list_runs(const ApiDeps& d, const RequestContext& ctx, const Request& r
   for (auto& r : page->runs) {
     auto it = current ? current->find(r.run_id) : std::map<std::string, RunStatus>::const_iterator{};
     bool known = current && it != current->end();
-    runs.push_back(run_summary(d, known ? updated(d, r, it->second) : r));
+    runs.push_back(run_summary(d, known ? with_status(r, it->second) : r));
   }
   json::value next = page->next_cursor.empty() ? json::value(nullptr) : json::value(json::string(page->next_cursor));
   return Response::json(200, json::object{{"runs", std::move(runs)}, {"next_cursor", next}});
@@ -227,9 +198,9 @@ Response get_run(const ApiDeps& d, const RequestContext& ctx, const Request& req
 Response cancel_run(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
   auto run = own_run(d, ctx, req);
   if (!run) return fail(ctx, run.error());
-  if (auto st = d.engine.cancel(*run); !st) return fail(ctx, st.error());
-  auto after = d.ledger.get(run->run_id);
-  return Response::json(202, run_detail(d, after ? *after : *run));
+  auto after = d.engine.cancel(*run);
+  if (!after) return fail(ctx, after.error());
+  return Response::json(202, run_detail(d, *after));
 }
 
 Response run_logs(const ApiDeps& d, const RequestContext& ctx, const Request& req) {

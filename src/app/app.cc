@@ -7,10 +7,9 @@
 #include <sstream>
 
 #include "app/logging.h"
-#include "credentials/rotating.h"
 #include "engine/engine_factory.h"
 #include "engine/step_env.h"
-#include "ledger/sqlite_ledger.h"
+#include "ledger/ledger_factory.h"
 
 namespace scigate {
 
@@ -37,9 +36,8 @@ std::string credential_metrics(const CredentialsMap& credentials) {
       "# TYPE scigate_credentials_valid gauge\n";
   auto now = unix_seconds(std::chrono::system_clock::now());
   for (const auto& [name, creds] : credentials) {
-    auto* rotating = dynamic_cast<RotatingCredentials*>(creds.get());
-    if (!rotating) continue;
-    RotationState s = rotating->state();
+    CredentialsState s = creds->state();
+    if (!s.rotating) continue;
     std::string label = "{provider=\"" + prometheus_label(name) + "\"} ";
     out += "scigate_credentials_refreshes_total" + label + std::to_string(s.refreshes) + "\n";
     out += "scigate_credentials_failures_total" + label + std::to_string(s.failures) + "\n";
@@ -90,12 +88,12 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   if (!credentials) return credentials.error();
   app->credentials_ = std::move(credentials).value();
   auto signing_key = c.server.signing_key ? Result<Secret>(*c.server.signing_key)
-                                          : load_or_create_key_file(c.ledger.sqlite_path.parent_path() / "signing.key");
+                                          : load_or_create_key_file(c.ledger.local_folder() / "signing.key");
   if (!signing_key) return signing_key.error();
   auto stores = make_stores(c, app->credentials_, signing_key->value());
   if (!stores) return stores.error();
   app->stores_ = std::move(stores).value();
-  auto ledger = SqliteLedger::open(c.ledger.sqlite_path);
+  auto ledger = open_ledger(c.ledger);
   if (!ledger) return ledger.error();
   app->ledger_ = std::move(ledger).value();
   // Steps run under scigate's own binary as their supervisor. /proc/self/exe, resolved in
@@ -105,15 +103,11 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   if (!engine) return engine.error();
   app->engine_ = std::move(engine).value();
 
-  std::map<std::string, LocalObjectStore*> local;
-  for (auto& [name, store] : app->stores_) {
-    if (auto* l = dynamic_cast<LocalObjectStore*>(store.get())) local[name] = l;
-  }
   app->rasters_ = std::make_unique<raster::RasterReaders>(app->stores_, c.raster);
   app->grant_signer_ = std::make_unique<UrlSigner>(signing_key->value());
   app->deps_.reset(new ApiDeps{c, app->policy_, *app->engine_, *app->ledger_, app->stores_, app->credentials_,
-                               *app->stores_.at(c.staging.provider), std::move(local), app->metrics_, *app->rasters_,
-                               *app->grant_signer_, app->tile_seconds_});
+                               *app->stores_.at(c.staging.provider), app->metrics_, *app->rasters_, *app->grant_signer_,
+                               app->tile_seconds_});
   add_routes(app->router_, *app->deps_);
   app->metrics_.add_collector([self = app.get()] {
     std::ostringstream out;
@@ -125,23 +119,8 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   app->metrics_.add_collector([self = app.get()] { return credential_metrics(self->credentials_); });
   app->metrics_.add_collector([self = app.get()] { return self->engine_->metrics_text(); });
 
-  ServerOptions opts;
-  opts.host = c.server.host;
-  opts.port = c.server.port;
-  opts.max_header_bytes = c.server.max_header_bytes;
-  opts.max_body_bytes = c.server.max_body_bytes;
-  opts.read_timeout = c.server.read_timeout;
-  opts.write_timeout = c.server.write_timeout;
-  opts.idle_timeout = c.server.idle_timeout;
-  opts.shutdown_grace = c.server.shutdown_grace;
-  opts.io_threads = c.server.io_threads;
-  opts.worker_threads = c.server.worker_threads;
-  opts.worker_queue = c.server.worker_queue;
+  ServerOptions opts = c.server;  // the options part of the config, as the server takes them
   opts.max_connections = connection_cap(c.server.max_connections);
-  opts.max_buffered_response_bytes = c.server.max_buffered_response_bytes;
-  opts.max_event_streams = c.server.max_event_streams;
-  opts.event_stream_lifetime = c.server.event_stream_lifetime;
-  opts.cors_allowed_origins = c.server.cors_allowed_origins;
   opts.access_log_fd = STDOUT_FILENO;
   App* self = app.get();
   auto authenticate = [self](std::string_view authorization) -> Result<std::string> {
@@ -156,18 +135,16 @@ Result<std::unique_ptr<App>> App::create(Config config) {
 Status App::listen() { return server_->listen(); }
 
 int App::run() {
-  for (auto& [name, creds] : credentials_) {
-    if (auto* rotating = dynamic_cast<RotatingCredentials*>(creds.get())) rotating->start();
-  }
+  for (auto& [name, creds] : credentials_) creds->start();
+  ledger_->start();
   engine_->start();
   spdlog::info("scigate listening on {}:{} (public URL {})", config_.server.host, server_->port(),
                config_.server.public_url);
   server_->run();
   spdlog::info("stopping the engine");
   engine_->stop();
-  for (auto& [name, creds] : credentials_) {
-    if (auto* rotating = dynamic_cast<RotatingCredentials*>(creds.get())) rotating->stop();
-  }
+  ledger_->stop();
+  for (auto& [name, creds] : credentials_) creds->stop();
   spdlog::info("scigate stopped");
   return 0;
 }

@@ -19,7 +19,7 @@
 #include "engine/airflow_sync.h"
 #include "engine/engine_factory.h"
 #include "engine/step_supervisor.h"
-#include "ledger/sqlite_ledger.h"
+#include "ledger/ledger_factory.h"
 
 namespace scigate {
 
@@ -207,7 +207,7 @@ int cmd_ledger_sync(const Args& a) {
     std::cerr << "scigate ledger sync: " << conn.error().internal << "\n";
     return 1;
   }
-  auto ledger = SqliteLedger::open(config->ledger.sqlite_path);
+  auto ledger = open_ledger(config->ledger);
   if (!ledger) {
     std::cerr << "scigate ledger sync: " << ledger.error().internal << "\n";
     return 1;

@@ -1,4 +1,5 @@
-// AWS Signature Version 4: the one protocol piece scigate writes itself (DESIGN.md).
+// AWS Signature Version 4: the one protocol piece scigate writes itself (no Debian
+// package does it); checked against the official test suite.
 // Header signing and query (presigned URL) signing for any service and region: S3 now,
 // STS, SSM, Secrets Manager and MWAA later. Checked against the official test suite
 // (tests/fixtures/aws-sigv4-test-suite).

@@ -10,33 +10,22 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "catalog/secret.h"
 #include "core/param_schema.h"
+#include "http/server_options.h"
 
 namespace scigate {
 
 using std::chrono::milliseconds;
 
-struct ServerConfig {
-  std::string host = "127.0.0.1";
-  uint16_t port = 8080;
+// server: the HTTP server's options (listening, limits, timeouts: one list of fields,
+// http/server_options.h) plus what the rest of scigate needs to know about it.
+struct ServerConfig : ServerOptions {
   std::string public_url;  // default: http://{host}:{port}
-  std::vector<std::string> cors_allowed_origins;
-  size_t max_body_bytes = 1 << 20;
-  size_t max_header_bytes = 16 << 10;
-  milliseconds read_timeout{30'000};
-  milliseconds write_timeout{30'000};
-  milliseconds idle_timeout{60'000};
-  milliseconds shutdown_grace{10'000};
-  int io_threads = 2;
-  int worker_threads = 8;
-  size_t worker_queue = 1024;                      // requests waiting for a worker beyond this get 503
-  size_t max_connections = 10'000;                 // beyond: 503 and close at once
-  size_t max_buffered_response_bytes = 256 << 20;  // in-memory bodies held for slow readers
-  size_t max_event_streams = 256;                  // open GET /runs/{id}/events; 503 beyond
-  milliseconds event_stream_lifetime{300'000};     // then the stream ends; clients resume by Last-Event-ID
   std::string log_level = "info";
   // Signs the links scigate serves itself (/files). Absent: a key generated once and kept
   // in the data folder (beside the SQLite ledger), so links survive a restart.
@@ -53,21 +42,45 @@ struct JwtConfig {
   milliseconds max_token_lifetime{24 * 3'600'000};  // exp − iat above this is refused; 0 = no limit
 };
 
-// Where a provider's S3 credentials come from (providers.<name>.credentials).
-struct CredentialsConfig {
-  std::string type = "default";                   // static | default
-  std::string access_key_id;                      // static: literal or resolved reference
-  std::optional<Secret> secret_access_key;        // static
-  std::optional<Secret> session_token;            // static, optional
-  std::string profile;                            // default: shared-file profile (else AWS_PROFILE, "default")
-  std::filesystem::path shared_credentials_file;  // default: else AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials
-  // earthdata-s3credentials: bearer token, or username and password through Earthdata Login
+// Where a provider's S3 credentials come from (providers.<name>.credentials, and MWAA's
+// engine.auth.credentials): one struct per `type:`, held in CredentialsConfig's variant.
+
+// How rotating kinds refresh (earthdata-s3credentials, sts-assume-role).
+struct RotationConfig {
+  milliseconds refresh_every{30 * 60'000};
+  milliseconds refresh_margin{5 * 60'000};
+  milliseconds retry_backoff_max{60'000};  // failed refreshes retry with jittered backoff up to this
+  bool prefetch = false;
+};
+
+// type: default. The AWS default chain.
+struct DefaultChainCredentialsConfig {
+  std::string profile;                            // shared-file profile (else AWS_PROFILE, "default")
+  std::filesystem::path shared_credentials_file;  // else AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials
+};
+
+// type: static. Fixed keys.
+struct StaticCredentialsConfig {
+  std::string access_key_id;  // literal or resolved reference
+  std::optional<Secret> secret_access_key;
+  std::optional<Secret> session_token;  // optional
+};
+
+// type: earthdata-s3credentials. A DAAC's /s3credentials with a bearer token, or a
+// username and password through Earthdata Login.
+struct EarthdataCredentialsConfig {
   std::string url;
   std::optional<Secret> token;
   std::optional<Secret> username;
   std::optional<Secret> password;
   std::string login_host = "urs.earthdata.nasa.gov";  // the only host that may see the password
-  // sts-assume-role, signed with the `base` credentials
+  RotationConfig rotation;
+};
+
+struct CredentialsConfig;
+
+// type: sts-assume-role, signed with the `base` credentials.
+struct AssumeRoleCredentialsConfig {
   std::string role_arn;
   std::string session_name = "scigate";
   std::string external_id;
@@ -75,19 +88,35 @@ struct CredentialsConfig {
   std::string sts_region;  // default: the provider's region
   std::string sts_endpoint;
   std::shared_ptr<CredentialsConfig> base;
-  // rotation (earthdata-s3credentials, sts-assume-role)
-  milliseconds refresh_every{30 * 60'000};
-  milliseconds refresh_margin{5 * 60'000};
-  milliseconds retry_backoff_max{60'000};  // failed refreshes retry with jittered backoff up to this
-  bool prefetch = false;
+  RotationConfig rotation;
 };
 
-struct ProviderConfig {
-  std::string name;
-  std::string type;                   // "file" or "s3"
-  std::filesystem::path root;         // file: buckets are sub-folders of root
-  std::optional<Secret> signing_key;  // file: key for presigned links; default server.signing_key
-  // s3:
+using CredentialsBackend = std::variant<DefaultChainCredentialsConfig, StaticCredentialsConfig,
+                                        EarthdataCredentialsConfig, AssumeRoleCredentialsConfig>;
+
+// The one list of credential types: the `type:` names, in the order of CredentialsBackend's
+// alternatives. The loader reads and the factory (credentials_provider.cc) builds each
+// alternative with std::visit, so a new type is a struct here, a name here, and the
+// compiler points at the two visitors that must learn it.
+inline constexpr std::string_view kCredentialTypes[] = {"default", "static", "earthdata-s3credentials",
+                                                        "sts-assume-role"};
+static_assert(std::size(kCredentialTypes) == std::variant_size_v<CredentialsBackend>);
+
+struct CredentialsConfig {
+  CredentialsBackend backend;  // default: the AWS default chain
+  std::string_view type() const { return kCredentialTypes[backend.index()]; }
+};
+
+// A place buckets live (providers.<name>), one struct per `type:`.
+
+// type: file. Bucket = sub-folder of root.
+struct FileProviderConfig {
+  std::filesystem::path root;
+  std::optional<Secret> signing_key;  // for presigned links; default server.signing_key
+};
+
+// type: s3.
+struct S3ProviderConfig {
   std::string region;
   std::string endpoint;     // "" = AWS; e.g. http://127.0.0.1:7480
   bool path_style = false;  // default: true when an endpoint is given
@@ -98,6 +127,19 @@ struct ProviderConfig {
   milliseconds connect_timeout{5'000};
   milliseconds request_timeout{30'000};  // per small request; large transfers use a stall limit
   milliseconds max_presign_ttl{7 * 24 * 3'600'000LL};
+};
+
+using ProviderBackend = std::variant<FileProviderConfig, S3ProviderConfig>;
+// The `type:` names, in the order of ProviderBackend's alternatives (as kCredentialTypes).
+inline constexpr std::string_view kProviderTypes[] = {"file", "s3"};
+static_assert(std::size(kProviderTypes) == std::variant_size_v<ProviderBackend>);
+
+struct ProviderConfig {
+  std::string name;
+  ProviderBackend backend;
+  std::string_view type() const { return kProviderTypes[backend.index()]; }
+  const FileProviderConfig* file() const { return std::get_if<FileProviderConfig>(&backend); }
+  const S3ProviderConfig* s3() const { return std::get_if<S3ProviderConfig>(&backend); }
 };
 
 struct StagingConfig {
@@ -123,15 +165,15 @@ struct AirflowAuthConfig {
   CredentialsConfig credentials;
 };
 
-struct EngineConfig {
-  std::string type = "local";  // local | airflow
-  // Both: bounds on a run's parameters (max_param_bytes, max_params_bytes).
-  ParamLimits param_limits;
-  // local
+// engine.type: local. Runs workflow steps as child processes.
+struct LocalEngineConfig {
   int max_parallel_runs = 2;
-  std::filesystem::path work_dir;  // local: one folder per run
+  std::filesystem::path work_dir;  // one folder per run
   milliseconds cancel_grace{5'000};
-  // airflow
+};
+
+// engine.type: airflow. Apache Airflow 2/3 or Amazon MWAA.
+struct AirflowEngineConfig {
   std::string url;         // Airflow's base URL, without /api/vN ("" allowed for mwaa-* modes)
   std::string api = "v1";  // v1 = Airflow 2 (/api/v1), v2 = Airflow 3 (/api/v2)
   AirflowAuthConfig auth;
@@ -141,9 +183,34 @@ struct EngineConfig {
   int max_retries = 2;                 // idempotent calls only
 };
 
+using EngineBackend = std::variant<LocalEngineConfig, AirflowEngineConfig>;
+// The `type:` names, in the order of EngineBackend's alternatives (as kCredentialTypes).
+inline constexpr std::string_view kEngineTypes[] = {"local", "airflow"};
+static_assert(std::size(kEngineTypes) == std::variant_size_v<EngineBackend>);
+
+struct EngineConfig {
+  ParamLimits param_limits;  // any engine: bounds on a run's parameters
+  EngineBackend backend;
+  std::string_view type() const { return kEngineTypes[backend.index()]; }
+  const LocalEngineConfig* local() const { return std::get_if<LocalEngineConfig>(&backend); }
+  const AirflowEngineConfig* airflow() const { return std::get_if<AirflowEngineConfig>(&backend); }
+};
+
+// The run ledger (`ledger:`), one struct per backend, chosen by the URL's scheme
+// (ledger/ledger_factory.h builds it). PostgreSQL (issue 12) is the next alternative.
+struct SqliteLedgerConfig {
+  std::filesystem::path path;  // resolved against the config's folder
+};
+
 struct LedgerConfig {
-  std::string url;                    // as written, e.g. "sqlite:./data/scigate.db"
-  std::filesystem::path sqlite_path;  // resolved
+  std::string url = "sqlite:./data/scigate.db";  // as written
+  std::variant<SqliteLedgerConfig> backend;
+  // The folder of a ledger kept in a local file (where signing.key lives unless
+  // server.signing_key is set); empty for a ledger on a server.
+  std::filesystem::path local_folder() const {
+    const auto* sqlite = std::get_if<SqliteLedgerConfig>(&backend);
+    return sqlite ? sqlite->path.parent_path() : std::filesystem::path();
+  }
 };
 
 // One entry of workflows.<id>.env (local engine): NAME copies the server's variable when

@@ -281,21 +281,23 @@ class Loader {
     for_each_entry(top, "providers", problems_, [&](const std::string& name, MapReader& p) {
       ProviderConfig pc;
       pc.name = name;
-      p.string("type", pc.type, true);
-      if (pc.type == "file") {
-        p.path("root", cfg_.base_dir, pc.root);
-        if (pc.root.empty()) p.problem("root", "is required for a file provider");
-        p.secret("signing_key", cfg_.base_dir, pc.signing_key, false);
-      } else if (pc.type == "s3") {
-        read_s3_provider(p, pc);
-      } else if (!pc.type.empty()) {
-        p.problem("type", "unsupported provider type '" + pc.type + "' (supported: file, s3)");
+      std::string type;
+      p.string("type", type, true);
+      if (type == "file") {
+        FileProviderConfig& file = pc.backend.emplace<FileProviderConfig>();
+        p.path("root", cfg_.base_dir, file.root);
+        if (file.root.empty()) p.problem("root", "is required for a file provider");
+        p.secret("signing_key", cfg_.base_dir, file.signing_key, false);
+      } else if (type == "s3") {
+        read_s3_provider(p, pc.backend.emplace<S3ProviderConfig>());
+      } else if (!type.empty()) {
+        p.problem("type", "unsupported provider type '" + type + "' (supported: file, s3)");
       }
       cfg_.providers[name] = std::move(pc);
     });
   }
 
-  void read_s3_provider(MapReader& p, ProviderConfig& pc) {
+  void read_s3_provider(MapReader& p, S3ProviderConfig& pc) {
     p.string("region", pc.region, true);
     p.string("endpoint", pc.endpoint);
     if (!pc.endpoint.empty() && pc.endpoint.rfind("http://", 0) != 0 && pc.endpoint.rfind("https://", 0) != 0) {
@@ -313,73 +315,99 @@ class Loader {
     if (pc.max_presign_ttl > std::chrono::hours(24 * 7)) p.problem("max_presign_ttl", "may not exceed 7d (S3's limit)");
     MapReader c(p.raw("credentials"), p.child_path("credentials"), problems_);
     read_credentials(c, pc.credentials);
-    if (pc.credentials.sts_region.empty()) pc.credentials.sts_region = pc.region;
+    default_sts_region(pc.credentials, pc.region);
   }
 
   void read_credentials(MapReader& c, CredentialsConfig& cc) {
-    c.string("type", cc.type);
-    if (cc.type == "static") {
-      std::string key_id;
-      c.string("access_key_id", key_id, true);
-      if (is_secret_reference(key_id)) {
-        auto resolved = resolve_secret(key_id, cfg_.base_dir);
-        if (!resolved)
-          c.problem("access_key_id", resolved.error().client);
-        else
-          cc.access_key_id = resolved->value();
-      } else {
-        cc.access_key_id = key_id;
-      }
-      c.secret("secret_access_key", cfg_.base_dir, cc.secret_access_key, true);
-      c.secret("session_token", cfg_.base_dir, cc.session_token, false);
-    } else if (cc.type == "default") {
-      uses_default_chain_ = true;
-      c.string("profile", cc.profile);
-      c.path("shared_credentials_file", cfg_.base_dir, cc.shared_credentials_file);
-    } else if (cc.type == "earthdata-s3credentials") {
-      c.string("url", cc.url, true);
-      if (!cc.url.empty() && cc.url.rfind("http://", 0) != 0 && cc.url.rfind("https://", 0) != 0) {
-        c.problem("url", "must start with http:// or https://");
-      }
-      c.secret("token", cfg_.base_dir, cc.token, false);
-      c.secret("username", cfg_.base_dir, cc.username, false);
-      c.secret("password", cfg_.base_dir, cc.password, false);
-      c.string("login_host", cc.login_host);
-      if (!cc.token && !(cc.username && cc.password) && c.present()) {
-        c.problem("token", "give a token, or a username and a password");
-      }
-      read_rotation(c, cc);
-    } else if (cc.type == "sts-assume-role") {
-      c.string("role_arn", cc.role_arn, true);
-      c.string("session_name", cc.session_name);
-      c.string("external_id", cc.external_id);
-      milliseconds duration{3'600'000};
-      c.duration("duration", duration);
-      if (duration < std::chrono::minutes(15) || duration > std::chrono::hours(12)) {
-        c.problem("duration", "must be between 15m and 12h (STS's limits)");
-      }
-      cc.duration_seconds = static_cast<int>(duration.count() / 1000);
-      c.string("region", cc.sts_region);
-      c.string("endpoint", cc.sts_endpoint);
-      cc.base = std::make_shared<CredentialsConfig>();
-      MapReader base(c.raw("base"), c.child_path("base"), problems_);
-      if (!base.present())
-        c.problem("base", "is required: the credentials that may assume the role");
-      else
-        read_credentials(base, *cc.base);
-      read_rotation(c, cc);
-    } else {
-      c.problem("type", "unsupported credentials type '" + cc.type +
-                            "' (supported: static, default, earthdata-s3credentials, sts-assume-role)");
+    std::string type(cc.type());
+    c.string("type", type);
+    const auto* known = std::find(std::begin(kCredentialTypes), std::end(kCredentialTypes), type);
+    if (known == std::end(kCredentialTypes)) {
+      std::string names;
+      for (auto name : kCredentialTypes) names += (names.empty() ? "" : ", ") + std::string(name);
+      return c.problem("type", "unsupported credentials type '" + type + "' (supported: " + names + ")");
     }
+    emplace_alternative(cc.backend, static_cast<size_t>(known - std::begin(kCredentialTypes)),
+                        std::make_index_sequence<std::variant_size_v<CredentialsBackend>>());
+    std::visit([&](auto& backend) { read_credentials_of(c, backend); }, cc.backend);
   }
 
-  void read_rotation(MapReader& c, CredentialsConfig& cc) {
-    c.duration("refresh_every", cc.refresh_every);
-    c.duration("refresh_margin", cc.refresh_margin);
-    c.duration("retry_backoff_max", cc.retry_backoff_max);
-    c.boolean("prefetch", cc.prefetch);
-    if (cc.refresh_every < std::chrono::seconds(1)) c.problem("refresh_every", "must be at least 1s");
+  // Sets `v` to its alternative number `index`, default-constructed.
+  template <size_t... I>
+  static void emplace_alternative(CredentialsBackend& v, size_t index, std::index_sequence<I...>) {
+    ((index == I ? (void)v.emplace<I>() : (void)0), ...);
+  }
+
+  void read_credentials_of(MapReader& c, StaticCredentialsConfig& cc) {
+    std::string key_id;
+    c.string("access_key_id", key_id, true);
+    if (is_secret_reference(key_id)) {
+      auto resolved = resolve_secret(key_id, cfg_.base_dir);
+      if (!resolved)
+        c.problem("access_key_id", resolved.error().client);
+      else
+        cc.access_key_id = resolved->value();
+    } else {
+      cc.access_key_id = key_id;
+    }
+    c.secret("secret_access_key", cfg_.base_dir, cc.secret_access_key, true);
+    c.secret("session_token", cfg_.base_dir, cc.session_token, false);
+  }
+
+  void read_credentials_of(MapReader& c, DefaultChainCredentialsConfig& cc) {
+    uses_default_chain_ = true;
+    c.string("profile", cc.profile);
+    c.path("shared_credentials_file", cfg_.base_dir, cc.shared_credentials_file);
+  }
+
+  void read_credentials_of(MapReader& c, EarthdataCredentialsConfig& cc) {
+    c.string("url", cc.url, true);
+    if (!cc.url.empty() && cc.url.rfind("http://", 0) != 0 && cc.url.rfind("https://", 0) != 0) {
+      c.problem("url", "must start with http:// or https://");
+    }
+    c.secret("token", cfg_.base_dir, cc.token, false);
+    c.secret("username", cfg_.base_dir, cc.username, false);
+    c.secret("password", cfg_.base_dir, cc.password, false);
+    c.string("login_host", cc.login_host);
+    if (!cc.token && !(cc.username && cc.password) && c.present()) {
+      c.problem("token", "give a token, or a username and a password");
+    }
+    read_rotation(c, cc.rotation);
+  }
+
+  void read_credentials_of(MapReader& c, AssumeRoleCredentialsConfig& cc) {
+    c.string("role_arn", cc.role_arn, true);
+    c.string("session_name", cc.session_name);
+    c.string("external_id", cc.external_id);
+    milliseconds duration{3'600'000};
+    c.duration("duration", duration);
+    if (duration < std::chrono::minutes(15) || duration > std::chrono::hours(12)) {
+      c.problem("duration", "must be between 15m and 12h (STS's limits)");
+    }
+    cc.duration_seconds = static_cast<int>(duration.count() / 1000);
+    c.string("region", cc.sts_region);
+    c.string("endpoint", cc.sts_endpoint);
+    cc.base = std::make_shared<CredentialsConfig>();
+    MapReader base(c.raw("base"), c.child_path("base"), problems_);
+    if (!base.present())
+      c.problem("base", "is required: the credentials that may assume the role");
+    else
+      read_credentials(base, *cc.base);
+    read_rotation(c, cc.rotation);
+  }
+
+  // An assume-role's STS region defaults to the region of what it signs for.
+  static void default_sts_region(CredentialsConfig& cc, const std::string& region) {
+    auto* role = std::get_if<AssumeRoleCredentialsConfig>(&cc.backend);
+    if (role && role->sts_region.empty()) role->sts_region = region;
+  }
+
+  void read_rotation(MapReader& c, RotationConfig& r) {
+    c.duration("refresh_every", r.refresh_every);
+    c.duration("refresh_margin", r.refresh_margin);
+    c.duration("retry_backoff_max", r.retry_backoff_max);
+    c.boolean("prefetch", r.prefetch);
+    if (r.refresh_every < std::chrono::seconds(1)) c.problem("refresh_every", "must be at least 1s");
   }
 
   void read_staging(MapReader& top) {
@@ -416,21 +444,23 @@ class Loader {
   void read_engine(MapReader& top) {
     MapReader e(top.raw("engine"), "engine", problems_);
     auto& out = cfg_.engine;
-    e.string("type", out.type);
+    std::string type(out.type());
+    e.string("type", type);
     e.integer("max_param_bytes", 1, 1LL << 30, out.param_limits.max_param_bytes);
     e.integer("max_params_bytes", 1, 1LL << 30, out.param_limits.max_params_bytes);
-    if (out.type == "local") {
-      e.integer("max_parallel_runs", 1, 1024, out.max_parallel_runs);
-      e.path("work_dir", cfg_.base_dir, out.work_dir);
-      e.duration("cancel_grace", out.cancel_grace);
-    } else if (out.type == "airflow") {
-      read_airflow(e, out);
+    if (type == "local") {
+      auto& local = out.backend.emplace<LocalEngineConfig>();
+      e.integer("max_parallel_runs", 1, 1024, local.max_parallel_runs);
+      e.path("work_dir", cfg_.base_dir, local.work_dir);
+      e.duration("cancel_grace", local.cancel_grace);
+    } else if (type == "airflow") {
+      read_airflow(e, out.backend.emplace<AirflowEngineConfig>());
     } else {
-      e.problem("type", "unsupported engine type '" + out.type + "' (supported: local, airflow)");
+      e.problem("type", "unsupported engine type '" + type + "' (supported: local, airflow)");
     }
   }
 
-  void read_airflow(MapReader& e, EngineConfig& out) {
+  void read_airflow(MapReader& e, AirflowEngineConfig& out) {
     e.string("url", out.url);
     while (!out.url.empty() && out.url.back() == '/') out.url.pop_back();
     if (!out.url.empty() && out.url.rfind("http://", 0) != 0 && out.url.rfind("https://", 0) != 0)
@@ -467,7 +497,7 @@ class Loader {
       if (auth.type == "mwaa-web-login") a.string("login_url", auth.login_url);
       MapReader c(a.raw("credentials"), a.child_path("credentials"), problems_);
       read_credentials(c, auth.credentials);
-      if (auth.credentials.sts_region.empty()) auth.credentials.sts_region = auth.region;
+      default_sts_region(auth.credentials, auth.region);
     } else if (auth.type != "none") {
       a.problem("type", "unsupported auth type '" + auth.type +
                             "' (supported: none, basic, token, airflow3-password, mwaa-web-login, "
@@ -475,20 +505,37 @@ class Loader {
     }
   }
 
+  // The backend is chosen by the URL's scheme: sqlite:PATH, or a plain path, is SQLite.
   void read_ledger(MapReader& top) {
     YAML::Node n = top.raw("ledger");
-    std::string url = "sqlite:./data/scigate.db";
+    std::string url = cfg_.ledger.url;
     if (n && !n.IsNull()) {
       if (!n.IsScalar()) return top.problem("ledger", "must be a string like sqlite:./data/scigate.db");
       url = n.Scalar();
     }
     cfg_.ledger.url = url;
-    if (url.rfind("sqlite:", 0) != 0) {
-      return top.problem("ledger", "unsupported ledger '" + url + "' (supported: sqlite:PATH)");
+    std::string scheme = url_scheme(url);
+    if (scheme == "postgresql" || scheme == "postgres") {
+      return top.problem("ledger",
+                         "PostgreSQL ledgers are not built yet; use sqlite:PATH (the form is reserved for them)");
     }
-    fs::path p = url.substr(7);
+    if (!scheme.empty() && scheme != "sqlite") {
+      return top.problem("ledger", "unsupported ledger '" + url + "' (supported: sqlite:PATH or a file path)");
+    }
+    fs::path p = scheme.empty() ? url : url.substr(scheme.size() + 1);
     if (p.empty()) return top.problem("ledger", "sqlite: needs a file path");
-    cfg_.ledger.sqlite_path = p.is_relative() ? (cfg_.base_dir / p).lexically_normal() : p;
+    cfg_.ledger.backend = SqliteLedgerConfig{p.is_relative() ? (cfg_.base_dir / p).lexically_normal() : p};
+  }
+
+  // "postgresql" of "postgresql://...", "sqlite" of "sqlite:x.db", "" of a plain path.
+  static std::string url_scheme(const std::string& url) {
+    size_t colon = url.find(':');
+    if (colon == std::string::npos || colon == 0 || !std::isalpha(static_cast<unsigned char>(url[0]))) return "";
+    for (size_t i = 1; i < colon; ++i) {
+      char c = url[i];
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return "";
+    }
+    return url.substr(0, colon);
   }
 
   void read_workflows(MapReader& top) {
@@ -513,7 +560,7 @@ class Loader {
         }
       }
       // Airflow DAGs define their own tasks; `workflows:` may still describe them.
-      if (cfg_.engine.type == "local") {
+      if (cfg_.engine.local()) {
         read_steps(w, wc);
         read_step_env(w, wc);
       }
@@ -652,11 +699,8 @@ class Loader {
     }
     while (!c.server.public_url.empty() && c.server.public_url.back() == '/') c.server.public_url.pop_back();
     if (c.providers.empty()) {
-      ProviderConfig local;
-      local.name = "local";
-      local.type = "file";
-      local.root = (c.base_dir / "data/buckets").lexically_normal();
-      c.providers["local"] = std::move(local);
+      c.providers["local"] =
+          ProviderConfig{"local", FileProviderConfig{(c.base_dir / "data/buckets").lexically_normal()}};
     }
     if (c.default_provider.empty()) {
       c.default_provider = c.providers.count("local") ? "local" : c.providers.begin()->first;
@@ -666,14 +710,15 @@ class Loader {
     if (c.staging.provider.empty()) c.staging.provider = c.default_provider;
     if (!c.providers.count(c.staging.provider))
       add("staging.provider", "undefined provider '" + c.staging.provider + "'");
-    if (c.engine.work_dir.empty()) c.engine.work_dir = (c.base_dir / "data/runs").lexically_normal();
+    if (auto* local = std::get_if<LocalEngineConfig>(&c.engine.backend); local && local->work_dir.empty())
+      local->work_dir = (c.base_dir / "data/runs").lexically_normal();
     for (auto& [id, col] : c.collections) {
       if (col.provider.empty()) col.provider = c.default_provider;
       if (!c.providers.count(col.provider)) {
         add("collections." + id + ".provider", "undefined provider '" + col.provider + "'", collection_lines_[id]);
       }
       for (const auto& [wf, users] : col.authorized_users) {
-        if (c.engine.type == "local" && !c.workflows.count(wf)) {
+        if (c.engine.local() && !c.workflows.count(wf)) {
           add("collections." + id + ".workflows." + wf, "undefined workflow '" + wf + "' (not in workflows:)");
         }
       }

@@ -91,6 +91,7 @@ void RotatingCredentials::run() {
 }
 
 void RotatingCredentials::start() {
+  source_->start();
   if (policy_.prefetch) refresh();
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
@@ -105,11 +106,13 @@ void RotatingCredentials::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  source_->stop();
 }
 
-RotationState RotatingCredentials::state() const {
+CredentialsState RotatingCredentials::state() const {
   std::lock_guard lock(mu_);
-  RotationState s = state_;
+  CredentialsState s = state_;
+  s.rotating = true;
   auto creds = current_.load();
   s.valid = creds && (!creds->expiration || clock_() < *creds->expiration);
   return s;

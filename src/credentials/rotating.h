@@ -36,6 +36,10 @@ class CredentialSource {
   // never contains a secret.
   virtual Result<AwsCredentials> fetch() = 0;
   virtual std::string describe() const = 0;
+  // Credentials the source fetches with (STS AssumeRole's base) rotate on their own:
+  // the RotatingCredentials around the source starts and stops them with itself.
+  virtual void start() {}
+  virtual void stop() {}
 };
 
 struct RotationPolicy {
@@ -44,17 +48,6 @@ struct RotationPolicy {
   std::chrono::milliseconds min_backoff{1'000};
   std::chrono::milliseconds max_backoff{60'000};
   bool prefetch = false;  // fetch at start() instead of on first use
-};
-
-// What operators see (/readyz, /metrics, `scigate credentials check`). No secrets.
-struct RotationState {
-  bool has_credentials = false;
-  bool valid = false;  // has credentials that have not expired
-  std::optional<SystemTime> expiration;
-  std::optional<SystemTime> last_refresh;
-  uint64_t refreshes = 0;  // successful fetches
-  uint64_t failures = 0;   // failed fetches
-  std::string last_error;  // client-safe
 };
 
 class RotatingCredentials final : public CredentialsProvider {
@@ -68,10 +61,11 @@ class RotatingCredentials final : public CredentialsProvider {
   Result<CredentialsPtr> current() override;
   std::string describe() const override;
 
-  // Starts the background refresher (and the first fetch when prefetch is set).
-  void start();
-  void stop();
-  RotationState state() const;
+  // Starts the source's own background work, then the refresher (and the first fetch
+  // when prefetch is set). stop() stops both, in the reverse order.
+  void start() override;
+  void stop() override;
+  CredentialsState state() const override;
   const std::string& provider() const { return provider_; }
 
  private:
@@ -91,7 +85,7 @@ class RotatingCredentials final : public CredentialsProvider {
 
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable cv_;
-  RotationState state_;
+  CredentialsState state_;
   int consecutive_failures_ = 0;
   SystemTime retry_at_{};
   bool stopping_ = false;

@@ -9,7 +9,7 @@
 
 #include "aws/sigv4.h"
 #include "credentials/rotating.h"
-#include "http/upstream.h"
+#include "http_client/upstream.h"
 
 namespace scigate {
 
@@ -73,6 +73,8 @@ class StsAssumeRole final : public CredentialSource {
                 std::shared_ptr<UpstreamClient> http);
   Result<AwsCredentials> fetch() override;
   std::string describe() const override { return "sts-assume-role"; }
+  void start() override { base_->start(); }
+  void stop() override { base_->stop(); }
 
  private:
   std::string provider_;

@@ -220,7 +220,8 @@ std::optional<Clock::time_point> jwt_expiry(std::string_view token) {
   return Clock::from_time_t(static_cast<std::time_t>(seconds));
 }
 
-Result<std::unique_ptr<AirflowAuth>> make_airflow_auth(const EngineConfig& config, std::shared_ptr<UpstreamClient> http,
+Result<std::unique_ptr<AirflowAuth>> make_airflow_auth(const AirflowEngineConfig& config,
+                                                       std::shared_ptr<UpstreamClient> http,
                                                        std::shared_ptr<CredentialsProvider> aws) {
   const auto& a = config.auth;
   if (a.type == "none") return std::unique_ptr<AirflowAuth>(std::make_unique<FixedHeader>(HeaderField{}));

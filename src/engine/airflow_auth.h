@@ -19,7 +19,7 @@
 #include "catalog/config.h"
 #include "core/error.h"
 #include "credentials/credentials_provider.h"
-#include "http/upstream.h"
+#include "http_client/upstream.h"
 
 namespace scigate {
 
@@ -41,7 +41,8 @@ class AirflowAuth {
 };
 
 // Builds the auth mode of engine.auth (not mwaa-invoke-rest-api). `aws` signs MWAA calls.
-Result<std::unique_ptr<AirflowAuth>> make_airflow_auth(const EngineConfig& config, std::shared_ptr<UpstreamClient> http,
+Result<std::unique_ptr<AirflowAuth>> make_airflow_auth(const AirflowEngineConfig& config,
+                                                       std::shared_ptr<UpstreamClient> http,
                                                        std::shared_ptr<CredentialsProvider> aws);
 
 // A POST to MWAA's own API (webtoken, restapi), signed with SigV4 for service `airflow`.

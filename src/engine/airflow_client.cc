@@ -36,7 +36,8 @@ std::string encoded_query(const std::vector<std::pair<std::string, std::string>>
 // Sends the request itself with the auth mode's header; after a 401 it logs in once more.
 class DirectTransport final : public AirflowTransport {
  public:
-  DirectTransport(const EngineConfig& config, std::shared_ptr<UpstreamClient> http, std::unique_ptr<AirflowAuth> auth)
+  DirectTransport(const AirflowEngineConfig& config, std::shared_ptr<UpstreamClient> http,
+                  std::unique_ptr<AirflowAuth> auth)
       : url_(config.url), api_("/api/" + config.api), http_(std::move(http)), auth_(std::move(auth)) {}
 
   Result<UpstreamResponse> exchange(const AirflowCall& call, milliseconds budget) override {
@@ -71,7 +72,7 @@ class DirectTransport final : public AirflowTransport {
 // with SigV4; the answer wraps Airflow's: {RestApiStatusCode, RestApiResponse}.
 class MwaaInvokeTransport final : public AirflowTransport {
  public:
-  MwaaInvokeTransport(const EngineConfig& config, std::shared_ptr<UpstreamClient> http,
+  MwaaInvokeTransport(const AirflowEngineConfig& config, std::shared_ptr<UpstreamClient> http,
                       std::shared_ptr<CredentialsProvider> aws)
       : url_(config.auth.mwaa_endpoint + "/restapi/" + percent_encode(config.auth.environment)),
         http_(std::move(http)),
@@ -127,13 +128,13 @@ Error as_engine_error(const Error& e, const AirflowCall& call) {
 
 }  // namespace
 
-AirflowClient::AirflowClient(const EngineConfig& config, std::unique_ptr<AirflowTransport> transport)
+AirflowClient::AirflowClient(const AirflowEngineConfig& config, std::unique_ptr<AirflowTransport> transport)
     : transport_(std::move(transport)),
       v2_(config.api == "v2"),
       timeout_(config.timeout),
       max_retries_(config.max_retries) {}
 
-Result<std::unique_ptr<AirflowClient>> AirflowClient::create(const EngineConfig& config,
+Result<std::unique_ptr<AirflowClient>> AirflowClient::create(const AirflowEngineConfig& config,
                                                              std::shared_ptr<UpstreamClient> http,
                                                              std::shared_ptr<CredentialsProvider> aws) {
   std::unique_ptr<AirflowTransport> transport;

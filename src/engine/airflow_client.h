@@ -24,7 +24,7 @@
 #include "catalog/config.h"
 #include "core/error.h"
 #include "credentials/credentials_provider.h"
-#include "http/upstream.h"
+#include "http_client/upstream.h"
 
 namespace scigate {
 
@@ -51,9 +51,10 @@ class AirflowTransport {
 
 class AirflowClient {
  public:
-  AirflowClient(const EngineConfig& config, std::unique_ptr<AirflowTransport> transport);
+  AirflowClient(const AirflowEngineConfig& config, std::unique_ptr<AirflowTransport> transport);
   // The transport engine.auth asks for; `aws` signs MWAA calls (may be null otherwise).
-  static Result<std::unique_ptr<AirflowClient>> create(const EngineConfig& config, std::shared_ptr<UpstreamClient> http,
+  static Result<std::unique_ptr<AirflowClient>> create(const AirflowEngineConfig& config,
+                                                       std::shared_ptr<UpstreamClient> http,
                                                        std::shared_ptr<CredentialsProvider> aws);
 
   Result<AirflowReply> call(const AirflowCall& call) const;

@@ -9,7 +9,6 @@
 #include "core/json_util.h"
 #include "core/key_path.h"
 #include "core/time_util.h"
-#include "credentials/rotating.h"
 
 namespace json = boost::json;
 
@@ -80,7 +79,11 @@ Result<std::vector<json::value>> get_all_pages(const AirflowClient& client, cons
 
 AirflowEngine::AirflowEngine(const Config& config, RunLedger& ledger, std::shared_ptr<AirflowClient> client,
                              std::shared_ptr<CredentialsProvider> aws)
-    : config_(config), ledger_(ledger), client_(std::move(client)), aws_(std::move(aws)) {}
+    : config_(config),
+      airflow_(*config.engine.airflow()),
+      ledger_(ledger),
+      client_(std::move(client)),
+      aws_(std::move(aws)) {}
 
 AirflowEngine::~AirflowEngine() { stop(); }
 
@@ -137,7 +140,7 @@ Status AirflowEngine::refresh_catalog() {
     std::string id = string_or(dag, "dag_id");
     if (!wanted.count(id)) continue;
     const auto* paused = dag.if_contains("is_paused");
-    if (paused && paused->is_bool() && paused->get_bool() && !config_.engine.show_paused) continue;
+    if (paused && paused->is_bool() && paused->get_bool() && !airflow_.show_paused) continue;
     auto entry = load_entry(dag, previous.get());
     if (entry) {
       (*next)[id] = std::move(entry).value();
@@ -215,7 +218,7 @@ Result<WorkflowInfo> AirflowEngine::describe(const std::string& workflow_id) {
 }
 
 void AirflowEngine::start() {
-  if (auto* rotating = dynamic_cast<RotatingCredentials*>(aws_.get())) rotating->start();
+  if (aws_) aws_->start();
   std::lock_guard lock(mu_);
   stopping_ = false;
   refresh_wanted_ = true;  // the first load starts at once, without holding up the server
@@ -229,16 +232,15 @@ void AirflowEngine::stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
-  if (auto* rotating = dynamic_cast<RotatingCredentials*>(aws_.get())) rotating->stop();
+  if (aws_) aws_->stop();
 }
 
 void AirflowEngine::refresher() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     // Until the first load works, retry sooner than the TTL.
-    auto wait = catalog_.load()
-                    ? config_.engine.dag_cache_ttl
-                    : std::min<std::chrono::milliseconds>(config_.engine.dag_cache_ttl, std::chrono::seconds(5));
+    auto wait = catalog_.load() ? airflow_.dag_cache_ttl
+                                : std::min<std::chrono::milliseconds>(airflow_.dag_cache_ttl, std::chrono::seconds(5));
     cv_.wait_for(lock, wait, [&] { return stopping_ || refresh_wanted_; });
     if (stopping_) break;
     refresh_wanted_ = false;
@@ -309,7 +311,11 @@ Result<RunStatus> AirflowEngine::status(const RunRecord& run) {
     std::string path = dag_run_path(run.workflow_id, run.engine_run_id);
     auto r = client_->call({"GET", path, {}, std::nullopt, true});
     if (!r) return r.error();
-    if (r->status == 404) return Error::not_found("run " + run.run_id + " is unknown to the workflow engine");
+    if (r->status == 404) {
+      return recorded(run,
+                      RunStatus{RunState::kFailed, run.started_us, to_unix_micros(std::chrono::system_clock::now()),
+                                run.tasks_done, run.tasks_total, "the workflow engine no longer knows this run"});
+    }
     if (r->status != 200) return unexpected("GET " + path, *r);
     auto current = dag_run_status(r->body);
     if (!current) return malformed("GET " + path, current.error().internal);
@@ -318,6 +324,16 @@ Result<RunStatus> AirflowEngine::status(const RunRecord& run) {
   auto tasks = fetch_tasks(run);
   if (!tasks) return tasks.error();
   set_progress(st, *tasks);
+  // How a finished run ended stands (a cancel shows in Airflow as failed): only its
+  // progress is new, and a reason when it had none.
+  if (is_terminal(run.state) && !run.reason.empty()) st.reason = run.reason;
+  return recorded(run, st);
+}
+
+RunStatus AirflowEngine::recorded(const RunRecord& run, RunStatus st) {
+  if (!status_changed(run, st)) return st;
+  if (auto saved = ledger_.update(with_status(run, st)); !saved)
+    spdlog::warn("run {}: cannot record its state: {}", run.run_id, saved.error().internal);
   return st;
 }
 
@@ -360,7 +376,7 @@ Result<std::map<std::string, RunStatus>> AirflowEngine::statuses(const std::vect
       // that just finished gets "unknown" (0/0), read once when somebody opens it.
       st->tasks_done = is_terminal(st->state) ? 0 : run.tasks_done;
       st->tasks_total = is_terminal(st->state) ? 0 : run.tasks_total;
-      out[run.run_id] = std::move(st).value();
+      out[run.run_id] = recorded(run, std::move(st).value());
       ++found;
     }
     offset += static_cast<int>(list->get_array().size());
@@ -369,7 +385,7 @@ Result<std::map<std::string, RunStatus>> AirflowEngine::statuses(const std::vect
   return out;
 }
 
-Status AirflowEngine::cancel(const RunRecord& run) {
+Result<RunRecord> AirflowEngine::cancel(const RunRecord& run) {
   if (is_terminal(run.state)) return Error::conflict("run already finished: " + std::string(to_string(run.state)));
   json::object body{{"state", "failed"}};
   if (client_->v2()) body["note"] = "canceled through scigate";
@@ -382,7 +398,8 @@ Status AirflowEngine::cancel(const RunRecord& run) {
   after.state = RunState::kCanceled;
   after.ended_us = to_unix_micros(std::chrono::system_clock::now());
   after.reason = "canceled by user";
-  return ledger_.update(after);
+  if (auto saved = ledger_.update(after); !saved) return saved.error();
+  return after;
 }
 
 Result<std::shared_ptr<ByteSource>> AirflowEngine::logs(const RunRecord& run) {

@@ -35,7 +35,8 @@ namespace scigate {
 
 class AirflowEngine final : public WorkflowEngine {
  public:
-  // `aws` (may be null) is started and stopped with the engine when it rotates.
+  // `config.engine` must be an airflow one. `aws` (may be null) is started and stopped
+  // with the engine.
   AirflowEngine(const Config& config, RunLedger& ledger, std::shared_ptr<AirflowClient> client,
                 std::shared_ptr<CredentialsProvider> aws);
   ~AirflowEngine() override;
@@ -45,7 +46,7 @@ class AirflowEngine final : public WorkflowEngine {
   Result<std::string> trigger(const TriggerRequest& request) override;
   Result<RunStatus> status(const RunRecord& run) override;
   Result<std::map<std::string, RunStatus>> statuses(const std::vector<RunRecord>& runs) override;
-  Status cancel(const RunRecord& run) override;
+  Result<RunRecord> cancel(const RunRecord& run) override;
   Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override;
   // The followed log holds only finished tasks, in the order they ended: a running task's
   // log (and its state in the header) still changes, which an append-only text cannot show.
@@ -78,10 +79,14 @@ class AirflowEngine final : public WorkflowEngine {
   Result<std::vector<TaskInstanceInfo>> fetch_tasks(const RunRecord& run);
   // The "=== task (try, state) ===" sections of `tasks` that ran, at most kMaxLogTasks.
   Result<std::string> task_logs_text(const RunRecord& run, const std::vector<TaskInstanceInfo>& tasks);
+  // Writes `st` to the ledger when it tells more than `run` (this engine owns the lifecycle
+  // fields, workflow_engine.h) and returns it. A failed write is logged: the answer stands.
+  RunStatus recorded(const RunRecord& run, RunStatus st);
   Result<Entry> load_entry(const boost::json::object& dag, const Catalog* previous);
   void refresher();
 
   const Config& config_;
+  const AirflowEngineConfig& airflow_;
   RunLedger& ledger_;
   std::shared_ptr<AirflowClient> client_;
   std::shared_ptr<CredentialsProvider> aws_;

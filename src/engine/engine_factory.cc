@@ -6,15 +6,16 @@
 namespace scigate {
 
 Result<AirflowConnection> connect_airflow(const EngineConfig& engine) {
-  if (engine.type != "airflow") return Error::bad_request("the configured engine is not airflow");
+  const AirflowEngineConfig* airflow = engine.airflow();
+  if (!airflow) return Error::bad_request("the configured engine is not airflow");
   auto http = std::make_shared<UpstreamClient>();
   AirflowConnection out;
-  if (engine.auth.type.rfind("mwaa-", 0) == 0) {
-    auto aws = make_credentials("mwaa " + engine.auth.environment, engine.auth.credentials, http);
+  if (airflow->auth.type.rfind("mwaa-", 0) == 0) {
+    auto aws = make_credentials("mwaa " + airflow->auth.environment, airflow->auth.credentials, http);
     if (!aws) return aws.error();
     out.aws = std::move(aws).value();
   }
-  auto client = AirflowClient::create(engine, http, out.aws);
+  auto client = AirflowClient::create(*airflow, http, out.aws);
   if (!client) return client.error();
   out.client = std::move(client).value();
   return out;
@@ -22,18 +23,15 @@ Result<AirflowConnection> connect_airflow(const EngineConfig& engine) {
 
 Result<std::unique_ptr<WorkflowEngine>> make_engine(const Config& config, RunLedger& ledger, const StoreMap& stores,
                                                     LocalEngineHost local_host) {
-  if (config.engine.type == "local") {
+  if (const LocalEngineConfig* local = config.engine.local()) {
     auto staging = stores.find(config.staging.provider);
     if (staging == stores.end()) return Error::internal_error("staging provider missing");
-    return std::unique_ptr<WorkflowEngine>(std::make_unique<LocalEngine>(
-        config.engine, config.workflows, ledger, stores, staging->second, std::move(local_host)));
+    return std::unique_ptr<WorkflowEngine>(std::make_unique<LocalEngine>(*local, config.workflows, ledger, stores,
+                                                                         staging->second, std::move(local_host)));
   }
-  if (config.engine.type == "airflow") {
-    auto conn = connect_airflow(config.engine);
-    if (!conn) return conn.error();
-    return std::unique_ptr<WorkflowEngine>(std::make_unique<AirflowEngine>(config, ledger, conn->client, conn->aws));
-  }
-  return Error::internal_error("unsupported engine type " + config.engine.type);
+  auto conn = connect_airflow(config.engine);
+  if (!conn) return conn.error();
+  return std::unique_ptr<WorkflowEngine>(std::make_unique<AirflowEngine>(config, ledger, conn->client, conn->aws));
 }
 
 }  // namespace scigate

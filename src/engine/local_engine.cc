@@ -140,8 +140,8 @@ bool proc_file_contains(pid_t pid, const char* file, const std::string& needle) 
 
 }  // namespace
 
-LocalEngine::LocalEngine(EngineConfig config, const std::map<std::string, WorkflowConfig>& workflows, RunLedger& ledger,
-                         StoreMap stores, std::shared_ptr<ObjectStore> staging, LocalEngineHost host)
+LocalEngine::LocalEngine(LocalEngineConfig config, const std::map<std::string, WorkflowConfig>& workflows,
+                         RunLedger& ledger, StoreMap stores, std::shared_ptr<ObjectStore> staging, LocalEngineHost host)
     : config_(std::move(config)),
       workflows_(workflows),
       ledger_(ledger),
@@ -189,25 +189,23 @@ Result<RunStatus> LocalEngine::status(const RunRecord& run) {
   return RunStatus{run.state, run.started_us, run.ended_us, run.tasks_done, run.tasks_total, run.reason};
 }
 
-Status LocalEngine::cancel(const RunRecord& run) {
+Result<RunRecord> LocalEngine::cancel(const RunRecord& run) {
   if (is_terminal(run.state)) return Error::conflict("run already finished: " + std::string(to_string(run.state)));
   std::unique_lock lock(mu_);
   auto q = std::find(queue_.begin(), queue_.end(), run.run_id);
   if (q != queue_.end()) {
     queue_.erase(q);
     lock.unlock();
-    finish(run, RunState::kCanceled, "canceled by user");
-    return ok_status();
+    return finish(run, RunState::kCanceled, "canceled by user");
   }
   auto a = active_.find(run.run_id);
   if (a == active_.end()) {
     // Between dequeue and start, or recovered after restart: the runner sees the ledger.
     lock.unlock();
-    finish(run, RunState::kCanceled, "canceled by user");
-    return ok_status();
+    return finish(run, RunState::kCanceled, "canceled by user");
   }
   request_stop(a->second, StopCause::kCancel);
-  return ok_status();
+  return run;  // its runner records it canceled once the step has stopped
 }
 
 // The supervisor passes SIGTERM to the whole step and SIGKILLs it after cancel_grace.
@@ -344,12 +342,13 @@ LocalEngine::StopCause LocalEngine::stop_cause(const std::string& run_id) {
   return it == active_.end() ? StopCause::kNone : it->second.stop;
 }
 
-void LocalEngine::finish(RunRecord run, RunState state, std::string reason) {
+RunRecord LocalEngine::finish(RunRecord run, RunState state, std::string reason) {
   run.state = state;
   run.reason = std::move(reason);
   run.ended_us = now_us();
   if (auto st = ledger_.update(run); !st)
     spdlog::error("run {}: cannot record final state: {}", run.run_id, st.error().internal);
+  return run;
 }
 
 void LocalEngine::execute(const std::string& run_id) {
@@ -361,8 +360,8 @@ void LocalEngine::execute(const std::string& run_id) {
   TriggerRequest trig;
   json::object saved = read_json_file(dir / "trigger.json");
   if (wf == workflows_.end() || !saved.contains("conf")) {
-    return finish(run, RunState::kFailed,
-                  wf == workflows_.end() ? "workflow no longer configured" : "run trigger lost");
+    finish(run, RunState::kFailed, wf == workflows_.end() ? "workflow no longer configured" : "run trigger lost");
+    return;
   }
   trig.conf = saved["conf"].as_object();
   trig.input_provider = string_or(saved, "input_provider");
@@ -383,7 +382,8 @@ void LocalEngine::execute(const std::string& run_id) {
 
   if (auto st = fetch_inputs(trig, dir / "input", log); !st) {
     close_log();
-    return finish(run, RunState::kFailed, "cannot fetch input data: " + st.error().client);
+    finish(run, RunState::kFailed, "cannot fetch input data: " + st.error().client);
+    return;
   }
   std::string conf_json = json::serialize(trig.conf);
   for (const auto& step : wf->second.steps) {
@@ -394,24 +394,28 @@ void LocalEngine::execute(const std::string& run_id) {
     StopCause cause = stop_cause(run_id);
     if (cause != StopCause::kNone) {
       close_log();
-      return finish(run, cause == StopCause::kCancel ? RunState::kCanceled : RunState::kFailed,
-                    cause == StopCause::kCancel ? "canceled by user" : "scigate stopped while the run was running");
+      finish(run, cause == StopCause::kCancel ? RunState::kCanceled : RunState::kFailed,
+             cause == StopCause::kCancel ? "canceled by user" : "scigate stopped while the run was running");
+      return;
     }
     if (!st) {
       log << "== " << st.error().internal << std::endl;
       close_log();
-      return finish(run, RunState::kFailed, st.error().client);
+      finish(run, RunState::kFailed, st.error().client);
+      return;
     }
     ++run.tasks_done;
     (void)ledger_.update(run);
   }
   close_log();
   if (StopCause cause = stop_cause(run_id); cause != StopCause::kNone) {
-    return finish(run, cause == StopCause::kCancel ? RunState::kCanceled : RunState::kFailed,
-                  cause == StopCause::kCancel ? "canceled by user" : "scigate stopped while the run was running");
+    finish(run, cause == StopCause::kCancel ? RunState::kCanceled : RunState::kFailed,
+           cause == StopCause::kCancel ? "canceled by user" : "scigate stopped while the run was running");
+    return;
   }
   if (auto st = upload_outputs(run, dir / "output", log); !st) {
-    return finish(run, RunState::kFailed, "cannot stage outputs: " + st.error().client);
+    finish(run, RunState::kFailed, "cannot stage outputs: " + st.error().client);
+    return;
   }
   log << "== run succeeded" << std::endl;
   finish(run, RunState::kSuccess, "");

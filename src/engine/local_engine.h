@@ -54,7 +54,7 @@ struct LocalEngineHost {
 
 class LocalEngine final : public WorkflowEngine {
  public:
-  LocalEngine(EngineConfig config, const std::map<std::string, WorkflowConfig>& workflows, RunLedger& ledger,
+  LocalEngine(LocalEngineConfig config, const std::map<std::string, WorkflowConfig>& workflows, RunLedger& ledger,
               StoreMap stores, std::shared_ptr<ObjectStore> staging, LocalEngineHost host);
   ~LocalEngine() override;
 
@@ -62,7 +62,7 @@ class LocalEngine final : public WorkflowEngine {
   Result<WorkflowInfo> describe(const std::string& workflow_id) override;
   Result<std::string> trigger(const TriggerRequest& request) override;
   Result<RunStatus> status(const RunRecord& run) override;
-  Status cancel(const RunRecord& run) override;
+  Result<RunRecord> cancel(const RunRecord& run) override;
   Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override;
   // The whole log file from `offset` (offsets are the file's); logs() gives only its end.
   Result<LogSlice> read_log(const RunRecord& run, uint64_t offset, size_t max) override;
@@ -96,10 +96,11 @@ class LocalEngine final : public WorkflowEngine {
   void reaper_loop();
   void kill_strays();
   StopCause stop_cause(const std::string& run_id);
-  void finish(RunRecord run, RunState state, std::string reason);
+  // Records the run's end (this engine writes every lifecycle transition) and returns it.
+  RunRecord finish(RunRecord run, RunState state, std::string reason);
   std::filesystem::path run_dir(const std::string& run_id) const { return config_.work_dir / run_id; }
 
-  EngineConfig config_;
+  LocalEngineConfig config_;
   const std::map<std::string, WorkflowConfig>& workflows_;
   RunLedger& ledger_;
   StoreMap stores_;

@@ -6,6 +6,21 @@
 // refreshed in the background): the server calls them on its I/O threads.
 // Failure: kNotFound for an unknown workflow, kConflict for cancelling a finished run,
 // kUpstreamFailed/kUpstreamTimeout when a remote engine misbehaves.
+//
+// Who writes which field of a run's ledger record (RunRecord), one writer per field, so
+// that several instances on one ledger never disagree about whose write wins:
+//  * identity: run_id, workflow_id, username, data_selection, params_json, output_bucket,
+//    output_prefix, created_us, idempotency_key. The API inserts them (api/runs.cc
+//    start_run; `scigate ledger sync` for runs started in Airflow itself); nobody changes
+//    them afterwards.
+//  * engine_run_id: the API, from what trigger() answers.
+//  * lifecycle: state, started_us, ended_us, reason, tasks_done, tasks_total. The engine,
+//    once trigger() has succeeded: an engine whose state store is the ledger (local)
+//    writes every transition as it happens; an engine that keeps its state elsewhere
+//    (Airflow) records in the ledger what status(), statuses() and cancel() learn, before
+//    answering. The API only reads them, and composes what it shows with with_status().
+//    The one exception is a run whose trigger() failed: it never reached an engine, and
+//    the API ends it (failed, "could not start: ...").
 #pragma once
 
 #include <boost/json.hpp>
@@ -60,6 +75,23 @@ struct FollowPolicy {
   std::chrono::milliseconds interval{1000};
   bool log_grows_between_changes = true;
 };
+// `run` with the lifecycle fields of `status`.
+inline RunRecord with_status(RunRecord run, const RunStatus& status) {
+  run.state = status.state;
+  run.started_us = status.started_us;
+  run.ended_us = status.ended_us;
+  run.tasks_done = status.tasks_done;
+  run.tasks_total = status.tasks_total;
+  run.reason = status.reason;
+  return run;
+}
+
+// Whether `status` tells more than the ledger's record `run` (state, end or progress), that
+// is, whether the engine owes the ledger a write.
+inline bool status_changed(const RunRecord& run, const RunStatus& status) {
+  return status.state != run.state || status.tasks_done != run.tasks_done || status.tasks_total != run.tasks_total ||
+         status.ended_us != run.ended_us;
+}
 
 class WorkflowEngine {
  public:
@@ -69,7 +101,9 @@ class WorkflowEngine {
   virtual Result<WorkflowInfo> describe(const std::string& workflow_id) = 0;
   // Starts (or queues) the run; returns the engine's id for it.
   virtual Result<std::string> trigger(const TriggerRequest& request) = 0;
-  // The engine's current view of a run the ledger knows.
+  // The engine's current view of a run the ledger knows, already recorded in the ledger
+  // (see the ownership above). A run the engine has forgotten ends as failed with a
+  // reason. A finished run keeps how it ended; only its progress may be filled in.
   virtual Result<RunStatus> status(const RunRecord& run) = 0;
   // The current view of many runs at once, by run_id (a page of a run listing). Runs the
   // engine could not find are left out. Progress may be the ledger's (listings do not
@@ -83,7 +117,10 @@ class WorkflowEngine {
     }
     return out;
   }
-  virtual Status cancel(const RunRecord& run) = 0;
+  // Cancels a queued or running run and returns its record as the engine recorded it:
+  // canceled when it ended at once, still running when the engine stops it in the
+  // background (and records it canceled once stopped).
+  virtual Result<RunRecord> cancel(const RunRecord& run) = 0;
   // Task logs as text (may be empty while queued): a range of a local file, read while it
   // is sent, or text in memory for engines that fetch it.
   virtual Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) = 0;

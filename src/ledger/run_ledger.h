@@ -41,11 +41,17 @@ class RunLedger {
   virtual Result<RunRecord> get(const std::string& run_id) = 0;
   // kBadRequest for a malformed cursor.
   virtual Result<RunPage> list_for_user(const RunPageRequest& request) = 0;
-  // Saves the mutable fields: state, times, reason, progress, engine_run_id.
+  // Saves the mutable fields: state, times, reason, progress, engine_run_id. Each has one
+  // writer (engine/workflow_engine.h): engine_run_id the API, the others the engine.
   virtual Status update(const RunRecord& record) = 0;
   // Oldest first; used at startup to recover queued and running runs.
   virtual Result<std::vector<RunRecord>> list_in_state(RunState state) = 0;
   virtual Result<std::map<RunState, int64_t>> count_by_state() = 0;
+
+  // Background work of a backend that has some (a server ledger's reconnects); no-ops by
+  // default. The app starts the ledger before the engine and stops it after.
+  virtual void start() {}
+  virtual void stop() {}
 };
 
 }  // namespace scigate

@@ -13,16 +13,12 @@
 
 namespace scigate {
 
-struct LocalFile {
-  std::filesystem::path path;
-  uint64_t size = 0;
-};
-
-class LocalObjectStore final : public ObjectStore {
+class LocalObjectStore final : public ObjectStore, public SignedLinkServer {
  public:
   // `signing_key` empty = a random key for this process (links die with it).
   LocalObjectStore(std::string provider, std::filesystem::path root, std::string public_url, std::string signing_key);
 
+  const SignedLinkServer* signed_links() const override { return this; }
   const std::string& provider_name() const override { return provider_; }
   Result<ListPage> list(const ListRequest& request) override;
   Result<ObjectInfo> head(const std::string& bucket, const std::string& key) override;
@@ -36,10 +32,8 @@ class LocalObjectStore final : public ObjectStore {
   Result<std::string> presign_get(const std::string& bucket, const std::string& key,
                                   std::chrono::milliseconds ttl) override;
 
-  // Checks a presigned link's signature and expiry (403 when tampered or expired) and
-  // returns the file to serve.
   Result<LocalFile> open_signed(const std::string& bucket, const std::string& key, std::string_view expires,
-                                std::string_view signature, SystemTime now) const;
+                                std::string_view signature, SystemTime now) const override;
 
  private:
   Result<std::filesystem::path> object_path(const std::string& bucket, const std::string& key) const;

@@ -48,9 +48,30 @@ struct ByteRange {
   std::optional<uint64_t> last;
 };
 
+// A file on this machine that a store hands out behind one of its own signed links.
+struct LocalFile {
+  std::filesystem::path path;
+  uint64_t size = 0;
+};
+
+// What a store whose presigned links point at scigate itself (GET /files/{provider}/...)
+// implements, so that the endpoint serving them needs no knowledge of the backend.
+class SignedLinkServer {
+ public:
+  virtual ~SignedLinkServer() = default;
+  // Checks a link's signature and expiry (kForbidden when tampered or expired) and
+  // returns the file to serve.
+  virtual Result<LocalFile> open_signed(const std::string& bucket, const std::string& key, std::string_view expires,
+                                        std::string_view signature, SystemTime now) const = 0;
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
+
+  // The server of this store's presigned links when scigate serves them itself; nullptr
+  // when they point elsewhere (S3 serves its own).
+  virtual const SignedLinkServer* signed_links() const { return nullptr; }
 
   virtual const std::string& provider_name() const = 0;
   virtual Result<ListPage> list(const ListRequest& request) = 0;

@@ -56,9 +56,11 @@ Result<std::string> sha256_hex_of(const FileRange& range) {
 
 }  // namespace
 
-S3ObjectStore::S3ObjectStore(ProviderConfig config, std::shared_ptr<CredentialsProvider> credentials,
-                             std::shared_ptr<UpstreamClient> http, Clock clock)
-    : config_(std::move(config)),
+S3ObjectStore::S3ObjectStore(std::string provider, S3ProviderConfig config,
+                             std::shared_ptr<CredentialsProvider> credentials, std::shared_ptr<UpstreamClient> http,
+                             Clock clock)
+    : provider_(std::move(provider)),
+      config_(std::move(config)),
       credentials_(std::move(credentials)),
       http_(std::move(http)),
       signer_(config_.region, "s3", SigningOptions{false, true, false}),
@@ -81,18 +83,18 @@ S3ObjectStore::Address S3ObjectStore::address(const std::string& bucket, const s
 Error S3ObjectStore::provider_error(Error e) const {
   switch (e.code) {
     case ErrorCode::kUnavailable:
-      e.client = "storage provider '" + config_.name + "' is unreachable";
+      e.client = "storage provider '" + provider_ + "' is unreachable";
       break;
     case ErrorCode::kUpstreamTimeout:
-      e.client = "storage provider '" + config_.name + "' timed out";
+      e.client = "storage provider '" + provider_ + "' timed out";
       break;
     case ErrorCode::kUpstreamFailed:
-      if (e.client.find(config_.name) == std::string::npos) e.client = "storage provider '" + config_.name + "' failed";
+      if (e.client.find(provider_) == std::string::npos) e.client = "storage provider '" + provider_ + "' failed";
       break;
     default:
       break;
   }
-  e.internal = "provider " + config_.name + ": " + e.internal;
+  e.internal = "provider " + provider_ + ": " + e.internal;
   return e;
 }
 
@@ -107,11 +109,11 @@ Error S3ObjectStore::error_from(const UpstreamResponse& r, const Call& call) con
   if (r.status == 416) return Error{ErrorCode::kBadRequest, internal, "range not satisfiable"};
   if (r.status == 403) {
     return Error{ErrorCode::kUpstreamFailed, internal,
-                 "storage provider '" + config_.name + "' refused access (" + code + ")"};
+                 "storage provider '" + provider_ + "' refused access (" + code + ")"};
   }
   if (r.status == 503)
-    return Error{ErrorCode::kUnavailable, internal, "storage provider '" + config_.name + "' is busy (" + code + ")"};
-  return Error{ErrorCode::kUpstreamFailed, internal, "storage provider '" + config_.name + "' failed (" + code + ")"};
+    return Error{ErrorCode::kUnavailable, internal, "storage provider '" + provider_ + "' is busy (" + code + ")"};
+  return Error{ErrorCode::kUpstreamFailed, internal, "storage provider '" + provider_ + "' failed (" + code + ")"};
 }
 
 Result<UpstreamResponse> S3ObjectStore::attempt(const Call& c, const AwsCredentials& creds) const {
@@ -151,7 +153,7 @@ Result<UpstreamResponse> S3ObjectStore::call(const Call& c) const {
       if (!(retryable_status(r->status) || slow_down) || last) return error_from(*r, c);
     }
     auto wait = jittered_backoff(attempt_no, kBaseBackoff, kMaxBackoff);
-    spdlog::debug("provider {}: retrying {} {} in {} ms", config_.name, c.method, c.bucket, wait.count());
+    spdlog::debug("provider {}: retrying {} {} in {} ms", provider_, c.method, c.bucket, wait.count());
     std::this_thread::sleep_for(wait);
   }
 }
@@ -294,7 +296,7 @@ Result<std::string> S3ObjectStore::presign_get(const std::string& bucket, const 
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(limit);
   if (seconds.count() < 1)
     return Error{ErrorCode::kUnavailable, "credentials about to expire",
-                 "storage provider '" + config_.name + "' credentials are about to expire"};
+                 "storage provider '" + provider_ + "' credentials are about to expire"};
   Address a = address(bucket, key);
   SignableRequest sr;
   sr.method = "GET";

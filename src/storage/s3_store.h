@@ -21,7 +21,7 @@
 #include "aws/sigv4.h"
 #include "catalog/config.h"
 #include "credentials/credentials_provider.h"
-#include "http/upstream.h"
+#include "http_client/upstream.h"
 #include "storage/object_store.h"
 
 namespace scigate {
@@ -31,10 +31,10 @@ class S3ObjectStore final : public ObjectStore {
   using Clock = std::function<SystemTime()>;
   // `clock` is only replaced by tests that need deterministic signatures.
   S3ObjectStore(
-      ProviderConfig config, std::shared_ptr<CredentialsProvider> credentials, std::shared_ptr<UpstreamClient> http,
-      Clock clock = [] { return std::chrono::system_clock::now(); });
+      std::string provider, S3ProviderConfig config, std::shared_ptr<CredentialsProvider> credentials,
+      std::shared_ptr<UpstreamClient> http, Clock clock = [] { return std::chrono::system_clock::now(); });
 
-  const std::string& provider_name() const override { return config_.name; }
+  const std::string& provider_name() const override { return provider_; }
   Result<ListPage> list(const ListRequest& request) override;
   Result<ObjectInfo> head(const std::string& bucket, const std::string& key) override;
   Result<std::string> get(const std::string& bucket, const std::string& key,
@@ -79,7 +79,8 @@ class S3ObjectStore final : public ObjectStore {
   Status put_multipart(const std::string& bucket, const std::string& key, const std::filesystem::path& source,
                        uint64_t size);
 
-  ProviderConfig config_;
+  std::string provider_;
+  S3ProviderConfig config_;
   std::shared_ptr<CredentialsProvider> credentials_;
   std::shared_ptr<UpstreamClient> http_;
   SigV4Signer signer_;

@@ -1,5 +1,7 @@
 // FakeEngine: an in-memory WorkflowEngine for handler tests. Records triggers, lets a
-// test set run states and make trigger fail.
+// test set run states and make trigger fail. Like a remote engine (Airflow), it keeps its
+// state apart from the ledger and honours the ownership rule of workflow_engine.h: what
+// status() and cancel() learn is written to `ledger` by the engine, never by the API.
 #pragma once
 
 #include <map>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "engine/workflow_engine.h"
+#include "ledger/run_ledger.h"
 
 namespace scigate::testing {
 
@@ -18,6 +21,10 @@ class FakeEngine final : public WorkflowEngine {
   std::optional<Error> trigger_error;
   std::vector<std::string> canceled;
   std::map<std::string, std::string> log_texts;  // by run id; default "logs of {run id}"
+  RunLedger* ledger = nullptr;                   // where this engine records lifecycle fields; required
+  // A cancel that stops the run in the background (as the local engine does for a running
+  // run): cancel() answers the run unchanged and records nothing yet.
+  bool cancel_in_background = false;
 
   Result<std::vector<WorkflowInfo>> list_workflows() override { return workflows; }
   Result<WorkflowInfo> describe(const std::string& id) override {
@@ -35,12 +42,21 @@ class FakeEngine final : public WorkflowEngine {
     auto it = statuses.find(run.engine_run_id);
     if (it == statuses.end())
       return RunStatus{run.state, run.started_us, run.ended_us, run.tasks_done, run.tasks_total, run.reason};
+    if (status_changed(run, it->second)) {
+      if (auto st = ledger->update(with_status(run, it->second)); !st) return st.error();
+    }
     return it->second;
   }
-  Status cancel(const RunRecord& run) override {
+  Result<RunRecord> cancel(const RunRecord& run) override {
     if (is_terminal(run.state)) return Error::conflict("run already finished");
     canceled.push_back(run.run_id);
-    return ok_status();
+    if (cancel_in_background) return run;
+    RunStatus ended{RunState::kCanceled, run.started_us,  1'700'000'000'000'000,
+                    run.tasks_done,      run.tasks_total, "canceled by user"};
+    statuses[run.engine_run_id] = ended;
+    RunRecord after = with_status(run, ended);
+    if (auto st = ledger->update(after); !st) return st.error();
+    return after;
   }
   Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override {
     auto it = log_texts.find(run.run_id);

@@ -31,18 +31,18 @@ class AirflowContract : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(env.count(key)) << "PRISM_ENV does not name a running prism (" << key << ")";
     dir_ = fs::temp_directory_path() / ("scigate-contract-" + random_hex(4));
     fs::create_directories(dir_);
-    config_.engine.type = "airflow";
-    config_.engine.url = env[key];
-    config_.engine.api = GetParam();
-    config_.engine.show_paused = true;  // Prism's example DAG is paused
-    config_.engine.max_retries = 0;
+    AirflowEngineConfig& airflow = config_.engine.backend.emplace<AirflowEngineConfig>();
+    airflow.url = env[key];
+    airflow.api = GetParam();
+    airflow.show_paused = true;  // Prism's example DAG is paused
+    airflow.max_retries = 0;
     if (GetParam() == "v2") {  // the v2 contract wants a bearer token
-      config_.engine.auth.type = "token";
-      config_.engine.auth.token = Secret("test", "contract-test-token");
+      airflow.auth.type = "token";
+      airflow.auth.token = Secret("test", "contract-test-token");
     } else {  // v1 lists Basic among its security schemes: prism checks the header's form
-      config_.engine.auth.type = "basic";
-      config_.engine.auth.username = "admin";
-      config_.engine.auth.password = Secret("test", "contract-test-password");
+      airflow.auth.type = "basic";
+      airflow.auth.username = "admin";
+      airflow.auth.password = Secret("test", "contract-test-password");
     }
     config_.staging.bucket = "staging";
     CollectionConfig col;

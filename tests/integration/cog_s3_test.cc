@@ -27,16 +27,14 @@ class CogOverS3 : public ::testing::Test {
     }
   }
   std::shared_ptr<S3ObjectStore> make(const std::string& secret) {
-    ProviderConfig p;
-    p.name = "platform";
-    p.type = "s3";
+    S3ProviderConfig p;
     p.region = "us-east-1";
     p.endpoint = env_["S3_ENDPOINT"];
     p.path_style = true;
     p.max_retries = 1;
     auto creds =
         std::make_shared<StaticCredentials>(AwsCredentials{env_["S3_ACCESS_KEY_ID"], secret, "", std::nullopt});
-    return std::make_shared<S3ObjectStore>(std::move(p), creds, std::make_shared<UpstreamClient>());
+    return std::make_shared<S3ObjectStore>("platform", std::move(p), creds, std::make_shared<UpstreamClient>());
   }
   std::map<std::string, std::string> env_;
   std::string bucket_;

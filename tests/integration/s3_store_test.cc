@@ -41,10 +41,8 @@ std::string object_key(int i) {
   return "d" + std::to_string(i % 5) + "/s" + std::to_string(i % 3) + "/f" + std::to_string(i);
 }
 
-ProviderConfig provider(const std::string& endpoint) {
-  ProviderConfig p;
-  p.name = "platform";
-  p.type = "s3";
+S3ProviderConfig provider(const std::string& endpoint) {
+  S3ProviderConfig p;
   p.region = "us-east-1";
   p.endpoint = endpoint;
   p.path_style = true;
@@ -67,10 +65,10 @@ class S3StoreTest : public ::testing::Test {
   std::unique_ptr<S3ObjectStore> make(const std::string& secret, const std::string& endpoint = "") {
     return make(provider(endpoint.empty() ? env_["S3_ENDPOINT"] : endpoint), secret);
   }
-  std::unique_ptr<S3ObjectStore> make(ProviderConfig p, const std::string& secret) {
+  std::unique_ptr<S3ObjectStore> make(S3ProviderConfig p, const std::string& secret) {
     auto creds =
         std::make_shared<StaticCredentials>(AwsCredentials{env_["S3_ACCESS_KEY_ID"], secret, "", std::nullopt});
-    return std::make_unique<S3ObjectStore>(std::move(p), creds, std::make_shared<UpstreamClient>());
+    return std::make_unique<S3ObjectStore>("platform", std::move(p), creds, std::make_shared<UpstreamClient>());
   }
   void put_objects(int n, const std::string& prefix) {
     std::vector<std::thread> writers;
@@ -255,7 +253,7 @@ TEST_F(S3StoreTest, PutFileOfASmallAndAnEmptyFileRoundTrips) {
 }
 
 TEST_F(S3StoreTest, MultipartUploadStreamsFromTheFileWithFlatMemory) {
-  ProviderConfig p = provider(env_["S3_ENDPOINT"]);
+  S3ProviderConfig p = provider(env_["S3_ENDPOINT"]);
   p.multipart_threshold = 16 << 20;
   p.part_size = 8 << 20;
   auto store = make(p, env_["S3_SECRET_ACCESS_KEY"]);

@@ -18,7 +18,7 @@ import io
 import math
 import os
 import re
-import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -31,7 +31,7 @@ from osgeo import gdal, osr
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
 import make_raster_fixtures as fx  # noqa: E402
-from harness import SOURCE, Gateway, auth  # noqa: E402
+from harness import Gateway, auth  # noqa: E402
 
 gdal.UseExceptions()
 
@@ -108,6 +108,26 @@ def gdal_tile(path, z, x, y, resampling, shift_lon=0.0, size=256):
         arr = arr[np.newaxis]
     # GDAL warps NaN as a value (its alpha says valid); scigate, as rio-tiler, masks it.
     return arr[:-1], (arr[-1] > 0) & ~np.isnan(arr[:-1]).any(axis=0)
+
+
+def write_odd_units(path):
+    """A GeoTIFF in a user-defined geographic CRS whose angular unit is a code EPSG does not
+    have (GDAL writes degree, 9102; the GeoKey is patched to 9190 in place)."""
+    srs = osr.SpatialReference()
+    srs.ImportFromProj4("+proj=longlat +a=6000000 +b=6000000 +no_defs")
+    ds = gdal.GetDriverByName("GTiff").Create(path, 64, 64, 1, gdal.GDT_Byte)
+    ds.SetGeoTransform([10, 0.01, 0, 50, 0, -0.01])
+    ds.SetProjection(srs.ExportToWkt())
+    ds.GetRasterBand(1).WriteArray(np.arange(64 * 64, dtype=np.uint8).reshape(64, 64))
+    ds = None
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    key = struct.pack("<4H", 2054, 0, 1, 9102)  # GeogAngularUnitsGeoKey, in the directory, 1 value
+    at = data.find(key)
+    assert at > 0, "GDAL wrote no angular unit key"
+    data[at:at + 8] = struct.pack("<4H", 2054, 0, 1, 9190)
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 class TilesTest(unittest.TestCase):
@@ -386,10 +406,9 @@ collections:
             with self.subTest(name=name, path=path):
                 r = self.get(path, {"url": self.url_of(name)})
                 self.assertTrue(400 <= r.status_code < 500, f"{r.status_code} {r.text}")
-        # GeoKeys with unit codes PROJ does not know (a fuzzer's find): no CRS, and nothing
-        # printed by PROJ on the server's stderr.
-        odd = os.path.join(SOURCE, "fuzz/corpus/cog/5a4cf7fbc4aad6c71603ad94500d2c88f441666c")
-        shutil.copy(odd, os.path.join(self.gw.dir, "buckets", "edrn-bucket", "maps", "odd_units.tif"))
+        # GeoKeys with a unit code PROJ does not know (a fuzzer's find): nothing printed by
+        # PROJ on the server's stderr.
+        write_odd_units(os.path.join(self.gw.dir, "buckets", "edrn-bucket", "maps", "odd_units.tif"))
         r = self.get("/cog/info", {"url": self.url_of("odd_units")})
         self.assertTrue(r.status_code == 200 or 400 <= r.status_code < 500, f"{r.status_code} {r.text}")
         with open(self.gw.stderr_path, errors="replace") as f:

@@ -5,7 +5,7 @@
 #   radosgw.sh stop DIR
 #   radosgw.sh user DIR UID ACCESS SECRET   → creates an S3 user with these keys
 #   radosgw.sh rmkey DIR UID ACCESS         → removes a key (it stops working)
-# Facts (DESIGN.md): memstore OSD, auth none, msgr v1 only, pool size 1, no mgr, beast
+# Facts (learned setting it up): memstore OSD, auth none, msgr v1 only, pool size 1, no mgr, beast
 # frontend; the monitor map names v1 explicitly or clients hang.
 set -euo pipefail
 cmd=$1

@@ -10,16 +10,14 @@ int main(int argc, char** argv) {
     std::cerr << "usage: presign_tool ENDPOINT REGION BUCKET KEY ACCESS_KEY SECRET TOKEN UNIX_TIME TTL_SECONDS\n";
     return 2;
   }
-  scigate::ProviderConfig p;
-  p.name = "tool";
-  p.type = "s3";
+  scigate::S3ProviderConfig p;
   p.endpoint = argv[1];
   p.region = argv[2];
   p.path_style = true;
   auto creds =
       std::make_shared<scigate::StaticCredentials>(scigate::AwsCredentials{argv[5], argv[6], argv[7], std::nullopt});
   scigate::SystemTime at(std::chrono::seconds(std::stoll(argv[8])));
-  scigate::S3ObjectStore store(p, creds, std::make_shared<scigate::UpstreamClient>(), [at] { return at; });
+  scigate::S3ObjectStore store("tool", p, creds, std::make_shared<scigate::UpstreamClient>(), [at] { return at; });
   auto url = store.presign_get(argv[3], argv[4], std::chrono::seconds(std::stoll(argv[9])));
   if (!url) {
     std::cerr << url.error().internal << "\n";

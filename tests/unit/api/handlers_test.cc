@@ -57,19 +57,10 @@ collections:
             json::parse(R"({"tile_size": {"type": "integer", "default": 64, "minimum": 16}})").as_object())
             .value();
     engine_.workflows = {{"image_stats", "Stats", {}, std::nullopt}, {"nebraska", "Tile", schema, std::nullopt}};
+    engine_.ledger = ledger_.get();
     rasters_ = std::make_unique<raster::RasterReaders>(stores_, config_->raster);
-    deps_ = std::make_unique<ApiDeps>(ApiDeps{*config_,
-                                              *policy_,
-                                              engine_,
-                                              *ledger_,
-                                              stores_,
-                                              credentials_,
-                                              *store,
-                                              {{"local", store.get()}},
-                                              metrics_,
-                                              *rasters_,
-                                              signer_,
-                                              tile_seconds_});
+    deps_ = std::make_unique<ApiDeps>(ApiDeps{*config_, *policy_, engine_, *ledger_, stores_, credentials_, *store,
+                                              metrics_, *rasters_, signer_, tile_seconds_});
   }
 
   RequestContext ctx(const std::string& user) { return {"req-1", user, std::chrono::system_clock::now()}; }
@@ -253,6 +244,43 @@ TEST_F(HandlersTest, RunDetailReflectsEngineStatusAndPersistsIt) {
   EXPECT_EQ(ledger_->get(id)->state, RunState::kRunning);
 }
 
+// The cancel path: the engine records the end (it owns the lifecycle fields) and the
+// API answers what the engine returned, without writing the ledger itself.
+TEST_F(HandlersTest, CancelAnswersWhatTheEngineRecorded) {
+  auto r = api::start_run(*deps_, ctx("thomas"),
+                          request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
+  std::string id(body(r).at("run_id").as_string());
+  auto c = api::cancel_run(*deps_, ctx("thomas"), request("POST", {{"run_id", id}}));
+  ASSERT_EQ(c.status, 202);
+  EXPECT_EQ(body(c).at("status"), "canceled");
+  EXPECT_EQ(body(c).at("reason"), "canceled by user");
+  EXPECT_EQ(engine_.canceled, std::vector<std::string>{id});
+  auto recorded = ledger_->get(id);
+  EXPECT_EQ(recorded->state, RunState::kCanceled);
+  EXPECT_EQ(recorded->ended_us, 1'700'000'000'000'000);
+  EXPECT_EQ(body(api::get_run(*deps_, ctx("thomas"), request("GET", {{"run_id", id}}))).at("status"), "canceled");
+  auto again = api::cancel_run(*deps_, ctx("thomas"), request("POST", {{"run_id", id}}));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(engine_.canceled.size(), 1u);
+}
+
+// An engine that stops the run in the background answers it still running: the API shows
+// that and does not record a cancel of its own (the engine will, once stopped).
+TEST_F(HandlersTest, CancelInTheBackgroundLeavesTheRecordToTheEngine) {
+  auto r = api::start_run(*deps_, ctx("thomas"),
+                          request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
+  std::string id(body(r).at("run_id").as_string());
+  engine_.statuses["engine-" + id] = RunStatus{RunState::kRunning, 5, 0, 1, 3, ""};
+  engine_.cancel_in_background = true;
+  auto c = api::cancel_run(*deps_, ctx("thomas"), request("POST", {{"run_id", id}}));
+  ASSERT_EQ(c.status, 202);
+  EXPECT_EQ(body(c).at("status"), "running");
+  auto recorded = ledger_->get(id);
+  EXPECT_EQ(recorded->state, RunState::kRunning);
+  EXPECT_EQ(recorded->ended_us, 0);
+  EXPECT_TRUE(recorded->reason.empty());
+}
+
 TEST_F(HandlersTest, RunListIsPaginatedNewestFirst) {
   for (int i = 0; i < 5; ++i) {
     auto c = ctx("thomas");
@@ -391,7 +419,7 @@ TEST_F(HandlersTest, RasterObjectsByUrlFollowThePolicy) {
       api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", "s3://staging/out/thomas/r1/o.tif"}})));
   EXPECT_FALSE(api::resolve_raster_object(*deps_, "dliu", raster_query({{"url", "s3://staging/out/thomas/r1/o.tif"}})));
   // A path under a file provider's root names the same object.
-  std::string path = (config_->providers.at("local").root / "edrn/nebraska_images/c.tif").string();
+  std::string path = (config_->providers.at("local").file()->root / "edrn/nebraska_images/c.tif").string();
   auto local = api::resolve_raster_object(*deps_, "thomas", raster_query({{"url", path}}));
   ASSERT_TRUE(local) << local.error().client;
   EXPECT_EQ(local->key, "nebraska_images/c.tif");

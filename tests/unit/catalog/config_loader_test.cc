@@ -62,11 +62,12 @@ TEST(ConfigLoader, DefaultsNeedNoCloudAndRelativePathsResolveAgainstConfigFolder
       load(with_auth("ledger: sqlite:db/runs.db\nworkflows:\n  w: {steps: [{id: s, command: [bin/step.sh, x]}]}\n"));
   ASSERT_TRUE(l.problems.empty()) << dump(l);
   const Config& c = *l.config;
-  EXPECT_EQ(c.providers.at("local").type, "file");
-  EXPECT_EQ(c.providers.at("local").root, kBase / "data/buckets");
-  EXPECT_EQ(c.ledger.sqlite_path, kBase / "db/runs.db");
-  EXPECT_EQ(c.engine.type, "local");
-  EXPECT_EQ(c.engine.work_dir, kBase / "data/runs");
+  EXPECT_EQ(c.providers.at("local").type(), "file");
+  EXPECT_EQ(c.providers.at("local").file()->root, kBase / "data/buckets");
+  EXPECT_EQ(std::get<SqliteLedgerConfig>(c.ledger.backend).path, kBase / "db/runs.db");
+  EXPECT_EQ(c.ledger.local_folder(), kBase / "db");
+  EXPECT_EQ(c.engine.type(), "local");
+  EXPECT_EQ(c.engine.local()->work_dir, kBase / "data/runs");
   EXPECT_EQ(c.staging.provider, "local");
   EXPECT_EQ(c.server.public_url, "http://127.0.0.1:8080");
   EXPECT_EQ(c.workflows.at("w").steps[0].command[0], (kBase / "bin/step.sh").string());
@@ -103,7 +104,7 @@ collections:
   EXPECT_EQ(c.jwt.issuer, "LabCAS");
   EXPECT_EQ(c.staging.prefix, "out/");
   EXPECT_EQ(c.staging.presign_ttl, std::chrono::minutes(10));
-  EXPECT_EQ(c.engine.max_parallel_runs, 3);
+  EXPECT_EQ(c.engine.local()->max_parallel_runs, 3);
   EXPECT_EQ(c.workflows.at("nebraska").params.specs().size(), 1u);
 }
 
@@ -193,6 +194,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"staging_provider", with_auth("staging: {provider: nope}\n"), "staging.provider", "undefined provider"},
         BadCase{"staging_prefix", with_auth("staging: {prefix: ../up/}\n"), "staging.prefix", "relative prefix"},
         BadCase{"ledger_kind", with_auth("ledger: mysql://x\n"), "ledger", "unsupported"},
+        BadCase{"ledger_postgres", with_auth("ledger: \"postgresql://scigate@db:5432/scigate\"\n"), "ledger",
+                "not built yet"},
         BadCase{"no_steps", with_auth("workflows: {w: {description: x}}\n"), "workflows.w.steps", "non-empty"},
         BadCase{"bad_param",
                 with_auth("workflows: {w: {params: {p: {type: float}}, steps: [{id: s, command: [a]}]}}\n"),
@@ -253,16 +256,31 @@ providers:
 default_provider: platform
 )"));
   ASSERT_TRUE(l.problems.empty()) << dump(l);
-  const auto& p = l.config->providers.at("platform");
+  ASSERT_TRUE(l.config->providers.at("platform").s3());
+  const auto& p = *l.config->providers.at("platform").s3();
   EXPECT_EQ(p.endpoint, "http://127.0.0.1:7480");
   EXPECT_TRUE(p.path_style);
-  EXPECT_EQ(p.credentials.access_key_id, "s3cr3t-value");
-  EXPECT_EQ(p.credentials.secret_access_key->value(), "s3cr3t-value");
-  const auto& aws = l.config->providers.at("aws");
+  const auto& keys = std::get<StaticCredentialsConfig>(p.credentials.backend);
+  EXPECT_EQ(keys.access_key_id, "s3cr3t-value");
+  EXPECT_EQ(keys.secret_access_key->value(), "s3cr3t-value");
+  ASSERT_TRUE(l.config->providers.at("aws").s3());
+  const auto& aws = *l.config->providers.at("aws").s3();
   EXPECT_FALSE(aws.path_style);
-  EXPECT_EQ(aws.credentials.type, "default");
-  EXPECT_EQ(aws.credentials.profile, "science");
+  EXPECT_EQ(aws.credentials.type(), "default");
+  EXPECT_EQ(std::get<DefaultChainCredentialsConfig>(aws.credentials.backend).profile, "science");
   EXPECT_EQ(l.config->staging.provider, "platform");
+}
+
+TEST(ConfigLoader, TheLedgerBackendIsChosenByTheUrlScheme) {
+  auto absent = load(with_auth(""));
+  ASSERT_TRUE(absent.problems.empty()) << dump(absent);
+  EXPECT_EQ(std::get<SqliteLedgerConfig>(absent.config->ledger.backend).path, kBase / "data/scigate.db");
+  auto plain = load(with_auth("ledger: state/runs.db\n"));
+  ASSERT_TRUE(plain.problems.empty()) << dump(plain);
+  EXPECT_EQ(std::get<SqliteLedgerConfig>(plain.config->ledger.backend).path, kBase / "state/runs.db");
+  auto absolute = load(with_auth("ledger: \"sqlite:/var/lib/scigate/runs.db\"\n"));
+  ASSERT_TRUE(absolute.problems.empty()) << dump(absolute);
+  EXPECT_EQ(absolute.config->ledger.local_folder(), "/var/lib/scigate");
 }
 
 TEST(ConfigLoader, RasterCachesHaveDefaultsAndTakeSizesWithUnits) {
@@ -338,7 +356,8 @@ collections:
   images: {bucket: b, workflows: {etl: {authorized_users: [thomas]}, not_in_workflows: {authorized_users: [thomas]}}}
 )"));
   ASSERT_TRUE(l.problems.empty()) << dump(l);
-  const auto& e = l.config->engine;
+  ASSERT_EQ(l.config->engine.type(), "airflow");
+  const auto& e = *l.config->engine.airflow();
   EXPECT_EQ(e.url, "https://airflow.example.org");
   EXPECT_EQ(e.api, "v2");
   EXPECT_EQ(e.timeout, std::chrono::seconds(5));
@@ -360,9 +379,11 @@ engine:
     credentials: {type: sts-assume-role, role_arn: "arn:aws:iam::1:role/x", base: {type: default}}
 )"));
   ASSERT_TRUE(l.problems.empty()) << dump(l);
-  EXPECT_EQ(l.config->engine.auth.mwaa_endpoint, "https://env.airflow.us-west-2.amazonaws.com");
-  EXPECT_EQ(l.config->engine.auth.credentials.type, "sts-assume-role");
-  EXPECT_EQ(l.config->engine.auth.credentials.sts_region, "us-west-2");
+  EXPECT_EQ(l.config->engine.airflow()->auth.mwaa_endpoint, "https://env.airflow.us-west-2.amazonaws.com");
+  EXPECT_EQ(l.config->engine.airflow()->auth.credentials.type(), "sts-assume-role");
+  const auto& role = std::get<AssumeRoleCredentialsConfig>(l.config->engine.airflow()->auth.credentials.backend);
+  EXPECT_EQ(role.sts_region, "us-west-2");
+  EXPECT_EQ(role.base->type(), "default");
 }
 
 TEST(ConfigLoader, AirflowEngineProblems) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -40,9 +41,19 @@ class FakeMetadata {
           R"({"AccessKeyId":")" + id + R"(","SecretAccessKey":"s","Token":"t","Expiration":"2099-01-01T00:00:00Z"})",
           "application/json");
     };
-    router_.add({"GET", "/container-creds", Auth::kNone, false, [=](const RequestContext&, const Request& r) {
-                   if (r.header("authorization") != "container-secret") return Response::text(401, "");
-                   return creds_json("AKCONTAINER");
+    router_.add(
+        {"GET", "/container-creds", Auth::kNone, false, [this, creds_json](const RequestContext&, const Request& r) {
+           ++container_hits;
+           if (r.header("authorization") != "container-secret") return Response::text(401, "");
+           return creds_json("AKCONTAINER");
+         }});
+    router_.add({"GET", "/s3credentials", Auth::kNone, false, [this](const RequestContext&, const Request& r) {
+                   ++s3credentials_hits;
+                   if (r.header("authorization") != "Bearer edl-token") return Response::text(401, "");
+                   return Response::text(200,
+                                         R"({"accessKeyId":"AKDAAC","secretAccessKey":"s","sessionToken":"t",)"
+                                         R"("expiration":"2099-01-01T00:00:00Z"})",
+                                         "application/json");
                  }});
     router_.add({"PUT", "/latest/api/token", Auth::kNone, false, [](const RequestContext&, const Request& r) {
                    if (r.header("x-aws-ec2-metadata-token-ttl-seconds").empty()) return Response::text(400, "");
@@ -80,6 +91,8 @@ class FakeMetadata {
     thread_.join();
   }
   std::string base;
+  std::atomic<int> container_hits{0};
+  std::atomic<int> s3credentials_hits{0};
 
  private:
   Router router_;
@@ -165,15 +178,43 @@ TEST_F(DefaultChain, NothingFoundIs503NamingTheProvider) {
   EXPECT_EQ(c.error().client.find("s-default"), std::string::npos);
 }
 
+// The factory starts nothing (it used to start an assume-role's base, with its thread and
+// prefetch, while building it); the role's start() starts its base, stop() stops it.
+TEST(CredentialsFactory, AssumeRoleStartsItsBaseWhenStartedNotWhenBuilt) {
+  FakeMetadata fake;
+  EarthdataCredentialsConfig daac;
+  daac.url = fake.base + "/s3credentials";
+  daac.token = Secret("env:EDL_TOKEN", "edl-token");
+  daac.rotation.prefetch = true;
+  AssumeRoleCredentialsConfig role;
+  role.role_arn = "arn:aws:iam::1:role/r";
+  role.sts_region = "us-east-1";
+  role.sts_endpoint = fake.base;
+  role.base = std::make_shared<CredentialsConfig>(CredentialsConfig{daac});
+  auto provider = make_credentials("partner", CredentialsConfig{role}, std::make_shared<UpstreamClient>());
+  ASSERT_TRUE(provider) << provider.error().internal;
+  EXPECT_EQ(fake.s3credentials_hits, 0);
+  CredentialsState before = (*provider)->state();
+  EXPECT_TRUE(before.rotating);
+  EXPECT_FALSE(before.has_credentials);
+  (*provider)->start();
+  EXPECT_EQ(fake.s3credentials_hits, 1);  // the base's prefetch
+  (*provider)->stop();
+}
+
 TEST(StaticCredentialsTest, FromConfig) {
-  CredentialsConfig c;
-  c.type = "static";
-  c.access_key_id = "AK";
-  c.secret_access_key = Secret("env:X", "sk");
+  StaticCredentialsConfig keys;
+  keys.access_key_id = "AK";
+  keys.secret_access_key = Secret("env:X", "sk");
+  CredentialsConfig c{keys};
+  EXPECT_EQ(c.type(), "static");
   auto provider = make_credentials("platform", c, nullptr);
   ASSERT_TRUE(provider);
   EXPECT_EQ((*provider)->current().value()->secret_access_key, "sk");
   EXPECT_EQ((*provider)->describe(), "static");
+  (*provider)->start();  // fixed keys: lifecycle and state are the interface's no-ops
+  EXPECT_FALSE((*provider)->state().rotating);
+  (*provider)->stop();
 }
 
 }  // namespace

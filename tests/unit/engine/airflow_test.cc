@@ -140,14 +140,13 @@ class ScriptedTransport : public AirflowTransport {
 
 struct ClientFixture {
   explicit ClientFixture(ScriptedTransport::Handler h, int retries = 2, std::chrono::milliseconds timeout = 2s) {
-    config.type = "airflow";
     config.max_retries = retries;
     config.timeout = timeout;
     auto t = std::make_unique<ScriptedTransport>(std::move(h));
     transport = t.get();
     client = std::make_shared<AirflowClient>(config, std::move(t));
   }
-  EngineConfig config;
+  AirflowEngineConfig config;
   ScriptedTransport* transport;
   std::shared_ptr<AirflowClient> client;
 };
@@ -227,6 +226,72 @@ TEST(AirflowClient, TheDeadlineCoversRetries) {
   EXPECT_LE(f.transport->calls, 3);  // the budget, not max_retries, stopped it
 }
 
+// ---- runs: the engine records what it learns (workflow_engine.h, ownership) ----------
+
+TEST(AirflowRuns, StatusAndCancelAreRecordedByTheEngine) {
+  std::vector<std::string> patched;
+  ClientFixture f(
+      [&](const AirflowCall& call, auto) -> Result<UpstreamResponse> {
+        if (call.method == "PATCH") {
+          patched.push_back(call.path);
+          return answer(200, R"({"state":"failed"})");
+        }
+        if (call.path == "/dags/wf/dagRuns/gone") return answer(404, R"({"detail":"not found"})");
+        if (call.path == "/dags/wf/dagRuns/live")
+          return answer(200, R"({"state":"running","start_date":"2026-01-01T00:00:00Z","end_date":null})");
+        if (call.path.ends_with("/taskInstances"))
+          return answer(200, R"({"task_instances":[{"task_id":"a","state":"success","try_number":1},
+                                                   {"task_id":"b","state":"running","try_number":1}],
+                                 "total_entries":2})");
+        return answer(500, "{}");
+      },
+      0);
+  Config config;
+  config.engine.backend = f.config;
+  auto opened = SqliteLedger::open(":memory:");
+  ASSERT_TRUE(opened);
+  RunLedger& ledger = **opened;
+  AirflowEngine engine(config, ledger, f.client, nullptr);
+  auto stored = [&](const std::string& id) {
+    RunRecord r;
+    r.run_id = r.engine_run_id = id;
+    r.workflow_id = "wf";
+    r.username = "thomas";
+    r.output_prefix = "thomas/" + id + "/";
+    r.created_us = 1;
+    EXPECT_TRUE(ledger.insert(r));
+    return r;
+  };
+
+  RunRecord live = stored("live");
+  auto st = engine.status(live);
+  ASSERT_TRUE(st) << st.error().internal;
+  EXPECT_EQ(st->state, RunState::kRunning);
+  auto recorded = ledger.get("live").value();
+  EXPECT_EQ(recorded.state, RunState::kRunning);
+  EXPECT_EQ(recorded.tasks_done, 1);
+  EXPECT_EQ(recorded.tasks_total, 2);
+
+  auto canceled = engine.cancel(recorded);
+  ASSERT_TRUE(canceled) << canceled.error().internal;
+  EXPECT_EQ(patched, std::vector<std::string>{"/dags/wf/dagRuns/live"});
+  EXPECT_EQ(canceled->state, RunState::kCanceled);
+  EXPECT_EQ(ledger.get("live")->state, RunState::kCanceled);
+  EXPECT_EQ(ledger.get("live")->reason, "canceled by user");
+  // Airflow shows the canceled run as failed: how it ended stands, its progress is read.
+  auto later = engine.status(*canceled);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->state, RunState::kCanceled);
+  EXPECT_EQ(ledger.get("live")->reason, "canceled by user");
+
+  RunRecord gone = stored("gone");
+  auto forgotten = engine.status(gone);
+  ASSERT_TRUE(forgotten) << forgotten.error().internal;
+  EXPECT_EQ(forgotten->state, RunState::kFailed);
+  EXPECT_EQ(ledger.get("gone")->state, RunState::kFailed);
+  EXPECT_EQ(ledger.get("gone")->reason, "the workflow engine no longer knows this run");
+}
+
 // ---- the DAG catalog -----------------------------------------------------------------
 
 TEST(AirflowCatalog, PagesThroughDagsReReadsDetailsOnlyWhenReparsedAndKeepsTheLastGood) {
@@ -251,7 +316,7 @@ TEST(AirflowCatalog, PagesThroughDagsReReadsDetailsOnlyWhenReparsedAndKeepsTheLa
       },
       0);
   Config config;
-  config.engine = f.config;
+  config.engine.backend = f.config;
   CollectionConfig col;
   col.authorized_users = {{"wanted", {"thomas"}}, {"paused", {"thomas"}}, {"absent", {"thomas"}}};
   config.collections["c"] = col;
@@ -286,7 +351,7 @@ TEST(AirflowCatalog, DagParamsAreBoundedLikeLocalOnes) {
       },
       0);
   Config config;
-  config.engine = f.config;
+  config.engine.backend = f.config;
   config.engine.param_limits.max_param_bytes = 1000;
   CollectionConfig col;
   col.authorized_users = {{"etl", {"thomas"}}};

@@ -78,7 +78,7 @@ class LocalEngineTest : public ::testing::Test {
   }
 
   void make_engine(int parallel = 2) {
-    EngineConfig cfg;
+    LocalEngineConfig cfg;
     cfg.max_parallel_runs = parallel;
     cfg.work_dir = dir_.path() / "runs";
     cfg.cancel_grace = std::chrono::milliseconds(300);

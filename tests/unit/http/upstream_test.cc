@@ -1,6 +1,6 @@
 // UpstreamClient over real loopback sockets: kept-alive connections reused across calls,
 // request bodies streamed from a byte range of a file.
-#include "http/upstream.h"
+#include "http_client/upstream.h"
 
 #include <gtest/gtest.h>
 

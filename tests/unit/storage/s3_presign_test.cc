@@ -10,13 +10,11 @@ namespace {
 const SystemTime kAt(std::chrono::seconds(1763900000));
 
 std::unique_ptr<S3ObjectStore> store(const std::string& endpoint, bool path_style, AwsCredentials creds) {
-  ProviderConfig p;
-  p.name = "lpdaac";
-  p.type = "s3";
+  S3ProviderConfig p;
   p.region = "us-west-2";
   p.endpoint = endpoint;
   p.path_style = path_style;
-  return std::make_unique<S3ObjectStore>(p, std::make_shared<StaticCredentials>(std::move(creds)),
+  return std::make_unique<S3ObjectStore>("lpdaac", p, std::make_shared<StaticCredentials>(std::move(creds)),
                                          std::make_shared<UpstreamClient>(), [] { return kAt; });
 }
 

@@ -1,4 +1,4 @@
-#include "http/upstream.h"
+#include "http_client/upstream.h"
 
 #include <curl/curl.h>
 

@@ -1,9 +1,11 @@
-// UpstreamClient: outgoing HTTP(S) over libcurl, for S3 now and Airflow, STS and
-// Earthdata later. Keeps a pool of curl handles, each with its live (keep-alive)
-// connection, so consecutive calls reuse connections instead of connecting again; N
-// threads calling at once hold N handles. Bodies are sent from memory or streamed from a
-// byte range of a file, and responses written to a file, so large transfers never sit in
-// memory. Blocking: call it from worker threads only. Thread-safe.
+// UpstreamClient: outgoing HTTP(S) over libcurl, for S3, Airflow, STS, Earthdata and the
+// AWS metadata services. A library of its own (scigate_http_client), apart from the
+// server in http/, so that storage, credentials and engines do not link Beast.
+// Keeps a pool of curl handles, each with its live (keep-alive) connection, so
+// consecutive calls reuse connections instead of connecting again; N threads calling at
+// once hold N handles. Bodies are sent from memory or streamed from a byte range of a
+// file, and responses written to a file, so large transfers never sit in memory.
+// Blocking: call it from worker threads only. Thread-safe.
 //
 // Failure (transport only; an HTTP error status is a successful call): kUnavailable when
 // the peer cannot be reached (refused, DNS), kUpstreamTimeout when it is too slow,
