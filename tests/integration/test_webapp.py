@@ -158,6 +158,7 @@ class WebAppLocal(Reported, unittest.TestCase):
         names = [s["name"] for s in report["steps"]]
         for step in ("sign in by pasting a token", "browse a data selection", "form from the schema",
                      "server 400 next to its field", "double click starts one run", "logs follow to completion",
+                     "run events stream (contract of ISSUE11)",
                      "outputs and previews", "edit metadata", "cancel a long run", "map viewer", "deep zoom viewer",
                      "markup stays text", "server errors are messages", "expired token", "phone width", "keyboard"):
             self.assertIn(step, names)

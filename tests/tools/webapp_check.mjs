@@ -204,7 +204,41 @@ async function local() {
     await shot(page, "run-detail");
   });
 
+  await step("run events stream (contract of ISSUE11)", async () => {
+    // GET /runs/{id}/events answered here as the contract says (whatever the server has):
+    // the first connection breaks after two log chunks without `end`; the app must come
+    // back with Last-Event-ID = the byte offset of the last chunk and get the rest.
+    const run = await apiGet(page, "/runs/" + encodeURIComponent(runId));
+    const running = { ...run, status: "running", progress: { tasks_done: 1, tasks_total: 2 } };
+    const chunks = ["first line\n", "second <b>line</b> é\n", "third\n"];
+    const offsets = chunks.map((_, i) => Buffer.byteLength(chunks.slice(0, i + 1).join("")));
+    const sse = (event, data, id) => `event: ${event}\n` + (id !== undefined ? `id: ${id}\n` : "") + `data: ${JSON.stringify(data)}\n\n`;
+    const asked = [];
+    const pattern = /\/runs\/[^/?]+\/events(\?.*)?$/;
+    await page.route(pattern, async (route) => {
+      const last = route.request().headers()["last-event-id"] || "";
+      asked.push(last);
+      const body = last === ""
+        ? ": ping\n\n" + sse("state", running) + sse("log", { text: chunks[0] }, offsets[0]) + sse("log", { text: chunks[1] }, offsets[1])
+        : sse("state", running) + sse("log", { text: chunks[2] }, offsets[2]) + sse("end", run);
+      await route.fulfill({ status: 200, headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-store" }, body });
+    });
+    try {
+      await page.goto(base + "/ui/#/runs");
+      await page.goto(base + "/ui/#/runs/" + encodeURIComponent(runId));
+      await page.waitForSelector('#logs[data-complete="true"]', { timeout: T });
+      check((await page.locator("#logs").textContent()) === chunks.join(""), "log text: " + (await page.locator("#logs").textContent()));
+      check(JSON.stringify(asked) === JSON.stringify(["", String(offsets[1])]), "resumed from the offset: " + JSON.stringify(asked));
+      check((await page.locator("#follow-mode").textContent()) === "", "streamed, not polled");
+      check((await page.locator("#run-summary").getAttribute("data-status")) === "success", "end event's state shown");
+      check((await page.locator("#logs b").count()) === 0, "log text stays text");
+    } finally {
+      await page.unroute(pattern);
+    }
+  });
+
   await step("outputs and previews", async () => {
+    await page.waitForSelector('#outputs[data-loaded="true"]', { timeout: T });
     const names = await page.locator("#outputs .file-name").allTextContents();
     for (const n of ["detections.csv", "summary.json"]) check(names.includes(n), "output " + n + " in " + names);
     const download = page.locator("#outputs a[download='detections.csv']");

@@ -24,7 +24,7 @@
 
   function append(node, children) {
     for (const child of children) {
-      if (child === null || child === undefined || child === false) continue;
+      if (child === null || child === undefined || child === false || child === "") continue;
       if (Array.isArray(child)) append(node, child);
       else node.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -82,17 +82,18 @@
     );
   }
 
-  // A table that scrolls sideways on a narrow screen instead of widening the page.
-  function table(headers, rows, caption) {
+  // A table that scrolls sideways on a narrow screen instead of widening the page; with
+  // `stack`, each row becomes a small card there instead (cells labelled by their header).
+  function table(headers, rows, caption, stack) {
     return h(
       "div",
       { class: "table-wrap" },
       h(
         "table",
-        {},
+        { class: stack ? "stack" : null },
         caption ? h("caption", { class: "sr-only", text: caption }) : null,
         h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col", text: t })))),
-        h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c)))))
+        h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c, i) => h("td", { dataset: { label: headers[i] } }, c)))))
       )
     );
   }

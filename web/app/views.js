@@ -77,7 +77,7 @@
       if (signal.aborted) return;
       fill(body,
         runs.length
-          ? table(["Run", "Workflow", "Data selection", "Status", "Progress", "Created"], runRows(runs), "Your runs")
+          ? table(["Run", "Workflow", "Data selection", "Status", "Progress", "Created"], runRows(runs), "Your runs", true)
           : h("p", { class: "empty", text: "No runs yet. Start one from a workflow." })
       );
       body.dataset.loaded = "true";
@@ -208,7 +208,7 @@
     fill(container,
       h("h2", { id: "outputs-title", text: "Outputs" + (folder ? ": " + folder : "") }),
       folder ? h("p", {}, h("a", { href: route("runs", run.run_id), text: "← Run " + run.run_id })) : null,
-      rows.length ? table(["Name", "Size", "Modified", "Metadata", ""], rows, "Output files") : h("p", { class: "empty", text: "No outputs." })
+      rows.length ? table(["Name", "Size", "Modified", "Metadata", ""], rows, "Output files", true) : h("p", { class: "empty", text: "No outputs." })
     );
     container.dataset.loaded = "true";
   }
@@ -367,7 +367,7 @@
     fill(main,
       h("p", {}, h("a", { href: "#/data", text: "← Data selections" })),
       heading(id + (folder ? " / " + folder : "")),
-      rows.length ? table(["Name", "Size", "Modified", ""], rows, "Files of " + id) : h("p", { class: "empty", text: "This folder is empty." })
+      rows.length ? table(["Name", "Size", "Modified", ""], rows, "Files of " + id, true) : h("p", { class: "empty", text: "This folder is empty." })
     );
   }
 
