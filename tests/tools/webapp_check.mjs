@@ -297,6 +297,15 @@ async function local() {
     await page.waitForURL(/#\/runs\/[^/]+$/, { timeout: T });
     await waitStatus(page, ["running"], T);
     await page.waitForFunction(() => document.querySelector("#logs").textContent.includes("napping"), null, { timeout: T });
+    // The runs list shows it live, with its progress.
+    const sleepyId = runIdOf(page);
+    await page.click("nav >> text=Runs");
+    await runsListed(page);
+    const row = page.locator("#runs tr", { has: page.locator(`a[href='#/runs/${encodeURIComponent(sleepyId)}']`) });
+    check((await row.locator(".badge").textContent()) === "running", "running in the list");
+    check((await row.locator(".progress").textContent()).includes("0 / 1 tasks"), "progress in the list: " + (await row.textContent()));
+    await page.goBack();
+    await waitStatus(page, ["running"], T);
     await page.click("#cancel");
     const status = await waitStatus(page, ["canceled", "failed", "success"], T);
     check(status === "canceled", "canceled: " + status);

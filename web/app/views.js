@@ -53,7 +53,12 @@
   async function allRuns(signal) {
     const { workflows } = await api.get("/workflows", { signal });
     const lists = await Promise.all(workflows.map((w) => api.get("/workflows/" + encodeURIComponent(w.id) + "/runs?limit=100", { signal })));
-    return lists.flatMap((l) => l.runs).sort((a, b) => String(b.created_time).localeCompare(String(a.created_time)));
+    const runs = lists.flatMap((l) => l.runs).sort((a, b) => String(b.created_time).localeCompare(String(a.created_time)));
+    // Listings carry no progress: the runs still going (a few) are asked one by one.
+    const active = runs.filter((r) => !api.isTerminal(r.status)).slice(0, 10);
+    const details = await Promise.all(active.map((r) => api.get("/runs/" + encodeURIComponent(r.run_id), { signal }).catch(() => r)));
+    const byId = new Map(details.map((d) => [d.run_id, d]));
+    return runs.map((r) => byId.get(r.run_id) || r);
   }
 
   function runRows(runs) {
@@ -83,7 +88,8 @@
       body.dataset.loaded = "true";
       const active = runs.some((r) => !api.isTerminal(r.status));
       await new Promise((resolve) => {
-        const t = setTimeout(resolve, active ? 2000 : 15000);
+        // A hidden tab asks rarely: nobody is looking.
+        const t = setTimeout(resolve, active && !document.hidden ? 2000 : 15000);
         signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
       });
       if (signal.aborted) return;
