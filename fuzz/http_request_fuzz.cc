@@ -165,6 +165,8 @@ void serve(World& w, Request& req) {
   bool asked = req.path.find(kSecret) != std::string::npos || req.body.find(kSecret) != std::string::npos;
   for (const auto& [k, v] : req.query) asked = asked || v.find(kSecret) != std::string::npos;
   FUZZ_CHECK(asked || resp.body.find(kSecret) == std::string::npos);
+  // An event stream's first poll always says the run's state (resume offsets are fuzzed).
+  if (resp.push) FUZZ_CHECK(resp.push->poll().bytes.starts_with("event: state\n"));
 }
 
 }  // namespace

@@ -55,6 +55,7 @@ Response list_runs(const ApiDeps& d, const RequestContext& ctx, const Request& r
 Response get_run(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response cancel_run(const ApiDeps& d, const RequestContext& ctx, const Request& req);
 Response run_logs(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+Response run_events(const ApiDeps& d, const RequestContext& ctx, const Request& req);  // SSE (events.cc)
 
 // Outputs and files (outputs.cc).
 Response browse_outputs(const ApiDeps& d, const RequestContext& ctx, const Request& req);

@@ -1,5 +1,7 @@
 #include "api/assets.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -31,11 +33,52 @@ std::string_view media_type(std::string_view path) {
   return "application/octet-stream";
 }
 
+// gzip (RFC 1952) of `bytes` at the best level (compressed once per process), or "" when
+// it saves less than a tenth: already-compressed images gain nothing and cost the
+// client a decompression.
+std::string gzip_if_smaller(std::string_view bytes) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return "";
+  std::string out(deflateBound(&z, bytes.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  z.avail_in = static_cast<uInt>(bytes.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END || out.size() > bytes.size() * 9 / 10) return "";
+  return out;
+}
+
+// Whether Accept-Encoding (RFC 9110 §12.5.3) allows gzip: listed (or "*") without q=0.
+bool accepts_gzip(std::string_view header) {
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    std::string_view item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+    size_t semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+    if (coding != "gzip" && coding != "x-gzip" && coding != "*") continue;
+    std::string params = semi == std::string_view::npos ? "" : std::string(item.substr(semi + 1));
+    std::erase_if(params, [](char c) { return c == ' ' || c == '\t'; });
+    // q=0, q=0.0, q=0.00, q=0.000 refuse; any other weight accepts.
+    bool refused = params.starts_with("q=0") && params.find_first_not_of("0.", 3) == std::string::npos;
+    return !refused;
+  }
+  return false;
+}
+
 std::vector<StaticAsset> build_assets() {
   std::vector<StaticAsset> assets;
   for (const EmbeddedFile& f : embedded_files()) {
     std::string hash = sha256_hex(f.bytes);
-    assets.push_back({f.path, f.bytes, media_type(f.path), "\"" + hash + "\"", hash.substr(0, 16)});
+    std::string gzip = gzip_if_smaller(f.bytes);
+    std::string gzip_etag = gzip.empty() ? "" : "\"" + hash + "-gzip\"";
+    assets.push_back({f.path, f.bytes, media_type(f.path), "\"" + hash + "\"", hash.substr(0, 16), std::move(gzip),
+                      std::move(gzip_etag)});
   }
   std::sort(assets.begin(), assets.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   return assets;
@@ -84,16 +127,22 @@ Response static_asset(const RequestContext& ctx, const Request& req) {
         .with_header("X-Content-Type-Options", "nosniff");
   }
   std::string_view cache = req.query_param("v") == asset->version ? kImmutable : kRevalidate;
+  bool gzip = !asset->gzip.empty() && accepts_gzip(req.header("accept-encoding"));
+  const std::string& etag = gzip ? asset->gzip_etag : asset->etag;
   Response r;
-  if (none_match(req.header("if-none-match"), asset->etag)) {
+  if (none_match(req.header("if-none-match"), etag)) {
     r.status = 304;
     r.content_type.clear();
   } else {
-    r = Response::streamed(200, static_source(asset->bytes), std::string(asset->media_type));
+    r = Response::streamed(200, static_source(gzip ? std::string_view(asset->gzip) : asset->bytes),
+                           std::string(asset->media_type));
+    if (gzip) r.with_header("Content-Encoding", "gzip");
   }
-  r.with_header("ETag", asset->etag)
+  r.with_header("ETag", etag)
       .with_header("Cache-Control", std::string(cache))
       .with_header("X-Content-Type-Options", "nosniff");
+  // Caches must key on Accept-Encoding for anything that has a gzip variant.
+  if (!asset->gzip.empty()) r.with_header("Vary", "Accept-Encoding");
   return r;
 }
 

@@ -20,6 +20,14 @@ std::string output_url(const ApiDeps& d, const std::string& staging_key_prefix);
 // ISO 8601 time for Unix microseconds, or null when zero.
 boost::json::value time_or_null(int64_t unix_us);
 
+// A run as GET /runs/{run_id} shows it, and the shorter form of run listings (runs.cc).
+boost::json::object run_detail(const ApiDeps& d, const RunRecord& r);
+boost::json::object run_summary(const ApiDeps& d, const RunRecord& r);
+// Brings a run's ledger entry up to date with the engine (runs.cc).
+Result<RunRecord> refreshed(const ApiDeps& d, RunRecord run);
+// The caller's own run as the ledger has it, or 404 (another user's run is not revealed).
+Result<RunRecord> own_ledger_run(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+
 }  // namespace scigate::api
 
 namespace scigate::api {

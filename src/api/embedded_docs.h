@@ -1,4 +1,4 @@
-// The API's own OpenAPI 3 document and the /docs page, embedded at build time.
+// The API's own OpenAPI 3 document, embedded at build time.
 #pragma once
 
 #include <string_view>
@@ -6,6 +6,5 @@
 namespace scigate {
 
 std::string_view openapi_document();
-std::string_view docs_page();
 
 }  // namespace scigate

@@ -1,5 +1,7 @@
 #include "api/html.h"
 
+#include "core/json_util.h"
+
 namespace json = boost::json;
 
 namespace scigate::api {
@@ -44,7 +46,7 @@ std::string str(const json::object& o, const char* key) {
   if (it == o.end()) return "";
   if (it->value().is_string()) return std::string(it->value().get_string());
   if (it->value().is_null()) return "";
-  return json::serialize(it->value());
+  return to_json_text(it->value());
 }
 }  // namespace
 
@@ -66,10 +68,9 @@ std::string render_listing_html(const json::object& listing) {
     const auto& o = f.as_object();
     std::string props;
     for (const auto& kv : o.at("properties").as_object()) {
-      props +=
-          html_escape(kv.key()) + " = " +
-          html_escape(kv.value().is_string() ? std::string(kv.value().get_string()) : json::serialize(kv.value())) +
-          "<br>";
+      props += html_escape(kv.key()) + " = " +
+               html_escape(kv.value().is_string() ? std::string(kv.value().get_string()) : to_json_text(kv.value())) +
+               "<br>";
     }
     out += "<tr><td><a href=\"" + html_escape(str(o, "href")) + "\">" + html_escape(str(o, "name")) + "</a></td><td>" +
            html_escape(str(o, "size")) + "</td><td>" + html_escape(str(o, "last_modified")) + "</td><td>" + props +

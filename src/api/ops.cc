@@ -1,5 +1,6 @@
 // Operations endpoints: liveness, readiness, metrics, the OpenAPI document and its page.
 #include "api/common.h"
+#include "api/docs.h"
 #include "api/embedded_docs.h"
 #include "credentials/rotating.h"
 
@@ -63,7 +64,9 @@ Response openapi(const ApiDeps&, const RequestContext&, const Request&) {
 }
 
 Response docs(const ApiDeps&, const RequestContext&, const Request&) {
-  return Response::text(200, std::string(docs_page()), "text/html; charset=utf-8");
+  return Response::text(200, docs_html(), "text/html; charset=utf-8")
+      .with_header("Content-Security-Policy", docs_csp())
+      .with_header("Cache-Control", "no-cache");
 }
 
 }  // namespace api

@@ -34,6 +34,7 @@ void add_routes(Router& r, const ApiDeps& d) {
   r.add(route(d, "GET", "/runs/{run_id}", api::get_run));
   r.add(route(d, "POST", "/runs/{run_id}/cancel", api::cancel_run));
   r.add(route(d, "GET", "/runs/{run_id}/logs", api::run_logs));
+  r.add(route(d, "GET", "/runs/{run_id}/events", api::run_events));
   r.add(route(d, "GET", "/output-data/{prefix...}", api::browse_outputs));
   r.add(route(d, "PUT", "/output-data/{prefix...}", api::update_output_metadata));
   r.add(route(d, "GET", "/files/{provider}/{bucket}/{key...}", api::serve_signed_file, Auth::kNone));

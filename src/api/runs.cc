@@ -25,6 +25,39 @@ Result<std::string> idempotency_key(const Request& req) {
   return key;
 }
 
+json::object make_conf(const ApiDeps& d, const RunRecord& run, const DataSelection& sel, const json::object& params) {
+  json::object conf = params;
+  conf["in_bucket"] = sel.collection->bucket;
+  conf["in_prefix"] = sel.prefix();
+  conf["out_bucket"] = run.output_bucket;
+  conf["out_prefix"] = run.output_prefix.substr(0, run.output_prefix.size() - 1);
+  conf["username"] = run.username;
+  return conf;
+}
+
+// A dataset inside a collection ("collection/sub/path") must hold at least one object;
+// a whole collection is taken as configured.
+Status check_dataset_exists(const ApiDeps& d, const DataSelection& sel) {
+  if (sel.sub_path.empty()) return ok_status();
+  auto store = d.stores.find(sel.collection->provider);
+  if (store == d.stores.end()) return Error::internal_error("no store for provider " + sel.collection->provider);
+  auto page = store->second->list({sel.collection->bucket, sel.prefix(), "", "", 1});
+  if (!page) return page.error();
+  if (page->objects.empty())
+    return Error::not_found("no such data selection: " + sel.collection->id + "/" + sel.sub_path);
+  return ok_status();
+}
+
+Response created_response(const ApiDeps& d, const RunRecord& run, int status) {
+  json::object body{{"run_id", run.run_id},
+                    {"workflow_id", run.workflow_id},
+                    {"status", to_string(run.state)},
+                    {"output_url", output_url(d, run.output_prefix)}};
+  return Response::json(status, body).with_header("Location", "/runs/" + run.run_id);
+}
+
+}  // namespace
+
 json::object run_summary(const ApiDeps& d, const RunRecord& r) {
   return json::object{{"run_id", r.run_id},
                       {"workflow_id", r.workflow_id},
@@ -45,6 +78,7 @@ json::object run_detail(const ApiDeps& d, const RunRecord& r) {
   return out;
 }
 
+namespace {
 // Records the engine's view of a run in the ledger when it changed.
 RunRecord updated(const ApiDeps& d, RunRecord run, const RunStatus& st) {
   if (st.state == run.state && st.tasks_done == run.tasks_done && st.tasks_total == run.tasks_total &&
@@ -59,6 +93,7 @@ RunRecord updated(const ApiDeps& d, RunRecord run, const RunStatus& st) {
   (void)d.ledger.update(run);
   return run;
 }
+}  // namespace
 
 // Brings a run's ledger entry up to date with the engine (a no-op for the local engine,
 // whose state store is the ledger). A run the engine has forgotten ends as failed. A
@@ -92,44 +127,13 @@ Result<RunRecord> own_ledger_run(const ApiDeps& d, const RequestContext& ctx, co
   return run;
 }
 
+namespace {
 // The caller's own run, brought up to date with the engine.
 Result<RunRecord> own_run(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
   auto run = own_ledger_run(d, ctx, req);
   if (!run) return run.error();
   return refreshed(d, std::move(run).value());
 }
-
-json::object make_conf(const ApiDeps& d, const RunRecord& run, const DataSelection& sel, const json::object& params) {
-  json::object conf = params;
-  conf["in_bucket"] = sel.collection->bucket;
-  conf["in_prefix"] = sel.prefix();
-  conf["out_bucket"] = run.output_bucket;
-  conf["out_prefix"] = run.output_prefix.substr(0, run.output_prefix.size() - 1);
-  conf["username"] = run.username;
-  return conf;
-}
-
-// A dataset inside a collection ("collection/sub/path") must hold at least one object;
-// a whole collection is taken as configured.
-Status check_dataset_exists(const ApiDeps& d, const DataSelection& sel) {
-  if (sel.sub_path.empty()) return ok_status();
-  auto store = d.stores.find(sel.collection->provider);
-  if (store == d.stores.end()) return Error::internal_error("no store for provider " + sel.collection->provider);
-  auto page = store->second->list({sel.collection->bucket, sel.prefix(), "", "", 1});
-  if (!page) return page.error();
-  if (page->objects.empty())
-    return Error::not_found("no such data selection: " + sel.collection->id + "/" + sel.sub_path);
-  return ok_status();
-}
-
-Response created_response(const ApiDeps& d, const RunRecord& run, int status) {
-  json::object body{{"run_id", run.run_id},
-                    {"workflow_id", run.workflow_id},
-                    {"status", to_string(run.state)},
-                    {"output_url", output_url(d, run.output_prefix)}};
-  return Response::json(status, body).with_header("Location", "/runs/" + run.run_id);
-}
-
 }  // namespace
 
 Response start_run(const ApiDeps& d, const RequestContext& ctx, const Request& req) {

@@ -139,6 +139,8 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   opts.worker_queue = c.server.worker_queue;
   opts.max_connections = connection_cap(c.server.max_connections);
   opts.max_buffered_response_bytes = c.server.max_buffered_response_bytes;
+  opts.max_event_streams = c.server.max_event_streams;
+  opts.event_stream_lifetime = c.server.event_stream_lifetime;
   opts.cors_allowed_origins = c.server.cors_allowed_origins;
   opts.access_log_fd = STDOUT_FILENO;
   App* self = app.get();

@@ -1,5 +1,6 @@
 // scigate's entry point: only parses the command line (see app/cli.h).
 #include <malloc.h>
+#include <proj.h>
 
 #include <csignal>
 
@@ -14,5 +15,10 @@ int main(int argc, char** argv) {
   // threshold; memory kept beyond use stays under 32 MiB per arena.
   mallopt(M_MMAP_THRESHOLD, 16 << 20);
   mallopt(M_TRIM_THRESHOLD, 32 << 20);
+  // Every PROJ context starts as a copy of the default one, log level included, and
+  // libgeotiff makes contexts of its own for some lookups: without this PROJ prints the
+  // misses of a file's odd GeoKeys ("unit of measure not found") on the server's stderr.
+  // Set before any thread starts (the default context is not thread-safe).
+  proj_log_level(nullptr, PJ_LOG_NONE);
   return scigate::run_cli(argc, argv);
 }

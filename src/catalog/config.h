@@ -35,6 +35,8 @@ struct ServerConfig {
   size_t worker_queue = 1024;                      // requests waiting for a worker beyond this get 503
   size_t max_connections = 10'000;                 // beyond: 503 and close at once
   size_t max_buffered_response_bytes = 256 << 20;  // in-memory bodies held for slow readers
+  size_t max_event_streams = 256;                  // open GET /runs/{id}/events; 503 beyond
+  milliseconds event_stream_lifetime{300'000};     // then the stream ends; clients resume by Last-Event-ID
   std::string log_level = "info";
   // Signs the links scigate serves itself (/files). Absent: a key generated once and kept
   // in the data folder (beside the SQLite ledger), so links survive a restart.

@@ -228,6 +228,9 @@ class Loader {
     s.integer("worker_queue", 1, 1'000'000, out.worker_queue);
     s.integer("max_connections", 1, 10'000'000, out.max_connections);
     s.integer("max_buffered_response_bytes", 1 << 20, 1LL << 40, out.max_buffered_response_bytes);
+    s.integer("max_event_streams", 0, 1'000'000, out.max_event_streams);
+    s.duration("event_stream_lifetime", out.event_stream_lifetime);
+    if (out.event_stream_lifetime < std::chrono::seconds(1)) s.problem("event_stream_lifetime", "must be at least 1s");
     s.string("log_level", out.log_level);
     s.secret("signing_key", cfg_.base_dir, out.signing_key, false);
     if (out.signing_key && out.signing_key->value().size() < 32)

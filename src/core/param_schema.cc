@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string_view>
 
+#include "core/json_util.h"
+
 namespace json = boost::json;
 
 namespace scigate {
@@ -137,14 +139,14 @@ std::string value_problem(const ParamSpec& spec, const json::value& v) {
   }
   if (v.is_number()) {
     double d = as_double(v);
-    if (spec.minimum && d < *spec.minimum) return "must be >= " + json::serialize(number_json(*spec.minimum));
-    if (spec.maximum && d > *spec.maximum) return "must be <= " + json::serialize(number_json(*spec.maximum));
+    if (spec.minimum && d < *spec.minimum) return "must be >= " + to_json_text(number_json(*spec.minimum));
+    if (spec.maximum && d > *spec.maximum) return "must be <= " + to_json_text(number_json(*spec.maximum));
   }
   if (!spec.enum_values.empty() &&
       std::none_of(spec.enum_values.begin(), spec.enum_values.end(), [&](const json::value& e) {
         return e == v || (e.is_number() && v.is_number() && as_double(e) == as_double(v));
       })) {
-    return "must be one of " + json::serialize(json::array(spec.enum_values.begin(), spec.enum_values.end()));
+    return "must be one of " + to_json_text(json::array(spec.enum_values.begin(), spec.enum_values.end()));
   }
   return "";
 }

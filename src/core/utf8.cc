@@ -1,5 +1,7 @@
 #include "core/utf8.h"
 
+#include <algorithm>
+
 namespace scigate {
 
 namespace {
@@ -41,6 +43,16 @@ bool valid_utf8(std::string_view s) {
     i += n;
   }
   return true;
+}
+
+size_t utf8_complete_prefix(std::string_view s) {
+  for (size_t back = 1; back <= std::min<size_t>(3, s.size()); ++back) {
+    auto c = static_cast<unsigned char>(s[s.size() - back]);
+    if (c >= 0x80 && c <= 0xBF) continue;  // a continuation byte: look further back for the lead
+    size_t want = (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    return want > back ? s.size() - back : s.size();
+  }
+  return s.size();
 }
 
 std::string repair_utf8(std::string_view s) {

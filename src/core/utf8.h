@@ -12,6 +12,11 @@ namespace scigate {
 // above U+10FFFF).
 bool valid_utf8(std::string_view s);
 
+// The length of `s` without a last sequence that is cut short but could still be
+// completed by the bytes that follow (at most 3 bytes are held back): for text that
+// arrives in pieces, so that a character split between two pieces is not repaired away.
+size_t utf8_complete_prefix(std::string_view s);
+
 // `s` with every ill-formed sequence replaced by U+FFFD.
 std::string repair_utf8(std::string_view s);
 

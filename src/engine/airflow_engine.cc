@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "core/json_util.h"
 #include "core/key_path.h"
@@ -386,12 +388,36 @@ Status AirflowEngine::cancel(const RunRecord& run) {
 Result<std::shared_ptr<ByteSource>> AirflowEngine::logs(const RunRecord& run) {
   auto tasks = fetch_tasks(run);
   if (!tasks) return tasks.error();
+  auto text = task_logs_text(run, *tasks);
+  if (!text) return text.error();
+  return string_source(std::move(text).value());
+}
+
+Result<LogSlice> AirflowEngine::read_log(const RunRecord& run, uint64_t offset, size_t max) {
+  auto tasks = fetch_tasks(run);
+  if (!tasks) return tasks.error();
+  std::vector<TaskInstanceInfo> finished;
+  for (auto& t : *tasks) {
+    if (task_finished(t)) finished.push_back(std::move(t));
+  }
+  // Airflow gives end dates in UTC in one format: as strings they sort by time.
+  std::stable_sort(finished.begin(), finished.end(), [](const TaskInstanceInfo& a, const TaskInstanceInfo& b) {
+    return std::tie(a.end_date, a.task_id, a.map_index) < std::tie(b.end_date, b.task_id, b.map_index);
+  });
+  auto text = task_logs_text(run, finished);
+  if (!text) return text.error();
+  LogSlice out{"", text->size()};
+  if (offset < text->size()) out.bytes = text->substr(offset, max);
+  return out;
+}
+
+Result<std::string> AirflowEngine::task_logs_text(const RunRecord& run, const std::vector<TaskInstanceInfo>& tasks) {
   std::string out;
   size_t n = 0;
-  for (const auto& t : *tasks) {
+  for (const auto& t : tasks) {
     if (t.try_number < 1) continue;  // never ran: no log yet
     if (++n > kMaxLogTasks) {
-      out += "… (logs of " + std::to_string(tasks->size() - kMaxLogTasks) + " more tasks left out)\n";
+      out += "… (logs of " + std::to_string(tasks.size() - kMaxLogTasks) + " more tasks left out)\n";
       break;
     }
     out += "=== " + t.task_id + (t.map_index >= 0 ? "[" + std::to_string(t.map_index) + "]" : "") + " (try " +
@@ -401,7 +427,7 @@ Result<std::shared_ptr<ByteSource>> AirflowEngine::logs(const RunRecord& run) {
     out += *text;
     if (!text->empty() && text->back() != '\n') out += '\n';
   }
-  return string_source(std::move(out));
+  return out;
 }
 
 Result<std::string> AirflowEngine::task_log(const RunRecord& run, const TaskInstanceInfo& task) {

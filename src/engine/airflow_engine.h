@@ -47,6 +47,12 @@ class AirflowEngine final : public WorkflowEngine {
   Result<std::map<std::string, RunStatus>> statuses(const std::vector<RunRecord>& runs) override;
   Status cancel(const RunRecord& run) override;
   Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override;
+  // The followed log holds only finished tasks, in the order they ended: a running task's
+  // log (and its state in the header) still changes, which an append-only text cannot show.
+  Result<LogSlice> read_log(const RunRecord& run, uint64_t offset, size_t max) override;
+  // Each poll costs Airflow two calls (the DAG run, its task instances); logs are read
+  // only after progress changed, since only a finished task adds to the followed log.
+  FollowPolicy follow_policy() const override { return {std::chrono::seconds(5), false}; }
   // Loads the catalog in the background at once, then every dag_cache_ttl (every 5 s
   // until a first load works). Until then /readyz reports the engine not ready.
   void start() override;
@@ -70,6 +76,8 @@ class AirflowEngine final : public WorkflowEngine {
   using Catalog = std::map<std::string, Entry>;
 
   Result<std::vector<TaskInstanceInfo>> fetch_tasks(const RunRecord& run);
+  // The "=== task (try, state) ===" sections of `tasks` that ran, at most kMaxLogTasks.
+  Result<std::string> task_logs_text(const RunRecord& run, const std::vector<TaskInstanceInfo>& tasks);
   Result<Entry> load_entry(const boost::json::object& dag, const Catalog* previous);
   void refresher();
 

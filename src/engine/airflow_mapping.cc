@@ -113,6 +113,7 @@ std::vector<TaskInstanceInfo> task_instances(const std::vector<json::value>& ite
     TaskInstanceInfo info;
     info.task_id = string_or(o, "task_id");
     info.state = string_or(o, "state");
+    info.end_date = string_or(o, "end_date");
     if (const auto* t = o.if_contains("try_number"); t && t->is_int64())
       info.try_number = static_cast<int>(t->as_int64());
     if (const auto* m = o.if_contains("map_index"); m && m->is_int64())

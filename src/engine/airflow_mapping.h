@@ -34,6 +34,7 @@ struct TaskInstanceInfo {
   std::string state;  // "" while not yet scheduled
   int try_number = 0;
   int map_index = -1;
+  std::string end_date;  // ISO 8601 as Airflow gives it (UTC), "" while not finished
 };
 // The task instance objects of a TaskInstanceCollection's `task_instances`.
 std::vector<TaskInstanceInfo> task_instances(const std::vector<boost::json::value>& items);

@@ -230,6 +230,19 @@ Result<std::shared_ptr<ByteSource>> LocalEngine::logs(const RunRecord& run) {
   return open_file_range(p, size - kMaxLogBytes, kMaxLogBytes);  // the end: where a run fails
 }
 
+Result<LogSlice> LocalEngine::read_log(const RunRecord& run, uint64_t offset, size_t max) {
+  fs::path p = run_dir(run.run_id) / "log.txt";
+  std::error_code ec;
+  uint64_t size = fs::file_size(p, ec);
+  if (ec) return LogSlice{};  // not started yet
+  LogSlice out{"", size};
+  if (offset >= size) return out;
+  auto part = open_file_range(p, offset, std::min<uint64_t>(max, size - offset));
+  if (!part) return part.error();
+  out.bytes = read_all(**part);
+  return out;
+}
+
 void LocalEngine::start() {
   std::error_code ec;
   fs::create_directories(config_.work_dir, ec);

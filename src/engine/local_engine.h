@@ -64,6 +64,11 @@ class LocalEngine final : public WorkflowEngine {
   Result<RunStatus> status(const RunRecord& run) override;
   Status cancel(const RunRecord& run) override;
   Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override;
+  // The whole log file from `offset` (offsets are the file's); logs() gives only its end.
+  Result<LogSlice> read_log(const RunRecord& run, uint64_t offset, size_t max) override;
+  // The ledger and a log file are local: cheap to ask twice a second. The log grows
+  // while a step runs, with no change of progress.
+  FollowPolicy follow_policy() const override { return {std::chrono::milliseconds(500), true}; }
   void start() override;
   void stop() override;
 

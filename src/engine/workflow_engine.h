@@ -9,6 +9,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -46,6 +47,20 @@ struct RunStatus {
   std::string reason;
 };
 
+// A piece of a run's log for a reader that follows it (GET /runs/{run_id}/events).
+struct LogSlice {
+  std::string bytes;  // the log from the offset asked for, at most the maximum asked for
+  uint64_t size = 0;  // the followed log's whole size now
+};
+
+// How a follower should watch a run on this engine: how often to ask for its status, and
+// whether its log can grow while its status and progress stay the same (then the log is
+// read on every poll; else only after a change, which saves remote calls).
+struct FollowPolicy {
+  std::chrono::milliseconds interval{1000};
+  bool log_grows_between_changes = true;
+};
+
 class WorkflowEngine {
  public:
   virtual ~WorkflowEngine() = default;
@@ -72,6 +87,19 @@ class WorkflowEngine {
   // Task logs as text (may be empty while queued): a range of a local file, read while it
   // is sent, or text in memory for engines that fetch it.
   virtual Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) = 0;
+
+  // The followed log from byte `offset` on, at most `max` bytes. The followed log only
+  // grows while the run goes on (text once given never changes), so a reader resumes at
+  // the offset where it stopped. Default: logs(), skipped to `offset`.
+  virtual Result<LogSlice> read_log(const RunRecord& run, uint64_t offset, size_t max) {
+    auto source = logs(run);
+    if (!source) return source.error();
+    std::string text = read_all(**source);
+    LogSlice out{"", text.size()};
+    if (offset < text.size()) out.bytes = text.substr(offset, max);
+    return out;
+  }
+  virtual FollowPolicy follow_policy() const { return {}; }
 
   // Engine-specific lines for /metrics (Prometheus text), "" when there are none.
   virtual std::string metrics_text() const { return ""; }

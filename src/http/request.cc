@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/json_util.h"
 #include "core/key_path.h"
 #include "core/utf8.h"
 
@@ -35,7 +36,7 @@ bool Request::has_query_param(std::string_view name) const {
 Response Response::json(int status, const boost::json::value& value) {
   Response r;
   r.status = status;
-  r.body = boost::json::serialize(value);
+  r.body = to_json_text(value);
   return r;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -44,12 +45,35 @@ struct RequestContext {
   SystemTime now;
 };
 
+// A body produced over time rather than known up front (Server-Sent Events). The server
+// sends it with chunked transfer encoding, then closes the connection. It calls poll() on
+// the worker pool (poll may block on a ledger or an engine), first at once and then every
+// interval(); between calls the stream waits on a timer and holds no thread. The stream
+// ends when poll() says done, when the client goes away (noticed at once, not at the next
+// write), when the server stops, or after ServerOptions::event_stream_lifetime.
+class PushSource {
+ public:
+  struct Chunk {
+    std::string bytes;   // to send now; may be empty
+    bool done = false;   // nothing follows: the body ends after `bytes`
+    bool again = false;  // more is ready: poll again without waiting
+  };
+  virtual ~PushSource() = default;
+  // Never called concurrently with itself.
+  virtual Chunk poll() = 0;
+  virtual std::chrono::milliseconds interval() const = 0;
+  // Sent when nothing else was sent for ServerOptions::event_stream_keepalive, so that
+  // proxies keep the connection open. Empty: nothing.
+  virtual std::string keepalive() const { return {}; }
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::shared_ptr<ByteSource> stream;  // when set, the body is read from it while it is sent
+  std::shared_ptr<PushSource> push;    // when set, the body is pushed as it is produced
 
   static Response json(int status, const boost::json::value& value);
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");

@@ -6,9 +6,12 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast.hpp>
 #include <boost/json.hpp>
 #include <charconv>
+#include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -65,6 +68,8 @@ struct ConnectionCounters {
   std::atomic<uint64_t> refused{0};
   std::atomic<uint64_t> accept_failures{0};
   std::atomic<size_t> buffered_bytes{0};  // in-memory response bodies being written
+  std::atomic<size_t> push_streams{0};    // pushed bodies (event streams) open now
+  std::atomic<uint64_t> push_refused{0};  // refused over server.max_event_streams
 
   std::string prometheus() const {
     return "# HELP scigate_http_open_connections Client connections open now.\n"
@@ -83,7 +88,16 @@ struct ConnectionCounters {
            "\n# HELP scigate_http_buffered_response_bytes In-memory response bodies being written now.\n"
            "# TYPE scigate_http_buffered_response_bytes gauge\n"
            "scigate_http_buffered_response_bytes " +
-           std::to_string(buffered_bytes.load()) + "\n";
+           std::to_string(buffered_bytes.load()) +
+           "\n# HELP scigate_http_event_streams Event streams (pushed bodies) open now.\n"
+           "# TYPE scigate_http_event_streams gauge\n"
+           "scigate_http_event_streams " +
+           std::to_string(push_streams.load()) +
+           "\n# HELP scigate_http_event_streams_refused_total Event streams answered 503 (over "
+           "server.max_event_streams).\n"
+           "# TYPE scigate_http_event_streams_refused_total counter\n"
+           "scigate_http_event_streams_refused_total " +
+           std::to_string(push_refused.load()) + "\n";
   }
 };
 
@@ -112,6 +126,15 @@ struct Server::Impl {
   std::atomic<size_t> in_flight{0};  // requests read and not yet answered
   std::shared_ptr<ConnectionCounters> counters = std::make_shared<ConnectionCounters>();
   std::atomic<bool> stopping{false};
+  // The wait timers of open event streams, so that shutdown can wake them at once (each
+  // is only touched on its own connection's I/O thread: shutdown posts the cancel there).
+  std::mutex push_mu;
+  uint64_t next_push_id = 0;
+  struct WatchedTimer {
+    asio::any_io_executor executor;
+    std::weak_ptr<asio::steady_timer> timer;
+  };
+  std::map<uint64_t, WatchedTimer> push_timers;
   // A spare descriptor, given up when accept() runs out so that the waiting client can
   // still be told 503 rather than left to time out (the libev/nginx trick).
   int spare_fd = -1;
@@ -259,12 +282,13 @@ struct Server::Impl {
       }
     }
     decorate(resp, req, ctx);
+    if (resp.push) close = close || req.method != "HEAD";  // a pushed body ends with the connection
     bool keep_alive = !close && msg.keep_alive() && !stopping;
     auto bytes = co_await write(stream, resp, keep_alive, msg.version(), req.method == "HEAD");
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics.observe(route, req.method, resp.status, seconds);
     log_access(req, ctx, route, resp.status, seconds, bytes);
-    if (close && bytes) co_await linger_close(stream);
+    if (close && bytes && !resp.push) co_await linger_close(stream);
     co_return keep_alive&& bytes;
   }
 
@@ -396,6 +420,12 @@ struct Server::Impl {
   asio::awaitable<size_t> write(beast::tcp_stream& stream, Response& resp, bool keep_alive, unsigned version,
                                 bool head) {
     if (resp.stream) co_return co_await write_streamed(stream, resp, keep_alive, version, head);
+    if (resp.push && !head) {
+      if (auto slot = PushSlot::take(*this)) co_return co_await write_pushed(stream, resp, version, *slot);
+      ++counters->push_refused;
+      resp = Response::error(
+          {ErrorCode::kUnavailable, "event stream cap reached", "too many event streams, retry later"}, "");
+    }
     if (head) {
       http::response<http::empty_body> res;
       fill(res, resp, keep_alive, version);
@@ -457,6 +487,122 @@ struct Server::Impl {
     co_return total;
   }
 
+  // One open event stream, counted against max_event_streams for its whole life, and
+  // its wait timer registered for shutdown.
+  class PushSlot {
+   public:
+    static std::optional<PushSlot> take(Impl& impl) {
+      if (impl.counters->push_streams.fetch_add(1) >= impl.opts.max_event_streams) {
+        --impl.counters->push_streams;
+        return std::nullopt;
+      }
+      return PushSlot(impl);
+    }
+    PushSlot(PushSlot&& o) noexcept : impl_(std::exchange(o.impl_, nullptr)), id_(o.id_) {}
+    PushSlot& operator=(PushSlot&&) = delete;
+    ~PushSlot() {
+      if (!impl_) return;
+      std::lock_guard lock(impl_->push_mu);
+      impl_->push_timers.erase(id_);
+      --impl_->counters->push_streams;
+    }
+    void watch(const std::shared_ptr<asio::steady_timer>& timer) {
+      std::lock_guard lock(impl_->push_mu);
+      impl_->push_timers[id_] = {timer->get_executor(), timer};
+    }
+
+   private:
+    explicit PushSlot(Impl& impl) : impl_(&impl) {
+      std::lock_guard lock(impl.push_mu);
+      id_ = impl.next_push_id++;
+    }
+    Impl* impl_;
+    uint64_t id_ = 0;
+  };
+
+  // Sends a PushSource's body as it comes (chunked; HTTP/1.0: until the connection
+  // closes). Between polls the coroutine waits for whichever comes first: the next poll,
+  // a keep-alive, the end of its lifetime, shutdown (which cancels the timer), or the
+  // client: a client sends nothing after its request, so a completed read means it closed
+  // or reset the connection (or misbehaves), and the stream ends at once, freeing its slot.
+  asio::awaitable<size_t> write_pushed(beast::tcp_stream& stream, Response& resp, unsigned version, PushSlot& slot) {
+    using namespace asio::experimental::awaitable_operators;
+    --in_flight;  // a stream may last long: draining on shutdown does not wait for it
+    struct Recount {
+      std::atomic<size_t>& n;
+      ~Recount() { ++n; }
+    } recount{in_flight};
+    std::shared_ptr<PushSource> source = resp.push;
+    http::response<http::buffer_body> res;
+    fill(res, resp, false, version);
+    res.chunked(version >= 11);
+    res.body().data = nullptr;
+    res.body().more = true;
+    http::response_serializer<http::buffer_body> sr{res};
+    stream.expires_after(opts.write_timeout);
+    auto [hec, total] = co_await http::async_write_header(stream, sr, use_tuple);
+    if (hec) co_return 0;
+    auto send = [&](std::string& bytes, bool more) -> asio::awaitable<bool> {
+      res.body().data = bytes.empty() ? nullptr : bytes.data();
+      res.body().size = bytes.size();
+      res.body().more = more;
+      if (bytes.empty() && more) co_return true;
+      stream.expires_after(opts.write_timeout);
+      auto [ec, n] = co_await http::async_write(stream, sr, use_tuple);
+      total += n;
+      co_return !ec || ec == http::error::need_buffer;
+    };
+    auto timer = std::make_shared<asio::steady_timer>(stream.get_executor());
+    slot.watch(timer);
+    using Clock = std::chrono::steady_clock;
+    const auto end_of_life = Clock::now() + opts.event_stream_lifetime;
+    auto last_sent = Clock::now();
+    auto next_poll = Clock::now();
+    std::array<char, 256> sink;
+    bool client_gone = false;
+    while (!stopping && !client_gone && Clock::now() < end_of_life) {
+      if (Clock::now() >= next_poll) {
+        PushSource::Chunk chunk = co_await poll_push(*source);
+        if (!chunk.bytes.empty()) {
+          if (!co_await send(chunk.bytes, true)) co_return 0;
+          last_sent = Clock::now();
+        }
+        if (chunk.done) break;
+        next_poll = chunk.again ? Clock::now() : Clock::now() + source->interval();
+        if (chunk.again) continue;
+      }
+      if (Clock::now() - last_sent >= opts.event_stream_keepalive) {
+        std::string ping = source->keepalive();
+        if (!co_await send(ping, true)) co_return 0;
+        last_sent = Clock::now();
+      }
+      if (stopping) break;
+      timer->expires_at(std::min({next_poll, last_sent + opts.event_stream_keepalive, end_of_life}));
+      stream.expires_never();
+      auto woke =
+          co_await (timer->async_wait(use_tuple) || stream.socket().async_read_some(asio::buffer(sink), use_tuple));
+      client_gone = woke.index() == 1;
+    }
+    if (client_gone) co_return total;
+    std::string last;
+    co_await send(last, false);  // the last chunk: the client sees a clean end and may resume
+    co_return total;
+  }
+
+  asio::awaitable<PushSource::Chunk> poll_push(PushSource& source) {
+    co_return co_await asio::co_spawn(
+        pool,
+        [&]() -> asio::awaitable<PushSource::Chunk> {
+          try {
+            co_return source.poll();
+          } catch (const std::exception& e) {
+            spdlog::error("an event stream's poll threw: {}", e.what());
+          }
+          co_return PushSource::Chunk{"", true, false};
+        },
+        asio::use_awaitable);
+  }
+
   // One JSON line, built by hand: this runs for every request. Paths are cut so that a
   // line stays below PIPE_BUF, which keeps it whole on a pipe whatever the other thread writes.
   void log_access(const Request& req, const RequestContext& ctx, const std::string& route, int status, double seconds,
@@ -495,13 +641,23 @@ struct Server::Impl {
     spdlog::info("shutting down: draining {} in-flight requests", in_flight.load());
     beast::error_code ec;
     acceptor.close(ec);
+    {
+      // Event streams do not hold up shutdown: each wakes now, ends its body and closes.
+      std::lock_guard lock(push_mu);
+      for (auto& [id, watched] : push_timers) {
+        asio::post(watched.executor, [timer = watched.timer] {
+          if (auto t = timer.lock()) t->cancel();
+        });
+      }
+    }
     auto deadline = std::chrono::steady_clock::now() + opts.shutdown_grace;
     asio::co_spawn(ioc, drain(deadline), asio::detached);
   }
 
   asio::awaitable<void> drain(std::chrono::steady_clock::time_point deadline) {
     asio::steady_timer timer(ioc);
-    while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    // Event streams end at once on stop (above); waiting for them lets them send their end.
+    while (in_flight.load() + counters->push_streams.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       timer.expires_after(std::chrono::milliseconds(20));
       co_await timer.async_wait(use_tuple);
     }

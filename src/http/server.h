@@ -43,7 +43,12 @@ struct ServerOptions {
   // In-memory response bodies (streamed ones excluded) that slow readers may hold in
   // total; a larger answer beyond it is a 503.
   size_t max_buffered_response_bytes = 256 << 20;
-  std::vector<std::string> cors_allowed_origins;  // "*" allows any
+  // Pushed bodies (Response::push) open at once; one more gets a 503. They hold no thread
+  // while they wait, only a connection and a timer.
+  size_t max_event_streams = 256;
+  std::chrono::milliseconds event_stream_lifetime{300'000};  // then the body ends (clients resume)
+  std::chrono::milliseconds event_stream_keepalive{15'000};  // PushSource::keepalive() after this silence
+  std::vector<std::string> cors_allowed_origins;             // "*" allows any
   // The access log: one JSON line per request, each written whole by one write(2) with
   // no lock shared between I/O threads. -1 = no access log.
   int access_log_fd = -1;

@@ -17,6 +17,7 @@ class FakeEngine final : public WorkflowEngine {
   std::map<std::string, RunStatus> statuses;  // by engine run id
   std::optional<Error> trigger_error;
   std::vector<std::string> canceled;
+  std::map<std::string, std::string> log_texts;  // by run id; default "logs of {run id}"
 
   Result<std::vector<WorkflowInfo>> list_workflows() override { return workflows; }
   Result<WorkflowInfo> describe(const std::string& id) override {
@@ -42,7 +43,8 @@ class FakeEngine final : public WorkflowEngine {
     return ok_status();
   }
   Result<std::shared_ptr<ByteSource>> logs(const RunRecord& run) override {
-    return string_source("logs of " + run.run_id);
+    auto it = log_texts.find(run.run_id);
+    return string_source(it == log_texts.end() ? "logs of " + run.run_id : it->second);
   }
 };
 

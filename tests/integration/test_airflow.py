@@ -16,7 +16,8 @@ import unittest
 
 import requests
 
-from harness import BIN, Gateway
+from harness import BIN, Gateway, auth
+from sse import read_events
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "peers"))
@@ -277,6 +278,33 @@ class Airflow2Basic(FlowTests, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         start_flavour(cls, "v1", "basic")
+
+    def test_events_follow_a_run_with_a_bounded_number_of_airflow_calls(self):
+        run = self.start(label="events")["run_id"]
+        before = sum(self.quiet_stats().values())
+        started = time.time()
+        events = read_events(requests.get(f"{self.gw.base}/runs/{run}/events", headers=auth("thomas"),
+                                          stream=True, timeout=30))
+        seconds = time.time() - started
+        calls = sum(self.stats().values()) - before
+        self.assertEqual(events[0]["event"], "state")
+        self.assertEqual(events[-1]["event"], "end")
+        self.assertEqual(events[-1]["data"]["status"], "success")
+        self.assertEqual(events[-1]["data"]["progress"], {"tasks_done": 2, "tasks_total": 2})
+        text = "".join(e["data"]["text"] for e in events if e["event"] == "log")
+        self.assertLess(text.index("=== tile (try 1, success) ==="), text.index("=== detect (try 1, success) ==="))
+        self.assertIn("detect try 1: started on fake", text)
+        offset = 0
+        for e in (e for e in events if e["event"] == "log"):
+            offset += len(e["data"]["text"].encode())
+            self.assertEqual(int(e["id"]), offset)
+        # A poll every 5 s costs 2 calls (the DAG run, its tasks); logs (tasks + one per
+        # task) only after progress changed.
+        self.assertLessEqual(calls, 2 * (seconds / 5 + 1) + 2 * 4, f"{calls} Airflow calls in {seconds:.1f} s")
+        resumed = read_events(requests.get(f"{self.gw.base}/runs/{run}/events", headers={
+            **auth("thomas"), "Last-Event-ID": str(len(text.encode()) - 10)}, stream=True, timeout=30))
+        self.assertEqual("".join(e["data"]["text"] for e in resumed if e["event"] == "log").encode(),
+                         text.encode()[-10:])
 
 
 class Airflow3Password(FlowTests, unittest.TestCase):

@@ -64,6 +64,7 @@ class Matrix(GatewayTest, unittest.TestCase):
             ("GET", "/workflows/nebraska/runs", None, {MALLORY: 404, THOMAS: 200, DLIU: 200}),
             ("GET", f"/runs/{run}", None, {MALLORY: 404, THOMAS: 200, DLIU: 404}),
             ("GET", f"/runs/{run}/logs", None, {MALLORY: 404, THOMAS: 200, DLIU: 404}),
+            ("GET", f"/runs/{run}/events", None, {MALLORY: 404, THOMAS: 200, DLIU: 404}),  # finished: ends
             ("POST", f"/runs/{run}/cancel", None, {MALLORY: 404, THOMAS: 409, DLIU: 404}),
             ("GET", f"/output-data/thomas/{run}/", None, {MALLORY: 403, THOMAS: 200, DLIU: 403}),
             ("GET", "/output-data/", None, {MALLORY: 200, THOMAS: 200, DLIU: 200}),

@@ -18,6 +18,7 @@ import io
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ from osgeo import gdal, osr
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
 import make_raster_fixtures as fx  # noqa: E402
-from harness import Gateway, auth  # noqa: E402
+from harness import SOURCE, Gateway, auth  # noqa: E402
 
 gdal.UseExceptions()
 
@@ -385,6 +386,14 @@ collections:
             with self.subTest(name=name, path=path):
                 r = self.get(path, {"url": self.url_of(name)})
                 self.assertTrue(400 <= r.status_code < 500, f"{r.status_code} {r.text}")
+        # GeoKeys with unit codes PROJ does not know (a fuzzer's find): no CRS, and nothing
+        # printed by PROJ on the server's stderr.
+        odd = os.path.join(SOURCE, "fuzz/corpus/cog/5a4cf7fbc4aad6c71603ad94500d2c88f441666c")
+        shutil.copy(odd, os.path.join(self.gw.dir, "buckets", "edrn-bucket", "maps", "odd_units.tif"))
+        r = self.get("/cog/info", {"url": self.url_of("odd_units")})
+        self.assertTrue(r.status_code == 200 or 400 <= r.status_code < 500, f"{r.status_code} {r.text}")
+        with open(self.gw.stderr_path, errors="replace") as f:
+            self.assertNotIn("not found", f.read())
         self.assertEqual(self.gw.get("/healthz", user=None).status_code, 200)
         self.assertIsNone(self.gw.proc.poll())
 

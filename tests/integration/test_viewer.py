@@ -1,6 +1,7 @@
 """The map viewer (GET /cog/{tms}/map.html) and the embedded assets (GET /static/...):
 headers over real HTTP, and the page in a real browser (Debian's chromium driven by
 playwright-core, tests/tools/browser_check.mjs) drawing tiles of a COG made by GDAL."""
+import gzip
 import hashlib
 import json
 import os
@@ -50,26 +51,38 @@ class StaticAssets(GatewayTest, unittest.TestCase):
     def test_versioned_url_is_immutable_and_matches_the_npm_file(self):
         path = os.path.join(WEB, "node_modules/maplibre-gl/dist/maplibre-gl.js")
         digest = version(path)
-        r = requests.get(f"{self.gw.base}/static/maplibre-gl.js?v={digest[:16]}", timeout=10)
-        self.assertEqual(r.status_code, 200)
         with open(path, "rb") as f:
-            self.assertEqual(r.content, f.read())
+            npm_bytes = f.read()
+        url = f"{self.gw.base}/static/maplibre-gl.js?v={digest[:16]}"
+        r = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+        self.assertEqual(r.status_code, 200)
+        self.assertEqual(r.content, npm_bytes)
+        self.assertNotIn("Content-Encoding", r.headers)
         self.assertEqual(r.headers["Content-Type"], "text/javascript; charset=utf-8")
         self.assertEqual(r.headers["Cache-Control"], "public, max-age=31536000, immutable")
         self.assertEqual(r.headers["ETag"], f'"{digest}"')
         self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
-        head = requests.head(f"{self.gw.base}/static/maplibre-gl.js", timeout=10)
+        self.assertEqual(r.headers["Vary"], "Accept-Encoding")
+        # A browser gets it gzipped (a quarter of the bytes), decoding to the same file.
+        gz = requests.get(url, headers={"Accept-Encoding": "gzip, deflate, br"}, timeout=10, stream=True)
+        wire = gz.raw.read(decode_content=False)
+        self.assertEqual(gz.headers["Content-Encoding"], "gzip")
+        self.assertEqual(gz.headers["ETag"], f'"{digest}-gzip"')
+        self.assertLess(len(wire), len(npm_bytes) // 3)
+        self.assertEqual(gzip.decompress(wire), npm_bytes)
+        head = requests.head(f"{self.gw.base}/static/maplibre-gl.js", headers={"Accept-Encoding": "identity"},
+                             timeout=10)
         self.assertEqual(head.status_code, 200)
         self.assertEqual(head.headers["Content-Length"], str(os.path.getsize(path)))
 
     def test_unversioned_url_revalidates_with_its_etag(self):
         url = f"{self.gw.base}/static/viewer/map.js"
-        r = requests.get(url, timeout=10)
+        r = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
         self.assertEqual(r.status_code, 200)
         self.assertEqual(r.headers["Cache-Control"], "public, max-age=300")
         etag = r.headers["ETag"]
         self.assertEqual(etag, '"%s"' % version(os.path.join(WEB, "viewer/map.js")))
-        again = requests.get(url, headers={"If-None-Match": etag}, timeout=10)
+        again = requests.get(url, headers={"If-None-Match": etag, "Accept-Encoding": "identity"}, timeout=10)
         self.assertEqual(again.status_code, 304)
         self.assertEqual(again.content, b"")
         self.assertEqual(again.headers["ETag"], etag)

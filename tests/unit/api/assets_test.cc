@@ -2,6 +2,7 @@
 #include "api/assets.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <algorithm>
 
@@ -95,6 +96,54 @@ TEST(StaticAssets, IfNoneMatchWithTheCurrentEtagIs304) {
     EXPECT_EQ(r.status, 200) << inm;
     EXPECT_TRUE(body(r) == asset->bytes);
   }
+}
+
+std::string gunzip(std::string_view gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out;
+  char buf[65536];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+  }
+  EXPECT_EQ(rc, Z_STREAM_END);
+  inflateEnd(&z);
+  return out;
+}
+
+TEST(StaticAssets, GzipWhenAcceptedWithItsOwnEtag) {
+  const StaticAsset* asset = find_static_asset("maplibre-gl.js");
+  ASSERT_FALSE(asset->gzip.empty());
+  EXPECT_LT(asset->gzip.size(), asset->bytes.size() / 2);
+  for (std::string ae : {"gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.8", "*", "x-gzip"}) {
+    Response r = static_asset(ctx(), get("maplibre-gl.js", {}, {{"accept-encoding", ae}}));
+    EXPECT_EQ(r.status, 200) << ae;
+    EXPECT_EQ(header(r, "Content-Encoding"), "gzip") << ae;
+    EXPECT_EQ(header(r, "Vary"), "Accept-Encoding");
+    EXPECT_EQ(header(r, "ETag"), asset->gzip_etag);
+    EXPECT_NE(asset->gzip_etag, asset->etag);
+    EXPECT_TRUE(gunzip(body(r)) == asset->bytes) << ae;
+  }
+  // Refused or not offered: the identity bytes, still with Vary.
+  for (std::string ae : {"", "br", "gzip;q=0", "gzip; q=0.000, br", "identity"}) {
+    Response r = static_asset(ctx(), get("maplibre-gl.js", {}, {{"accept-encoding", ae}}));
+    EXPECT_EQ(header(r, "Content-Encoding"), "") << ae;
+    EXPECT_EQ(header(r, "ETag"), asset->etag) << ae;
+    EXPECT_EQ(header(r, "Vary"), "Accept-Encoding");
+    EXPECT_TRUE(body(r) == asset->bytes) << ae;
+  }
+  // Revalidation is per variant.
+  Response r = static_asset(
+      ctx(), get("maplibre-gl.js", {}, {{"accept-encoding", "gzip"}, {"if-none-match", asset->gzip_etag}}));
+  EXPECT_EQ(r.status, 304);
+  r = static_asset(ctx(), get("maplibre-gl.js", {}, {{"accept-encoding", "gzip"}, {"if-none-match", asset->etag}}));
+  EXPECT_EQ(r.status, 200);
 }
 
 TEST(StaticAssets, AnythingNotEmbeddedIs404) {

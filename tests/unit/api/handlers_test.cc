@@ -1,9 +1,14 @@
 // Handlers are pure functions: these tests call them directly, with no sockets.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "api/api.h"
+#include "api/embedded_docs.h"
+#include "api/events.h"
 #include "api/raster_access.h"
 #include "catalog/config_loader.h"
+#include "core/utf8.h"
 #include "fakes/fake_engine.h"
 #include "ledger/sqlite_ledger.h"
 #include "temp_dir.h"
@@ -222,7 +227,7 @@ TEST_F(HandlersTest, RunsAreOnlyVisibleToTheirOwner) {
                           request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
   std::string id(body(r).at("run_id").as_string());
   EXPECT_EQ(api::get_run(*deps_, ctx("thomas"), request("GET", {{"run_id", id}})).status, 200);
-  for (auto fn : {api::get_run, api::cancel_run, api::run_logs}) {
+  for (auto fn : {api::get_run, api::cancel_run, api::run_logs, api::run_events}) {
     auto other = fn(*deps_, ctx("dliu"), request("GET", {{"run_id", id}}));
     EXPECT_EQ(other.status, 404);
     EXPECT_EQ(error_message(other), "no such run");
@@ -471,6 +476,225 @@ TEST_F(HandlersTest, MapViewerPageIsAuthorizedLikeTheTiles) {
   EXPECT_EQ(api::cog_map(*deps_, ctx("mallory"), req).status, 404);
   req.path_params["tms"] = "NoSuchTms";
   EXPECT_EQ(api::cog_map(*deps_, ctx("thomas"), req).status, 404);
+}
+
+}  // namespace
+}  // namespace scigate
+
+namespace scigate {
+namespace {
+
+// The events of a stream's polls, as (event, id, data) triples.
+struct SseEvent {
+  std::string event, id, data;
+};
+std::vector<SseEvent> parse_sse(const std::string& text) {
+  std::vector<SseEvent> out;
+  SseEvent cur;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.empty()) {
+      if (!cur.event.empty()) out.push_back(cur);
+      cur = {};
+    } else if (line.starts_with("event: ")) {
+      cur.event = line.substr(7);
+    } else if (line.starts_with("id: ")) {
+      cur.id = line.substr(4);
+    } else if (line.starts_with("data: ")) {
+      cur.data = line.substr(6);
+    }
+  }
+  return out;
+}
+
+class RunEventsTest : public HandlersTest {
+ protected:
+  std::string start() {
+    auto r = api::start_run(*deps_, ctx("thomas"),
+                            request("POST", {{"id", "nebraska"}}, R"({"in_data_selection": "nebraska_images"})"));
+    return std::string(body(r).at("run_id").as_string());
+  }
+  std::shared_ptr<PushSource> open(const std::string& id, std::map<std::string, std::string> headers = {}) {
+    Request req = request("GET", {{"run_id", id}});
+    req.headers = std::move(headers);
+    Response r = api::run_events(*deps_, ctx("thomas"), req);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.content_type, "text/event-stream");
+    return r.push;
+  }
+};
+
+TEST_F(RunEventsTest, FinishedRunGivesStateLogEndThenDone) {
+  std::string id = start();
+  engine_.statuses["engine-" + id] = RunStatus{RunState::kSuccess, 5, 9, 2, 2, ""};
+  engine_.log_texts[id] = "line 1\nline 2\n";
+  auto source = open(id);
+  ASSERT_TRUE(source);
+  auto chunk = source->poll();
+  EXPECT_TRUE(chunk.done);
+  auto events = parse_sse(chunk.bytes);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].event, "state");
+  auto detail = api::get_run(*deps_, ctx("thomas"), request("GET", {{"run_id", id}}));
+  EXPECT_EQ(json::parse(events[0].data), body(detail));  // exactly what GET /runs/{id} says
+  EXPECT_EQ(events[1].event, "log");
+  EXPECT_EQ(events[1].id, "14");
+  EXPECT_EQ(json::parse(events[1].data).at("text"), "line 1\nline 2\n");
+  EXPECT_EQ(events[2].event, "end");
+  EXPECT_EQ(json::parse(events[2].data).at("status"), "success");
+  EXPECT_EQ(source->keepalive(), ": ping\n\n");
+}
+
+TEST_F(RunEventsTest, ChangesAndNewLogBytesOnlyAndResume) {
+  std::string id = start();
+  engine_.statuses["engine-" + id] = RunStatus{RunState::kRunning, 5, 0, 0, 2, ""};
+  engine_.log_texts[id] = "a\n";
+  auto source = open(id);
+  auto first = parse_sse(source->poll().bytes);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].event, "state");
+  EXPECT_EQ(first[1].id, "2");
+  auto idle = source->poll();  // nothing changed: nothing sent
+  EXPECT_EQ(idle.bytes, "");
+  EXPECT_FALSE(idle.done);
+  engine_.statuses["engine-" + id] = RunStatus{RunState::kRunning, 5, 0, 1, 2, ""};
+  engine_.log_texts[id] = "a\nb\n";
+  auto next = parse_sse(source->poll().bytes);
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_EQ(json::parse(next[0].data).at("progress").at("tasks_done"), 1);
+  EXPECT_EQ(json::parse(next[1].data).at("text"), "b\n");
+  EXPECT_EQ(next[1].id, "4");
+  // A new stream resumes at Last-Event-ID (over ?log_offset) or at ?log_offset.
+  auto resumed = parse_sse(open(id, {{"last-event-id", "2"}})->poll().bytes);
+  ASSERT_EQ(resumed.size(), 2u);
+  EXPECT_EQ(json::parse(resumed[1].data).at("text"), "b\n");
+  Request q = request("GET", {{"run_id", id}});
+  q.query = {{"log_offset", "3"}};
+  auto by_query = parse_sse(api::run_events(*deps_, ctx("thomas"), q).push->poll().bytes);
+  ASSERT_EQ(by_query.size(), 2u);
+  EXPECT_EQ(json::parse(by_query[1].data).at("text"), "\n");
+  q.query = {{"log_offset", "-1"}};
+  EXPECT_EQ(api::run_events(*deps_, ctx("thomas"), q).status, 400);
+}
+
+TEST_F(RunEventsTest, CharacterCutBetweenPollsIsNotRepairedAway) {
+  std::string id = start();
+  engine_.statuses["engine-" + id] = RunStatus{RunState::kRunning, 5, 0, 0, 1, ""};
+  engine_.log_texts[id] = "caf\xC3";  // "café" with its last byte still to come
+  auto source = open(id);
+  auto first = parse_sse(source->poll().bytes);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(json::parse(first[1].data).at("text"), "caf");
+  EXPECT_EQ(first[1].id, "3");
+  engine_.log_texts[id] = "caf\xC3\xA9\xFF!";
+  auto next = parse_sse(source->poll().bytes);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(json::parse(next[0].data).at("text"), "\xC3\xA9\xEF\xBF\xBD!");  // é, U+FFFD for the bad byte
+  EXPECT_EQ(next[0].id, "7");
+}
+
+TEST_F(RunEventsTest, LongLogOfAFinishedRunComesInPieces) {
+  std::string id = start();
+  engine_.statuses["engine-" + id] = RunStatus{RunState::kFailed, 5, 9, 1, 2, "x"};
+  engine_.log_texts[id] = std::string(api::RunEventSource::kMaxLogChunk + 10, 'x');
+  auto source = open(id);
+  auto a = source->poll();
+  EXPECT_TRUE(a.again);
+  EXPECT_FALSE(a.done);
+  auto b = source->poll();
+  EXPECT_TRUE(b.done);
+  auto events = parse_sse(b.bytes);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].id, std::to_string(api::RunEventSource::kMaxLogChunk + 10));
+  EXPECT_EQ(events[1].event, "end");
+}
+
+TEST(SseFraming, EventsAndResumeOffsets) {
+  EXPECT_EQ(api::sse_event("log", R"({"text":"a\nb"})", "12"), "event: log\nid: 12\ndata: {\"text\":\"a\\nb\"}\n\n");
+  EXPECT_EQ(api::sse_event("end", "{}"), "event: end\ndata: {}\n\n");
+  Request r;
+  EXPECT_EQ(api::resume_offset(r).value(), 0u);
+  r.query = {{"log_offset", "7"}};
+  EXPECT_EQ(api::resume_offset(r).value(), 7u);
+  r.headers["last-event-id"] = "9";
+  EXPECT_EQ(api::resume_offset(r).value(), 9u);
+  r.headers["last-event-id"] = "9x";
+  EXPECT_EQ(api::resume_offset(r).error().code, ErrorCode::kBadRequest);
+  EXPECT_EQ(utf8_complete_prefix("ab\xE2\x82"), 2u);
+  EXPECT_EQ(utf8_complete_prefix("ab\xE2\x82\xAC"), 5u);
+  EXPECT_EQ(utf8_complete_prefix("ab\xFF"), 3u);
+  EXPECT_EQ(utf8_complete_prefix(""), 0u);
+}
+
+}  // namespace
+}  // namespace scigate
+
+namespace scigate {
+namespace {
+
+// A documented path with its {parameters} replaced, once per combination of the values of
+// enum parameters (e.g. every image format), else by "1".
+std::vector<std::string> sample_paths(const std::string& path, const json::object& item, const json::object& op) {
+  std::vector<std::string> out{""};
+  for (size_t at = 0; at < path.size();) {
+    size_t open = path.find('{', at);
+    if (open == std::string::npos) {
+      for (auto& p : out) p += path.substr(at);
+      break;
+    }
+    size_t close = path.find('}', open);
+    std::string name = path.substr(open + 1, close - open - 1);
+    std::vector<std::string> values{"1"};
+    for (const json::object* scope : {&op, &item}) {
+      const auto* params = scope->if_contains("parameters");
+      for (const auto& p : params ? params->as_array() : json::array{}) {
+        const auto& o = p.as_object();
+        if (!o.contains("name") || o.at("name").as_string() != name || !o.at("schema").as_object().contains("enum"))
+          continue;
+        values.clear();
+        for (const auto& v : o.at("schema").at("enum").as_array()) values.emplace_back(v.as_string());
+      }
+    }
+    std::vector<std::string> next;
+    for (const auto& p : out) {
+      for (const auto& v : values) next.push_back(p + path.substr(at, open - at) + v);
+    }
+    out = std::move(next);
+    at = close + 1;
+  }
+  return out;
+}
+
+// The route table and /openapi.json agree: every documented operation is served by a
+// route of its method, and every route is reached by some documented operation, so a new
+// route without documentation fails here.
+TEST_F(HandlersTest, OpenApiDocumentsEveryRouteAndOnlyServedOnes) {
+  Router router;
+  add_routes(router, *deps_);
+  auto doc = json::parse(openapi_document()).as_object();
+  std::set<std::pair<std::string, std::string>> reached;  // (method, pattern)
+  for (const auto& [path, item] : doc.at("paths").as_object()) {
+    for (const auto& [method, op] : item.as_object()) {
+      if (method == "parameters") continue;
+      std::string upper(method);
+      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      for (const auto& sample : sample_paths(std::string(path), item.as_object(), op.as_object())) {
+        Request req;
+        req.method = upper;
+        req.path = sample;
+        RouteMatch m = router.match(req);
+        EXPECT_TRUE(m.route && m.route->method == upper)
+            << upper << " " << path << " (as " << sample << ") is documented but served by no route";
+        if (m.route) reached.insert({m.route->method, m.route->pattern});
+      }
+    }
+  }
+  for (const Route& r : router.routes()) {
+    EXPECT_TRUE(reached.count({r.method, r.pattern})) << r.method << " " << r.pattern << " is missing in openapi.json";
+  }
 }
 
 }  // namespace

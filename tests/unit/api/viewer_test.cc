@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "api/assets.h"
+#include "api/docs.h"
 
 namespace scigate::api {
 namespace {
@@ -94,6 +95,26 @@ TEST(MapViewer, CspAllowsOwnScriptsAndMapLibresWorkers) {
                           "http://host\r\nX: y", "ftp://host", "http://"}) {
     EXPECT_NE(map_viewer_csp(bad).find("connect-src 'self';"), std::string::npos) << bad;
   }
+}
+
+// /docs: Swagger UI from npm, embedded, started by a static file under a strict policy.
+TEST(DocsPage, RunsNoInlineScriptAndLoadsOnlyEmbeddedSwaggerUi) {
+  std::string html = docs_html();
+  EXPECT_EQ(all(html, "(<script)").size(), 2u);
+  EXPECT_EQ(all(html, "(<script src=\"[^\"]*\"></script>)").size(), 2u);
+  EXPECT_EQ(html.find("style="), std::string::npos);
+  std::vector<std::string> urls = all(html, "(?:src|href)=\"([^\"]*)\"");
+  std::vector<std::string> expected = {"data:,", static_asset_url("swagger-ui.css"),
+                                       static_asset_url("swagger-ui-bundle.js"), static_asset_url("docs/init.js")};
+  EXPECT_EQ(urls, expected);
+  EXPECT_EQ(attribute(html, "data-openapi-url"), "/openapi.json");
+  const StaticAsset* bundle = find_static_asset("swagger-ui-bundle.js");
+  ASSERT_NE(bundle, nullptr);
+  EXPECT_NE(bundle->bytes.find("SwaggerUIBundle"), std::string_view::npos);
+  ASSERT_NE(find_static_asset("swagger-ui.LICENSE.txt"), nullptr);
+  std::string csp = docs_csp();
+  EXPECT_NE(csp.find("default-src 'none'; script-src 'self'; style-src 'self';"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe"), std::string::npos) << csp;
 }
 
 }  // namespace

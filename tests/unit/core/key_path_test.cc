@@ -72,7 +72,7 @@ TEST(AppendJsonString, EscapesAndRepairs) {
                      "a\"b\\c\n\x01\xff"
                      "d");
   EXPECT_EQ(out,
-            "x\"a\\\"b\\\\c\\u000a\\u0001\xEF\xBF\xBD"
+            "x\"a\\\"b\\\\c\\n\\u0001\xEF\xBF\xBD"
             "d\"");
   auto parsed = parse_json(out.substr(1));
   ASSERT_TRUE(parsed);

@@ -88,6 +88,17 @@ class Conn {
 
 constexpr size_t kLargeBody = 24 << 20;
 
+// Says "hello" once, then nothing; never done: only its lifetime, the client or shutdown end it.
+class HelloThenQuiet final : public PushSource {
+ public:
+  Chunk poll() override { return {std::exchange(first_, false) ? "hello\n" : "", false, false}; }
+  std::chrono::milliseconds interval() const override { return std::chrono::milliseconds(50); }
+  std::string keepalive() const override { return "ka\n"; }
+
+ private:
+  bool first_ = true;
+};
+
 class ServerTest : public ::testing::Test {
  protected:
   void start(ServerOptions opts) {
@@ -112,6 +123,11 @@ class ServerTest : public ::testing::Test {
                  }});
     router_.add({"GET", "/large", Auth::kNone, true, [](const RequestContext&, const Request&) {
                    return Response::text(200, std::string(kLargeBody, 'L'));
+                 }});
+    router_.add({"GET", "/push", Auth::kNone, true, [](const RequestContext&, const Request&) {
+                   Response r = Response::text(200, "", "text/event-stream");
+                   r.push = std::make_shared<HelloThenQuiet>();
+                   return r;
                  }});
     opts.host = "127.0.0.1";
     opts.port = 0;
@@ -342,6 +358,69 @@ TEST_F(ServerTest, OptionalAuthVerifiesATokenOnlyWhenOneIsSent) {
   std::string user = get(port_, "/maybe", "Authorization: Bearer good\r\n");
   EXPECT_NE(user.find("thomas"), std::string::npos);
   EXPECT_EQ(status_of(get(port_, "/maybe", "Authorization: Bearer bad\r\n")), 401);
+}
+
+}  // namespace
+}  // namespace scigate
+
+namespace scigate {
+namespace {
+
+const char* kPushRequest = "GET /push HTTP/1.1\r\nHost: t\r\n\r\n";
+
+TEST_F(ServerTest, PushedBodyIsChunkedKeptAliveAndEndsAfterItsLifetime) {
+  ServerOptions o;
+  o.event_stream_keepalive = std::chrono::milliseconds(100);
+  o.event_stream_lifetime = std::chrono::milliseconds(1000);
+  start(o);
+  Conn c(port_);
+  c.send(kPushRequest);
+  std::string all = c.read_all();  // the server ends the body after its lifetime
+  EXPECT_EQ(status_of(all), 200);
+  EXPECT_NE(all.find("Transfer-Encoding: chunked"), std::string::npos) << all;
+  EXPECT_NE(all.find("Connection: close"), std::string::npos) << all;
+  EXPECT_NE(all.find("hello\n"), std::string::npos);
+  EXPECT_GE(count_of(all, "ka\n"), 3u);                // a keep-alive every 100 ms of silence
+  EXPECT_TRUE(all.ends_with("\r\n0\r\n\r\n")) << all;  // a clean end: the client may resume
+}
+
+TEST_F(ServerTest, PushedStreamsAreCappedAndAClosedOneFreesItsSlotAtOnce) {
+  ServerOptions o;
+  o.max_event_streams = 1;
+  start(o);
+  auto first = std::make_unique<Conn>(port_);
+  first->send(kPushRequest);
+  ASSERT_NE(first->read_until("hello").find("hello"), std::string::npos);
+  std::string refused = get(port_, "/push");
+  EXPECT_EQ(status_of(refused), 503);
+  EXPECT_NE(refused.find("Retry-After: 1\r\n"), std::string::npos) << refused;
+  EXPECT_NE(metrics_.render().find("scigate_http_event_streams_refused_total 1"), std::string::npos);
+  first.reset();  // the client goes away; the stream has nothing to send for 15 s
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  std::string again;
+  while (std::chrono::steady_clock::now() < deadline) {
+    Conn c(port_);
+    c.send(kPushRequest);
+    again = c.read_until("\r\n\r\n");
+    if (status_of(again) == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status_of(again), 200) << again;
+}
+
+TEST_F(ServerTest, ShutdownEndsPushedStreamsWithoutWaitingForThem) {
+  ServerOptions o;
+  o.shutdown_grace = std::chrono::milliseconds(20'000);
+  start(o);
+  Conn c(port_);
+  c.send(kPushRequest);
+  ASSERT_NE(c.read_until("hello").find("hello"), std::string::npos);
+  auto asked = std::chrono::steady_clock::now();
+  server_->request_stop();
+  std::string rest = c.read_all();
+  thread_.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(5));  // not the 20 s grace
+  EXPECT_TRUE(rest.ends_with("0\r\n\r\n")) << rest;
 }
 
 }  // namespace
