@@ -16,11 +16,9 @@ const base = cfg.base;
 const report = { steps: [], consoleErrors: [], expectedErrors: [], pageErrors: [], dialogs: [], foreign: [], pwned: false };
 const T = 30000;
 
-// HTTP failures that steps cause on purpose: [status, URL regex]. The run events
-// endpoint is listed while a server without it answers 404 (the app then polls).
+// HTTP failures that steps cause on purpose: [status, URL regex].
 const expected = [];
 const expect = (status, re) => expected.push([status, re]);
-expect(404, /\/runs\/[^/]+\/events$/);
 
 // An HS256 token for thomas that the server accepts for `seconds` more (its leeway counted).
 function shortToken(seconds) {
@@ -198,6 +196,7 @@ async function local() {
     await page.waitForSelector('#logs[data-complete="true"]', { timeout: T });
     const logs = await page.locator("#logs").textContent();
     check(logs.length > 0, "log text shown");
+    check((await page.locator("#follow-mode").textContent()) === "", "followed through GET /runs/{id}/events, not by polling");
     check((await page.locator("#cancel").isHidden()), "no cancel button once finished");
     check((await page.locator("#run-summary progress").evaluate((n) => n.value)) === 2, "progress 2/2");
     await page.waitForSelector('#outputs[data-loaded="true"]', { timeout: T });
@@ -472,6 +471,7 @@ async function airflow() {
     const status = await waitStatus(page, ["success", "failed", "canceled"]);
     check(status === "success", "status " + status);
     await page.waitForSelector('#logs[data-complete="true"]', { timeout: T });
+    check((await page.locator("#follow-mode").textContent()) === "", "followed through the event stream");
   });
   await step("runs list", async () => {
     await page.goto(base + "/ui/#/runs");
