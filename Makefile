@@ -51,6 +51,7 @@ bench: deps
 	bench/run-load
 	bench/run-cog
 	bench/run-tiles
+	bench/run-webapp
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR) build-release

@@ -1,6 +1,7 @@
 // The route table: one line per endpoint (docs/ARCHITECTURE.md, "Where to add things").
 #include "api/api.h"
 #include "api/assets.h"
+#include "api/webapp.h"
 
 namespace scigate {
 
@@ -69,6 +70,10 @@ void add_routes(Router& r, const ApiDeps& d) {
   r.add(route(d, "GET", "/openapi.json", api::openapi, Auth::kNone, /*blocking=*/false));
   r.add(route(d, "GET", "/docs", api::docs, Auth::kNone, /*blocking=*/false));
   r.add(route(d, "GET", "/static/{path...}", api::static_asset, Auth::kNone, /*blocking=*/false));
+  // The web app: "/" and "/ui" lead to it; any path below /ui/ is its page.
+  r.add(route(d, "GET", "/", api::webapp_redirect, Auth::kNone, /*blocking=*/false));
+  r.add(route(d, "GET", "/ui", api::webapp_redirect, Auth::kNone, /*blocking=*/false));
+  r.add(route(d, "GET", "/ui/{path...}", api::webapp_page, Auth::kNone, /*blocking=*/false));
 }
 
 }  // namespace scigate

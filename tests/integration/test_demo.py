@@ -195,6 +195,18 @@ class Demo(unittest.TestCase):
         self.assertEqual(page.status_code, 200, page.text)
         self.assertIn("text/html", page.headers["Content-Type"])
 
+    def test_printed_sign_in_link_keeps_the_token_out_of_requests(self):
+        links = re.findall(r"^\s*(http://\S+/ui/\S*)$", self.output, re.M)
+        self.assertEqual(links, [f"{self.base}/ui/#token={self.token}"], self.output)
+        # What a browser sends for it: the path only (a fragment never leaves the browser).
+        path = urllib.parse.urlsplit(links[0])
+        self.assertEqual((path.path, path.query), ("/ui/", ""))
+        page = requests.get(f"{self.base}/ui/", timeout=30)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("text/html", page.headers["Content-Type"])
+        root = requests.get(self.base + "/", allow_redirects=False, timeout=30)
+        self.assertEqual((root.status_code, root.headers["Location"]), (302, "/ui/"))
+
     def test_scene_info_and_tile_through_data_selection(self):
         info = self.get(f"/cog/info?data_selection=nebraska_rasters&path={SCENE}")
         self.assertEqual(info.status_code, 200, info.text)
