@@ -32,8 +32,8 @@ Result<std::vector<int>> resolve_bands(const RasterInfo& info, const std::vector
 // `t` (of level 0) for the pixels of `level`.
 GeoTransform level_transform(const RasterInfo& info, GeoTransform t, int level) {
   if (level == 0 || info.levels.empty()) return t;
-  const double fx = static_cast<double>(info.width) / info.levels[level].width;
-  const double fy = static_cast<double>(info.height) / info.levels[level].height;
+  const double fx = level_factor_x(info, level);
+  const double fy = level_factor_y(info, level);
   t[1] *= fx, t[4] *= fx;
   t[2] *= fy, t[5] *= fy;
   return t;
@@ -399,7 +399,7 @@ int choose_level(const RasterInfo& info, double natural_resolution, double targe
   if (count <= 1 || !(natural_resolution > 0)) return 0;
   const double ratio = target_resolution / natural_resolution;
   if (!(ratio > 1)) return 0;
-  const auto factor = [&](int k) { return static_cast<double>(info.width) / info.levels[k].width; };
+  const auto factor = [&](int k) { return level_factor_x(info, k); };
   // gdalwarp's -ovr AUTO: the last level finer than the target, or one within 0.1 of it.
   for (int k = 0; k < count - 1; ++k) {
     if (factor(k) < ratio && factor(k + 1) > ratio) return k;
