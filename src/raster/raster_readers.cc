@@ -182,6 +182,10 @@ std::string RasterReaders::metrics_text() const {
          h.revalidations);
   metric("scigate_raster_header_parses_total", "counter", "Headers read and parsed.", h.parses);
   metric("scigate_raster_header_cache_entries", "gauge", "Files whose header is cached.", h.entries);
+  auto f = flat_.stats();
+  metric("scigate_raster_flat_image_hits_total", "counter", "Deep zoom flat images served from memory.", f.hits);
+  metric("scigate_raster_flat_image_builds_total", "counter", "Deep zoom flat images decoded (or refused).", f.builds);
+  metric("scigate_raster_flat_image_bytes", "gauge", "Bytes held by decoded flat images and their pyramids.", f.bytes);
   return out.str();
 }
 
