@@ -5,7 +5,7 @@ thumbnail, tiled levels at 1/4 and 1/16 (then 1/64 for large slides), a label an
 image. Deterministic. GDAL and numpy, row strips at a time (a 20k x 20k slide needs a few
 hundred MB, not gigabytes).
 
-Usage: make_slide.py OUT.svs [WIDTH HEIGHT]   (default 4096 x 3072)
+Usage: make_slide.py OUT.svs [WIDTH HEIGHT]   (default 3072 x 2304)
        --ycbcr: YCbCr JPEG tiles (Aperio writes RGB ones by default, and YCbCr ones too)."""
 import os
 import sys
@@ -69,7 +69,7 @@ def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     photometric = "YCBCR" if "--ycbcr" in sys.argv else "RGB"
     out = args[0]
-    width, height = (int(args[1]), int(args[2])) if len(args) >= 3 else (4096, 3072)
+    width, height = (int(args[1]), int(args[2])) if len(args) >= 3 else (3072, 2304)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(out))) as tmp:
         full = os.path.join(tmp, "l0.tif")

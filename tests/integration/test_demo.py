@@ -140,7 +140,7 @@ class Demo(unittest.TestCase):
 
     def test_slide_and_tissue_images_open_in_deep_zoom(self):
         self.assertIn("nebraska_slides", self.get("/data-selections").text)
-        for query, size in (("data_selection=nebraska_slides&path=slide.svs", (4096, 3072)),
+        for query, size in (("data_selection=nebraska_slides&path=slide.svs", (3072, 2304)),
                             ("data_selection=nebraska_images&path=tissue_01.png", (192, 192))):
             self.assertIn(f"/deepzoom?{query}", self.output)
             r = self.get(f"/deepzoom?{query}")
