@@ -43,3 +43,24 @@ sp = f.pattern(32, 32, 1, np.uint8, 13); sp[0, :16, :] = 9
 f.gtiff(p("gtiff-sparse-nodata"), f.mem_dataset(sp, nodata=9), TILED="YES", BLOCKXSIZE=16, BLOCKYSIZE=16, SPARSE_OK="TRUE", COMPRESS="DEFLATE")
 am = f.mem_dataset(f.pattern(40, 20, 1, np.uint8, 19), geotransform=(170.0, 0.5, 0, 10.0, 0, -0.5))
 f.gtiff(p("gtiff-antimeridian"), am, TILED="YES", BLOCKXSIZE=16, BLOCKYSIZE=16)
+# Deep zoom's pyramid layouts (issue 11): vips's JPEG pyramid (YCbCr, JPEGTables), levels in
+# SubIFDs (OME-TIFF style), and an Aperio SVS chain (unmarked tiled levels, strip
+# thumbnail, a label marked reduced, a macro).
+import subprocess, tempfile
+sys.path.insert(0, "examples")
+from svs_layout import join_ifds
+with tempfile.TemporaryDirectory() as tmp:
+    src = os.path.join(tmp, "src.tif")
+    f.gtiff(src, f.mem_dataset(f.pattern(70, 50, 3, np.uint8, 21)))
+    tiles = ["--tile", "--tile-width", "16", "--tile-height", "16", "--pyramid"]
+    subprocess.run(["vips", "tiffsave", src, p("vips-pyramid-jpeg"), *tiles, "--compression", "jpeg", "--Q", "40"], check=True)
+    subprocess.run(["vips", "tiffsave", src, p("vips-subifd-deflate"), *tiles, "--subifd", "--compression", "deflate"], check=True)
+    parts = []
+    for name, size, opts in (("l0", None, ["TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", "COMPRESS=JPEG", "QUALITY=40"]),
+                             ("thumb", (35, 25), ["COMPRESS=JPEG"]), ("l1", (17, 12), ["TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", "COMPRESS=JPEG"]),
+                             ("label", (12, 13), ["COMPRESS=LZW"]), ("macro", (30, 10), ["COMPRESS=JPEG"])):
+        part = os.path.join(tmp, name + ".tif")
+        gdal.Translate(part, src, creationOptions=opts, **({"width": size[0], "height": size[1], "resampleAlg": "average"} if size else {}))
+        parts.append(part)
+    join_ifds(p("aperio-svs-layout"), [(parts[0], {270: "Aperio Image Library v12.0.15\n70x50 JPEG/RGB Q=40"}), (parts[1], {}),
+                                       (parts[2], {}), (parts[3], {254: 1}), (parts[4], {254: 9})])

@@ -76,31 +76,39 @@ Request as_query_request(const Request& req, const DeepZoomId& id) {
 }
 
 struct DeepZoomFile {
-  OpenedRaster file;
+  AuthorizedRaster file;
+  std::shared_ptr<raster::RasterSource> image;
   std::optional<DeepZoomId> id;  // unset for the query form
 };
+
+// The authorized file's image: a pyramidal TIFF, or a flat image made into one.
+Result<std::shared_ptr<raster::RasterSource>> open_image(const ApiDeps& d, const AuthorizedRaster& file) {
+  auto image = d.rasters.open_image(file.object.provider, file.object.bucket, file.object.key);
+  if (!image && image.error().code == ErrorCode::kNotFound) return Error::not_found("no such raster");
+  return image;
+}
 
 // Opens the file that `name` (an id) or, for DZI, the query names.
 Result<DeepZoomFile> open_named(const ApiDeps& d, const RequestContext& ctx, const Request& req, std::string_view name,
                                 bool query_allowed) {
   DeepZoomFile out;
-  if (query_allowed && names_file_by_query(req)) {
-    auto file = open_raster(d, ctx, req);
-    if (!file) return file.error();
-    out.file = std::move(file).value();
-    return out;
+  const bool by_query = query_allowed && names_file_by_query(req);
+  if (!by_query) {
+    auto id = decode_id(name);
+    if (!id) return id.error();
+    out.id = std::move(id).value();
   }
-  auto id = decode_id(name);
-  if (!id) return id.error();
-  auto file = open_raster(d, ctx, as_query_request(req, *id));
+  auto file = authorize_raster(d, ctx, by_query ? req : as_query_request(req, *out.id));
   if (!file) return file.error();
+  auto image = open_image(d, *file);
+  if (!image) return image.error();
   out.file = std::move(file).value();
-  out.id = std::move(id).value();
+  out.image = std::move(image).value();
   return out;
 }
 
 // The id to hand out: the caller's, with a grant (theirs, or a new one for a token holder).
-std::string handed_out_id(const ApiDeps& d, const RequestContext& ctx, DeepZoomId id, const OpenedRaster& file) {
+std::string handed_out_id(const ApiDeps& d, const RequestContext& ctx, DeepZoomId id, const AuthorizedRaster& file) {
   if (id.grant.empty()) {
     auto ttl = std::chrono::duration_cast<SystemTime::duration>(d.config.raster.grant_ttl);
     id.grant = file.grant.empty() ? make_grant(d.grant_signer, file.object, ctx.now + ttl) : file.grant;
@@ -138,13 +146,15 @@ Response deepzoom_links(const ApiDeps& d, const RequestContext& ctx, const Reque
   if (req.has_query_param("url"))
     return fail(ctx, Error::bad_request("deep zoom ids name files by data_selection or run, not url"));
   if (!names_file_by_query(req)) return fail(ctx, Error::bad_request("data_selection or run, and path, are required"));
-  auto file = open_raster(d, ctx, req);
+  auto file = authorize_raster(d, ctx, req);
   if (!file) return fail(ctx, file.error());
+  auto image = open_image(d, *file);
+  if (!image) return fail(ctx, image.error());
   const bool by_run = req.has_query_param("run");
   DeepZoomId id{by_run ? 'r' : 'd', req.query_param(by_run ? "run" : "data_selection"), req.query_param("path"), ""};
   const std::string handed = handed_out_id(d, ctx, id, *file);
   const std::string& base = d.config.server.public_url;
-  const auto& info = file->reader->info();
+  const auto& info = (*image)->info();
   return Response::json(200, json::object{{"id", handed},
                                           {"dzi", base + "/dzi/" + handed + ".dzi"},
                                           {"iiif", base + "/iiif/" + handed + "/info.json"},
@@ -158,7 +168,7 @@ Response dzi_descriptor(const ApiDeps& d, const RequestContext& ctx, const Reque
   name.remove_suffix(4);
   auto file = open_named(d, ctx, req, name, true);
   if (!file) return fail(ctx, file.error());
-  const auto layout = layout_of(d, file->file.reader->info());
+  const auto layout = layout_of(d, file->image->info());
   Response r = Response::text(200, raster::dzi_descriptor(layout, d.config.raster.deepzoom.format),
                               "application/xml; charset=utf-8");
   r.with_header("Cache-Control", "private, max-age=300");
@@ -192,9 +202,9 @@ Response dzi_tile(const ApiDeps& d, const RequestContext& ctx, const Request& re
   if (!row) return fail(ctx, row.error());
   auto file = open_named(d, ctx, req, files, true);
   if (!file) return fail(ctx, file.error());
-  auto where = raster::dzi_tile(layout_of(d, file->file.reader->info()), *level, *col, *row);
+  auto where = raster::dzi_tile(layout_of(d, file->image->info()), *level, *col, *row);
   if (!where) return fail(ctx, where.error());
-  auto rendered = raster::render_dzi_tile(*file->file.reader, *where, format, d.config.raster.png_level);
+  auto rendered = raster::render_dzi_tile(*file->image, *where, format, d.config.raster.png_level);
   if (!rendered) return fail(ctx, rendered.error());
   d.tile_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return image_response(*rendered);
@@ -213,7 +223,7 @@ Response iiif_base(const ApiDeps& d, const RequestContext& ctx, const Request& r
 Response iiif_info(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
   auto file = open_named(d, ctx, req, req.path_params.at("id"), false);
   if (!file) return fail(ctx, file.error());
-  const auto& info = file->file.reader->info();
+  const auto& info = file->image->info();
   const std::string id = d.config.server.public_url + "/iiif/" + handed_out_id(d, ctx, *file->id, file->file);
   const auto& z = d.config.raster.deepzoom;
   Response r =
@@ -232,14 +242,14 @@ Response iiif_image(const ApiDeps& d, const RequestContext& ctx, const Request& 
   if (!qf) return fail(ctx, qf.error());
   auto file = open_named(d, ctx, req, req.path_params.at("id"), false);
   if (!file) return fail(ctx, file.error());
-  const auto& info = file->file.reader->info();
+  const auto& info = file->image->info();
   auto r = raster::parse_iiif_request(req.path_params.at("region"), req.path_params.at("size"),
                                       req.path_params.at("rotation"), req.path_params.at("quality"), info.width,
                                       info.height, iiif_limits(d));
   if (!r) return fail(ctx, r.error());
   const raster::PixelRegion region{double(r->region.x), double(r->region.y), double(r->region.width),
                                    double(r->region.height)};
-  auto rendered = raster::render_pixels(*file->file.reader, region, r->width, r->height, r->quality, r->format,
+  auto rendered = raster::render_pixels(*file->image, region, r->width, r->height, r->quality, r->format,
                                         d.config.raster.png_level);
   if (!rendered) return fail(ctx, rendered.error());
   d.tile_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

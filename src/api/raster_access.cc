@@ -108,8 +108,8 @@ Result<RasterObject> resolve_raster_object(const ApiDeps& d, const std::string& 
   return authorize(d, user, std::move(loc).value(), req.query_param("provider"));
 }
 
-Result<OpenedRaster> open_raster(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
-  OpenedRaster out;
+Result<AuthorizedRaster> authorize_raster(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
+  AuthorizedRaster out;
   const bool anonymous = ctx.username.empty();
   if (anonymous && !req.has_query_param("grant")) {
     return Error::unauthenticated("a bearer token or a grant is required");
@@ -125,14 +125,19 @@ Result<OpenedRaster> open_raster(const ApiDeps& d, const RequestContext& ctx, co
     out.grant = req.query_param("grant");
     if (auto s = check_grant(d.grant_signer, *object, out.grant, ctx.now); !s) return s.error();
   }
-  auto reader = d.rasters.open(object->provider, object->bucket, object->key);
+  out.object = std::move(object).value();
+  return out;
+}
+
+Result<OpenedRaster> open_raster(const ApiDeps& d, const RequestContext& ctx, const Request& req) {
+  auto authorized = authorize_raster(d, ctx, req);
+  if (!authorized) return authorized.error();
+  auto reader = d.rasters.open(authorized->object.provider, authorized->object.bucket, authorized->object.key);
   if (!reader) {
     if (reader.error().code == ErrorCode::kNotFound) return Error::not_found("no such raster");
     return reader.error();
   }
-  out.object = std::move(object).value();
-  out.reader = std::move(reader).value();
-  return out;
+  return OpenedRaster{std::move(authorized->object), std::move(reader).value(), std::move(authorized->grant)};
 }
 
 std::string make_grant(const UrlSigner& signer, const RasterObject& object, SystemTime expires) {

@@ -32,6 +32,17 @@ struct RasterObject {
 // result (check_grant), which is the authorization.
 Result<RasterObject> resolve_raster_object(const ApiDeps& d, const std::string& user, const Request& req);
 
+// A raster request's file, named and authorized.
+struct AuthorizedRaster {
+  RasterObject object;
+  std::string grant;  // the anonymous caller's grant, carried on into URLs we hand out
+};
+
+// open_raster's first steps, for callers that open the file their own way (deep zoom's
+// images): resolve_raster_object, then for an anonymous caller check_grant. Failure: as
+// open_raster's before the reader.
+Result<AuthorizedRaster> authorize_raster(const ApiDeps& d, const RequestContext& ctx, const Request& req);
+
 // A raster request's file, named, authorized and open.
 struct OpenedRaster {
   RasterObject object;

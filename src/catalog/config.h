@@ -250,6 +250,11 @@ struct DeepZoomConfig {
   int tile_size = 254;
   int overlap = 1;
   std::string format = "jpeg";  // of DZI tiles: jpeg or png
+  // Images without reduced-resolution levels (PNG, JPEG, single-level TIFFs) are decoded
+  // whole into memory with a pyramid made there: the largest such image (width x height;
+  // 413 beyond) and the memory all such images together keep (LRU).
+  int64_t max_flat_pixels = int64_t{1} << 26;
+  uint64_t flat_cache_bytes = uint64_t{1} << 29;
 };
 
 struct RasterConfig {

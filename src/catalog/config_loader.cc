@@ -437,6 +437,8 @@ class Loader {
     z.integer("tile_size", 16, 4096, out.deepzoom.tile_size);
     z.integer("overlap", 0, 64, out.deepzoom.overlap);
     z.string("format", out.deepzoom.format);
+    z.integer("max_flat_pixels", 1, 1LL << 34, out.deepzoom.max_flat_pixels);
+    z.byte_size("flat_cache_bytes", 0, 1ULL << 40, out.deepzoom.flat_cache_bytes);
     if (out.deepzoom.overlap * 2 >= out.deepzoom.tile_size) z.problem("overlap", "must be less than half of tile_size");
     if (out.deepzoom.format != "jpeg" && out.deepzoom.format != "png") z.problem("format", "must be jpeg or png");
   }

@@ -348,6 +348,31 @@ bool compatible_overview(const Directory& o, const Directory& main) {
          o.height <= main.height;
 }
 
+// A reduced level has the main image's aspect: each side is the main's divided by one
+// factor, rounded either way (|h W - H w| <= W + H). Aperio's label and macro images
+// (the label flagged as a reduced image) do not, and are left out.
+bool same_aspect(const Directory& o, const Directory& main) {
+  const int64_t lhs = int64_t{o.height} * main.width - int64_t{main.height} * o.width;
+  return std::abs(lhs) <= int64_t{main.width} + main.height;
+}
+
+// Which IFDs after the first are levels. Marked reduced images (GDAL, vips --pyramid,
+// OME-TIFF SubIFDs), and also unmarked ones when tiled like a tiled main image: Aperio
+// SVS (and Philips TIFF) mark none of their levels, and keep their strip-organised
+// thumbnail, label and macro images in the same chain.
+bool is_level(const Directory& o, const Directory& main, bool marked_reduced) {
+  if (!compatible_overview(o, main) || !same_aspect(o, main)) return false;
+  return marked_reduced || (o.tiled && main.tiled);
+}
+
+// The SubIFD offsets of the IFD libtiff is on.
+std::vector<uint64_t> sub_ifds(TIFF* tif) {
+  uint16_t count = 0;
+  uint64_t* offsets = nullptr;
+  if (!TIFFGetField(tif, TIFFTAG_SUBIFD, &count, &offsets) || !offsets) return {};
+  return {offsets, offsets + count};
+}
+
 bool usable_mask(const Directory& m) { return m.samples == 1 && (m.bits == 1 || m.bits == 8) && !m.separate; }
 
 void order_levels(CogHeader& h) {
@@ -386,7 +411,9 @@ Result<CogHeader> parse_cog_header(uint64_t file_size, const RangeFetch& fetch, 
   CogHeader h;
   h.file_size = file_size;
   uint64_t strile_budget = limits.max_striles;
-  for (int ifd = 0;; ++ifd) {
+  std::vector<uint64_t> subs;
+  int ifd = 0;
+  for (;; ++ifd) {
     if (ifd >= limits.max_directories) return corrupt("more than " + std::to_string(limits.max_directories) + " IFDs");
     handle->clear_error();
     uint32_t subfile = 0;
@@ -401,8 +428,9 @@ Result<CogHeader> parse_cog_header(uint64_t file_size, const RangeFetch& fetch, 
       if (!d) return d.error();
       if (auto st = load_striles(*handle, *d, strile_budget); !st) return st.error();
       describe_raster(tif, *d, h.info);
+      subs = sub_ifds(tif);
       h.levels.push_back(std::move(d).value());
-    } else if (d && ((is_overview && compatible_overview(*d, h.levels[0])) || (is_mask && usable_mask(*d)))) {
+    } else if (d && ((!is_mask && is_level(*d, h.levels[0], is_overview)) || (is_mask && usable_mask(*d)))) {
       // Overviews and masks that cannot be read are left out, as GDAL ignores them.
       if (auto st = load_striles(*handle, *d, strile_budget); !st) return st.error();
       (is_mask ? h.masks : h.levels).push_back(std::move(d).value());
@@ -416,6 +444,24 @@ Result<CogHeader> parse_cog_header(uint64_t file_size, const RangeFetch& fetch, 
       }
       break;
     }
+  }
+  // The first IFD's SubIFDs (OME-TIFF pyramids): levels when they look like levels; a
+  // broken one is skipped as a broken IFD of the chain is.
+  for (size_t i = 0; i < subs.size(); ++i) {
+    if (++ifd > limits.max_directories) return corrupt("more than " + std::to_string(limits.max_directories) + " IFDs");
+    handle->clear_error();
+    if (subs[i] == 0 || !TIFFSetSubDirectory(tif, subs[i])) {
+      if (handle->has_error()) {
+        Error e = handle->take_error("cannot read a SubIFD");
+        if (e.code != ErrorCode::kBadRequest) return e;
+      }
+      continue;
+    }
+    auto d = describe_directory(tif, kSubIfdBase + static_cast<int>(i), limits);
+    if (!d || !is_level(*d, h.levels[0], true)) continue;
+    d->sub_offset = subs[i];
+    if (auto st = load_striles(*handle, *d, strile_budget); !st) return st.error();
+    h.levels.push_back(std::move(d).value());
   }
   order_levels(h);
   h.bytes = std::move(bytes);

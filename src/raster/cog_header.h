@@ -23,7 +23,10 @@ namespace scigate::raster::detail {
 
 // One IFD the reader uses: a level or a level's mask.
 struct Directory {
-  int ifd = 0;  // position in the file's IFD chain (TIFFSetDirectory)
+  // Unique within the file: the position in the IFD chain (TIFFSetDirectory), or for a
+  // SubIFD kSubIfdBase + its index among the SubIFDs read.
+  int ifd = 0;
+  uint64_t sub_offset = 0;  // a SubIFD's file offset (TIFFSetSubDirectory); 0 in the main chain
   int width = 0;
   int height = 0;
   int block_width = 0;  // tile size; for strips the image width and rows per strip
@@ -63,12 +66,16 @@ struct CogHeader {
   std::shared_ptr<const SparseBytes> bytes;
 };
 
+// Directory::ifd of SubIFDs (OME-TIFF and `vips tiffsave --subifd` pyramids keep their
+// reduced levels in the SubIFDs, tag 330, of the first IFD).
+constexpr int kSubIfdBase = 1 << 20;
+
 // Limits that keep a hostile file from costing unbounded memory or time.
 struct HeaderLimits {
   uint64_t max_header_bytes = 64 << 20;  // fetched while parsing
   uint64_t max_striles = 1 << 21;        // tiles or strips of all levels together
   uint64_t max_block_bytes = 64 << 20;   // one decoded block
-  int max_directories = 512;
+  int max_directories = 512;             // IFDs of the chain and SubIFDs together
 };
 
 Result<CogHeader> parse_cog_header(uint64_t file_size, const RangeFetch& fetch, const HeaderLimits& limits = {});

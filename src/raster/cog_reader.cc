@@ -432,7 +432,9 @@ Result<TiffHandle> CogReader::take_handle(const Directory& dir) {
   }
   auto h = TiffHandle::open_cached(*header_.bytes, header_.file_size);
   if (!h) return h.error();
-  if (!TIFFSetDirectory(h->get(), static_cast<tdir_t>(dir.ifd))) return h->take_error("cannot read an IFD");
+  const bool set = dir.sub_offset ? TIFFSetSubDirectory(h->get(), dir.sub_offset)
+                                  : TIFFSetDirectory(h->get(), static_cast<tdir_t>(dir.ifd));
+  if (!set) return h->take_error("cannot read an IFD");
   if (dir.jpeg_ycbcr) TIFFSetField(h->get(), TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
   return h;
 }

@@ -253,10 +253,6 @@ json::object iiif_info(const std::string& id, int width, int height, int tile_si
 
 // ---- Pixels --------------------------------------------------------------------------
 
-namespace {
-
-// The bands to read: gray, gray + alpha, RGB or RGBA out of whatever the file holds (the
-// first three colour bands of a multi-band file; its alpha band when it has one).
 std::vector<int> display_bands(const RasterInfo& info) {
   std::vector<int> colour;
   for (int b = 1; b <= info.band_count && colour.size() < 3; ++b) {
@@ -265,6 +261,8 @@ std::vector<int> display_bands(const RasterInfo& info) {
   if (colour.size() == 2) colour.resize(1);
   return colour;
 }
+
+namespace {
 
 void to_gray(Image& image) {
   if (image.bands.size() < 3) return;
@@ -297,11 +295,11 @@ Result<Rendered> encode_display(Image image, IiifQuality quality, ImageFormat fo
   return render(std::move(image), render_options);
 }
 
-// Copies the valid pixels of `part` into `image` at (x, y).
-void paste_valid(Image& image, const Image& part, int x, int y) {
+// Fills the pixels of `image` at (x, y) that are invalid with the valid ones of `part`.
+void fill_invalid(Image& image, const Image& part, int x, int y) {
   for (int r = 0; r < part.height; ++r) {
     for (int c = 0; c < part.width; ++c) {
-      if (!part.is_valid(c, r)) continue;
+      if (!part.is_valid(c, r) || image.is_valid(x + c, y + r)) continue;
       const size_t o = static_cast<size_t>(y + r) * image.width + (x + c);
       for (size_t b = 0; b < image.bands.size(); ++b) image.bands[b][o] = part.at(b, c, r);
       image.valid[o] = 255;
@@ -324,7 +322,8 @@ Result<Rendered> render_dzi_tile(RasterSource& source, const DziTile& tile, Imag
   if (!image) return image.error();
   // The area kernel (as GDAL's) drops an output pixel whose centre is outside the source:
   // the last column and row of an odd-sized level, which cover less than half a level
-  // pixel of image. Read them again over the part that exists (as vips's edge copy gives).
+  // pixel of image, unless the source has that level itself (flat_image.h). Read those
+  // again over the part that exists (as vips's edge copy gives).
   const RasterInfo& info = source.info();
   const double sx = tile.region.width / w, sy = tile.region.height / h;
   const double last_x = tile.region.x + (w - 1) * sx, last_y = tile.region.y + (h - 1) * sy;
@@ -342,7 +341,7 @@ Result<Rendered> render_dzi_tile(RasterSource& source, const DziTile& tile, Imag
     if (!p.wanted) continue;
     auto part = read_display(source, p.region, p.width, p.height);
     if (!part) return part.error();
-    paste_valid(*image, *part, p.x, p.y);
+    fill_invalid(*image, *part, p.x, p.y);
   }
   return encode_display(std::move(image).value(), IiifQuality::kDefault, format, png_level);
 }

@@ -90,6 +90,11 @@ boost::json::object iiif_info(const std::string& id, int width, int height, int 
 
 // ---- Pixels --------------------------------------------------------------------------
 
+// The bands deep zoom shows: gray or RGB out of whatever the file holds (the first three
+// colour bands of a multi-band file; the first of a two-colour-band one); never the alpha
+// band, which becomes the output's alpha.
+std::vector<int> display_bands(const RasterInfo& info);
+
 // `region` of `source` resampled (area average) to width x height, as 8-bit gray or RGB
 // (an alpha band or mask kept as PNG alpha), encoded as `format`. Non-8-bit sources are
 // stretched from their type's range, as the tiler's render does. PNG is compressed at zlib

@@ -10,6 +10,8 @@
 //    "not a TIFF" / "corrupt TIFF" answers, which cannot change for one ETag.
 //  * Opening is single-flight: concurrent requests for one file wait for one HEAD and
 //    one header parse.
+//  * Deep zoom's flat images (open_image) are kept decoded in a FlatImageCache of
+//    raster.deepzoom.flat_cache_bytes, keyed with the ETag as blocks are.
 //  * Blocks live in one BlockCache of raster.cache_bytes; GETs of all reads together run
 //    on raster.fetch_threads threads.
 //
@@ -32,6 +34,7 @@
 
 #include "catalog/config.h"
 #include "raster/cog_reader.h"
+#include "raster/flat_image.h"
 #include "storage/store_factory.h"
 
 namespace scigate::raster {
@@ -55,6 +58,15 @@ class RasterReaders {
   Result<std::shared_ptr<CogReader>> open(const std::string& provider, const std::string& bucket,
                                           const std::string& key);
 
+  // Deep zoom's source for one object: a TIFF with reduced-resolution levels is its
+  // CogReader; a TIFF without them, a PNG or a JPEG is a FlatImage (decoded once, kept in
+  // the flat image cache; its display bands only, see deepzoom.h). Failure: as open();
+  // kBadRequest "not a TIFF, PNG or JPEG image"; kPayloadTooLarge for a flat image above
+  // raster.deepzoom.max_flat_pixels.
+  Result<std::shared_ptr<RasterSource>> open_image(const std::string& provider, const std::string& bucket,
+                                                   const std::string& key);
+  FlatCacheStats flat_stats() const { return flat_.stats(); }
+
   BlockCacheStats block_stats() const { return context_->cache.stats(); }
   HeaderCacheStats header_stats() const;
   // Per provider: GETs, bytes received, HEADs. Providers are the StoreMap's, fixed.
@@ -64,22 +76,30 @@ class RasterReaders {
 
  private:
   using ReaderResult = Result<std::shared_ptr<CogReader>>;
-  struct Loaded {
+  // A file's reader (or why it has none) and what its HEAD said (size, ETag; empty when
+  // the HEAD failed).
+  struct Opened {
     ReaderResult reader;
-    std::string etag;
+    ObjectInfo object;
+  };
+  struct Loaded {
+    Opened opened;
     bool keep = false;  // a header or a verdict on the file, not a store failure
   };
   struct Entry {
-    std::string etag;
     std::chrono::steady_clock::time_point checked{};
-    std::optional<ReaderResult> reader;        // a parsed header, or why it failed
-    std::shared_future<ReaderResult> loading;  // a HEAD/parse under way
+    std::optional<Opened> opened;        // a parsed header, or why it failed
+    std::shared_future<Opened> loading;  // a HEAD/parse under way
     std::list<std::string>::iterator lru;
   };
+  Opened open_object(const std::string& provider, const std::string& bucket, const std::string& key);
   // HEAD, then (for a new ETag) read and parse the header. No lock held.
   Loaded load(const std::string& provider, const std::string& bucket, const std::string& key,
-              const std::optional<ReaderResult>& previous, const std::string& previous_etag);
+              const std::optional<Opened>& previous);
   void evict_locked();
+  // A PNG or JPEG file, fetched whole and decoded (the caller caches the result).
+  FlatImageCache::FlatResult load_flat(const std::string& provider, const std::string& bucket, const std::string& key,
+                                       const ObjectInfo& object);
 
   StoreMap stores_;
   RasterConfig config_;
@@ -90,6 +110,7 @@ class RasterReaders {
   std::unordered_map<std::string, Entry> entries_;  // by provider, bucket, key
   std::list<std::string> lru_;                      // most recently used first
   std::atomic<uint64_t> hits_{0}, revalidations_{0}, parses_{0};
+  FlatImageCache flat_;
 };
 
 }  // namespace scigate::raster

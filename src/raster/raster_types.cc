@@ -42,4 +42,16 @@ size_t data_type_bytes(DataType type) {
   return 1;
 }
 
+double level_factor_x(const RasterInfo& info, int level) {
+  if (level == 0 || level >= static_cast<int>(info.levels.size())) return 1;
+  const Level& l = info.levels[level];
+  return l.factor > 0 ? l.factor : static_cast<double>(info.width) / l.width;
+}
+
+double level_factor_y(const RasterInfo& info, int level) {
+  if (level == 0 || level >= static_cast<int>(info.levels.size())) return 1;
+  const Level& l = info.levels[level];
+  return l.factor > 0 ? l.factor : static_cast<double>(info.height) / l.height;
+}
+
 }  // namespace scigate::raster

@@ -39,6 +39,10 @@ struct Level {
   int height = 0;
   int block_width = 0;  // tile size in the file (a strip is a block as wide as the image)
   int block_height = 0;
+  // Level-0 pixels per pixel of this level, when exact: pyramids made in memory halve
+  // each level (sides rounded up), so their factors are powers of two whatever the
+  // sides. 0: width and height ratios to level 0 (a file's overviews).
+  double factor = 0;
 };
 
 struct RasterInfo {
@@ -58,6 +62,10 @@ struct RasterInfo {
   std::string compression;                     // "deflate", "lzw", "jpeg", ...
   std::string photometric;                     // "minisblack", "rgb", "ycbcr", "palette"
 };
+
+// Level-0 pixels per pixel of `level`, along x and y.
+double level_factor_x(const RasterInfo& info, int level);
+double level_factor_y(const RasterInfo& info, int level);
 
 // Pixels of some bands over a window, band-sequential, as doubles whatever the source
 // type (exact for every type but 64-bit integers, which TIFF rasters do not use here).

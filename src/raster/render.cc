@@ -7,9 +7,7 @@
 #include "raster/encoders.h"
 
 namespace scigate::raster {
-namespace {
 
-// rasterio's dtype_ranges: what TiTiler rescales from when a format cannot hold the type.
 Range type_range(DataType type) {
   switch (type) {
     case DataType::kUInt8:
@@ -31,6 +29,8 @@ Range type_range(DataType type) {
   }
   return {0, 255};
 }
+
+namespace {
 
 // rio-tiler's linear_rescale onto 0..255, in float64 as numpy computes it.
 double linear_rescale(double v, const Range& in) {

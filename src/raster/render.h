@@ -27,6 +27,9 @@ const char* media_type(ImageFormat format);
 
 using Range = std::pair<double, double>;
 
+// rasterio's dtype_ranges: what TiTiler rescales from when a format cannot hold the type.
+Range type_range(DataType type);
+
 // `rescale` query values, one "min,max" each (TiTiler: several for several bands, one
 // for all). Failure: kBadRequest naming the bad value.
 Result<std::vector<Range>> parse_rescale(const std::vector<std::string>& values);

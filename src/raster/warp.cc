@@ -32,8 +32,8 @@ Result<std::vector<int>> resolve_bands(const RasterInfo& info, const std::vector
 // `t` (of level 0) for the pixels of `level`.
 GeoTransform level_transform(const RasterInfo& info, GeoTransform t, int level) {
   if (level == 0 || info.levels.empty()) return t;
-  const double fx = static_cast<double>(info.width) / info.levels[level].width;
-  const double fy = static_cast<double>(info.height) / info.levels[level].height;
+  const double fx = level_factor_x(info, level);
+  const double fy = level_factor_y(info, level);
   t[1] *= fx, t[4] *= fx;
   t[2] *= fy, t[5] *= fy;
   return t;
@@ -399,7 +399,7 @@ int choose_level(const RasterInfo& info, double natural_resolution, double targe
   if (count <= 1 || !(natural_resolution > 0)) return 0;
   const double ratio = target_resolution / natural_resolution;
   if (!(ratio > 1)) return 0;
-  const auto factor = [&](int k) { return static_cast<double>(info.width) / info.levels[k].width; };
+  const auto factor = [&](int k) { return level_factor_x(info, k); };
   // gdalwarp's -ovr AUTO: the last level finer than the target, or one within 0.1 of it.
   for (int k = 0; k < count - 1; ++k) {
     if (factor(k) < ratio && factor(k + 1) > ratio) return k;
@@ -460,6 +460,23 @@ Result<Image> warp(RasterSource& source, const TargetGrid& grid, const ReadOptio
   return warp_onto(source, grid, mapper, level, *bands, method, options);
 }
 
+namespace {
+
+// The window of `level` that maps one to one onto a width x height output of `region`,
+// when there is one: the level's factors exact and the region on its pixel grid.
+std::optional<Window> aligned_window(const RasterInfo& info, int level, const PixelRegion& region, int width,
+                                     int height) {
+  const double fx = level_factor_x(info, level), fy = level_factor_y(info, level);
+  const double x = region.x / fx, y = region.y / fy, w = region.width / fx, h = region.height / fy;
+  const auto whole = [](double v) { return std::abs(v - std::round(v)) < 1e-9 && std::abs(v) < 1e9; };
+  if (!whole(x) || !whole(y) || !whole(w) || !whole(h) || std::lround(w) != width || std::lround(h) != height) {
+    return std::nullopt;
+  }
+  return Window{static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y)), width, height};
+}
+
+}  // namespace
+
 Result<Image> resample_pixels(RasterSource& source, const PixelRegion& region, int width, int height,
                               const ReadOptions& options) {
   const RasterInfo& info = source.info();
@@ -476,6 +493,11 @@ Result<Image> resample_pixels(RasterSource& source, const PixelRegion& region, i
   // The finer of the two axes decides, so that neither is read coarser than asked.
   const double resolution = std::min(region.width / width, region.height / height);
   const int level = choose_level(info, 1.0, resolution);
+  if (auto window = aligned_window(info, level, region, width, height); window && !options.nodata) {
+    // Each output pixel is one pixel of the level (a DZI tile at full resolution, or at a
+    // level of an in-memory pyramid): what every kernel gives there is the pixel itself.
+    return source.read(level, *window, *bands);
+  }
   const auto identity = Transformer::identity();
   const PixelMapper mapper(grid, *identity, level_transform(info, pixels, level), false, 0, options.max_error);
   return warp_onto(source, grid, mapper, level, *bands, options.resampling, options);

@@ -138,6 +138,26 @@ class Demo(unittest.TestCase):
         self.assertIn("red_band", workflow.text)
         self.assertIn("nir_band", workflow.text)
 
+    def test_slide_and_tissue_images_open_in_deep_zoom(self):
+        self.assertIn("nebraska_slides", self.get("/data-selections").text)
+        for query, size in (("data_selection=nebraska_slides&path=slide.svs", (3072, 2304)),
+                            ("data_selection=nebraska_images&path=tissue_01.png", (192, 192))):
+            self.assertIn(f"/deepzoom?{query}", self.output)
+            r = self.get(f"/deepzoom?{query}")
+            self.assertEqual(r.status_code, 200, r.text)
+            links = r.json()
+            self.assertEqual((links["width"], links["height"]), size)
+            descriptor = requests.get(links["dzi"], timeout=10)
+            self.assertEqual(descriptor.status_code, 200, descriptor.text)
+            tile = requests.get(links["dzi"][: -len(".dzi")] + "_files/0/0_0.jpeg", timeout=10)
+            self.assertEqual((tile.status_code, tile.headers["Content-Type"]), (200, "image/jpeg"))
+            info = requests.get(links["iiif"], timeout=10)
+            self.assertEqual(info.json()["width"], size[0])
+        # The slide is an SVS layout: its thumbnail, label and macro are no levels.
+        r = self.get("/cog/info?data_selection=nebraska_slides&path=slide.svs")
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.json()["overviews"], [4])
+
     def test_scene_is_a_georeferenced_cog(self):
         info = gdalinfo(os.path.join(self.dir, "data/buckets/edrn-bucket/nebraska_rasters", SCENE))
         self.assertEqual(info["metadata"]["IMAGE_STRUCTURE"]["LAYOUT"], "COG")
