@@ -8,6 +8,7 @@
 
 #include "api/assets.h"
 #include "api/docs.h"
+#include "html_matchers.h"
 
 namespace scigate::api {
 namespace {
@@ -29,14 +30,6 @@ std::string attribute(const std::string& html, const std::string& name) {
   return m[1];
 }
 
-std::vector<std::string> all(const std::string& html, const std::string& pattern) {
-  std::vector<std::string> out;
-  std::regex re(pattern);
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), re); it != std::sregex_iterator(); ++it)
-    out.push_back((*it)[1]);
-  return out;
-}
-
 const std::string kHostile =
     "/cog/WebMercatorQuad/tilejson.json?url=s3://b/k.tif&expression=\"'</script><script>alert(1)</script>"
     "<!--&amp;\\u2028`${x}`";
@@ -55,11 +48,11 @@ TEST(MapViewer, InjectedValuesAreEscapedAndReadBackExactly) {
 TEST(MapViewer, RunsNoInlineScriptAndLoadsOnlyVersionedStaticAssets) {
   std::string html = map_viewer_html({kHostile, "/cog/point/{lon},{lat}?u=1", "WebMercatorQuad"});
   // Every <script> is an external one with an empty body (a CSP without 'unsafe-inline').
-  EXPECT_EQ(all(html, "(<script)").size(), 2u);
-  EXPECT_EQ(all(html, "(<script src=\"[^\"]*\"></script>)").size(), 2u);
+  EXPECT_EQ(all_captures(html, "(<script)").size(), 2u);
+  EXPECT_EQ(all_captures(html, "(<script src=\"[^\"]*\"></script>)").size(), 2u);
   EXPECT_EQ(html.find("style="), std::string::npos);
-  EXPECT_TRUE(all(html, "( on[a-z]+=)").empty());  // no event handler attributes
-  std::vector<std::string> urls = all(html, "(?:src|href)=\"([^\"]*)\"");
+  EXPECT_TRUE(all_captures(html, "( on[a-z]+=)").empty());  // no event handler attributes
+  std::vector<std::string> urls = all_captures(html, "(?:src|href)=\"([^\"]*)\"");
   std::vector<std::string> expected = {"data:,", static_asset_url("maplibre-gl.css"),
                                        static_asset_url("viewer/map.css"), static_asset_url("maplibre-gl.js"),
                                        static_asset_url("viewer/map.js")};
@@ -100,10 +93,10 @@ TEST(MapViewer, CspAllowsOwnScriptsAndMapLibresWorkers) {
 // /docs: Swagger UI from npm, embedded, started by a static file under a strict policy.
 TEST(DocsPage, RunsNoInlineScriptAndLoadsOnlyEmbeddedSwaggerUi) {
   std::string html = docs_html();
-  EXPECT_EQ(all(html, "(<script)").size(), 2u);
-  EXPECT_EQ(all(html, "(<script src=\"[^\"]*\"></script>)").size(), 2u);
+  EXPECT_EQ(all_captures(html, "(<script)").size(), 2u);
+  EXPECT_EQ(all_captures(html, "(<script src=\"[^\"]*\"></script>)").size(), 2u);
   EXPECT_EQ(html.find("style="), std::string::npos);
-  std::vector<std::string> urls = all(html, "(?:src|href)=\"([^\"]*)\"");
+  std::vector<std::string> urls = all_captures(html, "(?:src|href)=\"([^\"]*)\"");
   std::vector<std::string> expected = {"data:,", static_asset_url("swagger-ui.css"),
                                        static_asset_url("swagger-ui-bundle.js"), static_asset_url("docs/init.js")};
   EXPECT_EQ(urls, expected);

@@ -9,33 +9,26 @@
 
 #include "api/assets.h"
 #include "api/viewer.h"
+#include "html_matchers.h"
 
 namespace scigate::api {
 namespace {
 
-std::vector<std::string> all(const std::string& html, const std::string& pattern) {
-  std::vector<std::string> out;
-  std::regex re(pattern);
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), re); it != std::sregex_iterator(); ++it)
-    out.push_back((*it)[1]);
-  return out;
-}
-
 TEST(WebApp, PageRunsNoInlineCode) {
   std::string html = webapp_html();
-  std::vector<std::string> scripts = all(html, "(<script[^>]*>[^<]*</script>)");
-  EXPECT_EQ(all(html, "(<script)").size(), scripts.size());
+  std::vector<std::string> scripts = all_captures(html, "(<script[^>]*>[^<]*</script>)");
+  EXPECT_EQ(all_captures(html, "(<script)").size(), scripts.size());
   EXPECT_GE(scripts.size(), 5u);
   for (const auto& s : scripts)
     EXPECT_TRUE(std::regex_match(s, std::regex("<script defer src=\"[^\"]+\"></script>"))) << s;
   EXPECT_EQ(html.find("<style"), std::string::npos);
   EXPECT_EQ(html.find("style="), std::string::npos);
-  EXPECT_TRUE(all(html, "( on[a-z]+=)").empty());
+  EXPECT_TRUE(all_captures(html, "( on[a-z]+=)").empty());
 }
 
 TEST(WebApp, EveryAssetUrlIsAVersionedEmbeddedAsset) {
   std::string html = webapp_html();
-  std::vector<std::string> urls = all(html, "(?:src|href|data-[a-z-]+)=\"(/static/[^\"]*)\"");
+  std::vector<std::string> urls = all_captures(html, "(?:src|href|data-[a-z-]+)=\"(/static/[^\"]*)\"");
   // app.css, five scripts, MapLibre's script and style, OpenSeadragon.
   EXPECT_EQ(urls.size(), 9u) << html;
   for (const auto& url : urls) {

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <thread>
 
-#include "http/server.h"
+#include "fakes/loopback_server.h"
 #include "http_client/upstream.h"
 
 namespace scigate::contract {
@@ -18,48 +18,37 @@ constexpr const char* kExpiry = "2099-01-01T00:00:00Z";
 class FakeEndpoints {
  public:
   explicit FakeEndpoints(bool failing) {
-    router_.add({"GET", "/s3credentials", Auth::kNone, false, [this, failing](const RequestContext&, const Request&) {
-                   ++hits;
-                   if (failing) return Response::text(500, "down");
-                   return Response::text(200,
-                                         std::string(R"({"accessKeyId":"AKDAAC","secretAccessKey":"daac-secret",)") +
-                                             R"("sessionToken":"t","expiration":")" + kExpiry + R"("})",
-                                         "application/json");
-                 }});
-    router_.add({"POST", "/", Auth::kNone, false, [this, failing](const RequestContext&, const Request& r) {
-                   ++hits;
-                   if (failing || r.body.find("Action=AssumeRole&") == std::string::npos)
-                     return Response::text(500,
-                                           "<ErrorResponse><Error><Code>InternalFailure</Code></Error>"
-                                           "</ErrorResponse>");
-                   return Response::text(200,
-                                         std::string("<AssumeRoleResponse><AssumeRoleResult><Credentials>") +
-                                             "<AccessKeyId>AKROLE</AccessKeyId><SecretAccessKey>role-secret"
-                                             "</SecretAccessKey><SessionToken>t</SessionToken><Expiration>" +
-                                             kExpiry + "</Expiration></Credentials></AssumeRoleResult>" +
-                                             "</AssumeRoleResponse>",
-                                         "text/xml");
-                 }});
-    ServerOptions o;
-    o.port = 0;
-    server_ = std::make_unique<Server>(
-        o, router_, [](std::string_view) -> Result<std::string> { return std::string(); }, metrics_);
-    EXPECT_TRUE(server_->listen());
-    base = "http://127.0.0.1:" + std::to_string(server_->port());
-    thread_ = std::thread([this] { server_->run(); });
+    server_.router().add(
+        {"GET", "/s3credentials", Auth::kNone, false, [this, failing](const RequestContext&, const Request&) {
+           ++hits;
+           if (failing) return Response::text(500, "down");
+           return Response::text(200,
+                                 std::string(R"({"accessKeyId":"AKDAAC","secretAccessKey":"daac-secret",)") +
+                                     R"("sessionToken":"t","expiration":")" + kExpiry + R"("})",
+                                 "application/json");
+         }});
+    server_.router().add({"POST", "/", Auth::kNone, false, [this, failing](const RequestContext&, const Request& r) {
+                            ++hits;
+                            if (failing || r.body.find("Action=AssumeRole&") == std::string::npos)
+                              return Response::text(500,
+                                                    "<ErrorResponse><Error><Code>InternalFailure</Code></Error>"
+                                                    "</ErrorResponse>");
+                            return Response::text(200,
+                                                  std::string("<AssumeRoleResponse><AssumeRoleResult><Credentials>") +
+                                                      "<AccessKeyId>AKROLE</AccessKeyId><SecretAccessKey>role-secret"
+                                                      "</SecretAccessKey><SessionToken>t</SessionToken><Expiration>" +
+                                                      kExpiry + "</Expiration></Credentials></AssumeRoleResult>" +
+                                                      "</AssumeRoleResponse>",
+                                                  "text/xml");
+                          }});
+    base = server_.start();
   }
-  ~FakeEndpoints() {
-    server_->request_stop();
-    thread_.join();
-  }
+
   std::string base;
   std::atomic<int> hits{0};
 
  private:
-  Router router_;
-  Metrics metrics_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
+  LoopbackServer server_;  // last: stopped before the counters go
 };
 
 CredentialsUnderTest built(const CredentialsConfig& config, std::string secret,

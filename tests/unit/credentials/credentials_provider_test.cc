@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "credentials/sources.h"
-#include "http/server.h"
+#include "fakes/loopback_server.h"
 #include "temp_dir.h"
 
 namespace scigate {
@@ -41,64 +41,53 @@ class FakeMetadata {
           R"({"AccessKeyId":")" + id + R"(","SecretAccessKey":"s","Token":"t","Expiration":"2099-01-01T00:00:00Z"})",
           "application/json");
     };
-    router_.add(
+    server_.router().add(
         {"GET", "/container-creds", Auth::kNone, false, [this, creds_json](const RequestContext&, const Request& r) {
            ++container_hits;
            if (r.header("authorization") != "container-secret") return Response::text(401, "");
            return creds_json("AKCONTAINER");
          }});
-    router_.add({"GET", "/s3credentials", Auth::kNone, false, [this](const RequestContext&, const Request& r) {
-                   ++s3credentials_hits;
-                   if (r.header("authorization") != "Bearer edl-token") return Response::text(401, "");
-                   return Response::text(200,
-                                         R"({"accessKeyId":"AKDAAC","secretAccessKey":"s","sessionToken":"t",)"
-                                         R"("expiration":"2099-01-01T00:00:00Z"})",
-                                         "application/json");
-                 }});
-    router_.add({"PUT", "/latest/api/token", Auth::kNone, false, [](const RequestContext&, const Request& r) {
-                   if (r.header("x-aws-ec2-metadata-token-ttl-seconds").empty()) return Response::text(400, "");
-                   return Response::text(200, "imds-token");
-                 }});
-    router_.add({"GET", "/latest/meta-data/iam/security-credentials/{role...}", Auth::kNone, false,
-                 [=](const RequestContext&, const Request& r) {
-                   if (r.header("x-aws-ec2-metadata-token") != "imds-token") return Response::text(401, "");
-                   if (r.tail.empty()) return Response::text(200, "scigate-role\n");
-                   return r.tail == "scigate-role" ? creds_json("AKINSTANCE") : Response::text(404, "");
-                 }});
-    router_.add({"POST", "/", Auth::kNone, false, [](const RequestContext&, const Request& r) {
-                   if (r.body.find("Action=AssumeRoleWithWebIdentity") == std::string::npos ||
-                       r.body.find("WebIdentityToken=oidc-token") == std::string::npos) {
-                     return Response::text(400, "");
-                   }
-                   return Response::text(
-                       200,
-                       "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
-                       "<AccessKeyId>AKWEBID</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t"
-                       "</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>"
-                       "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
-                       "text/xml");
-                 }});
-    ServerOptions o;
-    o.port = 0;
-    server_ = std::make_unique<Server>(
-        o, router_, [](std::string_view) -> Result<std::string> { return std::string(); }, metrics_);
-    EXPECT_TRUE(server_->listen());
-    base = "http://127.0.0.1:" + std::to_string(server_->port());
-    thread_ = std::thread([this] { server_->run(); });
+    server_.router().add({"GET", "/s3credentials", Auth::kNone, false, [this](const RequestContext&, const Request& r) {
+                            ++s3credentials_hits;
+                            if (r.header("authorization") != "Bearer edl-token") return Response::text(401, "");
+                            return Response::text(200,
+                                                  R"({"accessKeyId":"AKDAAC","secretAccessKey":"s","sessionToken":"t",)"
+                                                  R"("expiration":"2099-01-01T00:00:00Z"})",
+                                                  "application/json");
+                          }});
+    server_.router().add({"PUT", "/latest/api/token", Auth::kNone, false, [](const RequestContext&, const Request& r) {
+                            if (r.header("x-aws-ec2-metadata-token-ttl-seconds").empty())
+                              return Response::text(400, "");
+                            return Response::text(200, "imds-token");
+                          }});
+    server_.router().add({"GET", "/latest/meta-data/iam/security-credentials/{role...}", Auth::kNone, false,
+                          [=](const RequestContext&, const Request& r) {
+                            if (r.header("x-aws-ec2-metadata-token") != "imds-token") return Response::text(401, "");
+                            if (r.tail.empty()) return Response::text(200, "scigate-role\n");
+                            return r.tail == "scigate-role" ? creds_json("AKINSTANCE") : Response::text(404, "");
+                          }});
+    server_.router().add({"POST", "/", Auth::kNone, false, [](const RequestContext&, const Request& r) {
+                            if (r.body.find("Action=AssumeRoleWithWebIdentity") == std::string::npos ||
+                                r.body.find("WebIdentityToken=oidc-token") == std::string::npos) {
+                              return Response::text(400, "");
+                            }
+                            return Response::text(
+                                200,
+                                "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>"
+                                "<AccessKeyId>AKWEBID</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t"
+                                "</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>"
+                                "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
+                                "text/xml");
+                          }});
+    base = server_.start();
   }
-  ~FakeMetadata() {
-    server_->request_stop();
-    thread_.join();
-  }
+
   std::string base;
   std::atomic<int> container_hits{0};
   std::atomic<int> s3credentials_hits{0};
 
  private:
-  Router router_;
-  Metrics metrics_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
+  LoopbackServer server_;  // last: stopped before the counters go
 };
 
 class DefaultChain : public ::testing::Test {
