@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench_s3.h"
 #include "raster/raster_readers.h"
-#include "storage/s3_store.h"
 
 namespace {
 
@@ -52,13 +52,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: cog_tiles_bench ENDPOINT ACCESS_KEY SECRET BUCKET KEY TILES THREADS\n";
     return 2;
   }
-  scigate::S3ProviderConfig p;
-  p.region = "us-east-1";
-  p.endpoint = argv[1];
-  p.path_style = true;
-  auto creds =
-      std::make_shared<scigate::StaticCredentials>(scigate::AwsCredentials{argv[2], argv[3], "", std::nullopt});
-  auto store = std::make_shared<scigate::S3ObjectStore>("bench", p, creds, std::make_shared<scigate::UpstreamClient>());
+  auto store = scigate::bench::s3_store(argv[1], argv[2], argv[3]);
   std::vector<Tile> tiles;
   std::ifstream list(argv[6]);
   for (Tile t; list >> t.level >> t.x >> t.y;) tiles.push_back(t);

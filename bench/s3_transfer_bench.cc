@@ -8,7 +8,7 @@
 #include <iostream>
 #include <string>
 
-#include "storage/s3_store.h"
+#include "bench_s3.h"
 #include "storage/transfer.h"
 
 namespace {
@@ -31,14 +31,9 @@ int main(int argc, char** argv) {
                  "       s3_transfer_bench put-rss ENDPOINT ACCESS_KEY SECRET BUCKET KEY FILE\n";
     return 2;
   }
-  scigate::S3ProviderConfig p;
-  p.region = "us-east-1";
-  p.endpoint = argv[2];
-  p.path_style = true;
-  p.part_size = 8 << 20;
-  auto creds =
-      std::make_shared<scigate::StaticCredentials>(scigate::AwsCredentials{argv[3], argv[4], "", std::nullopt});
-  scigate::S3ObjectStore store("bench", p, creds, std::make_shared<scigate::UpstreamClient>());
+  constexpr size_t kPartSize = 8 << 20;
+  auto store_ptr = scigate::bench::s3_store(argv[2], argv[3], argv[4], kPartSize);
+  scigate::S3ObjectStore& store = *store_ptr;
   auto t0 = std::chrono::steady_clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   if (mode == "download") {
@@ -61,6 +56,6 @@ int main(int argc, char** argv) {
   }
   long after = peak_rss_kib();
   std::cout << "seconds " << seconds() << " peak RSS growth " << (after - before) / 1024.0 << " MiB (part size "
-            << (p.part_size >> 20) << " MiB)\n";
+            << (kPartSize >> 20) << " MiB)\n";
   return 0;
 }

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <iostream>
 
-#include "storage/s3_store.h"
+#include "bench_s3.h"
 #include "storage/transfer.h"
 
 int main(int argc, char** argv) {
@@ -12,13 +12,8 @@ int main(int argc, char** argv) {
     std::cerr << "usage: s3_upload_bench ENDPOINT ACCESS_KEY SECRET BUCKET PREFIX FOLDER [PARALLELISM]\n";
     return 2;
   }
-  scigate::S3ProviderConfig p;
-  p.region = "us-east-1";
-  p.endpoint = argv[1];
-  p.path_style = true;
-  auto creds =
-      std::make_shared<scigate::StaticCredentials>(scigate::AwsCredentials{argv[2], argv[3], "", std::nullopt});
-  scigate::S3ObjectStore store("bench", p, creds, std::make_shared<scigate::UpstreamClient>());
+  auto store_ptr = scigate::bench::s3_store(argv[1], argv[2], argv[3]);
+  scigate::S3ObjectStore& store = *store_ptr;
   int parallelism = argc > 7 ? std::stoi(argv[7]) : 4;
   auto t0 = std::chrono::steady_clock::now();
   auto stats = scigate::upload_folder(store, argv[4], argv[5], argv[6], parallelism);
