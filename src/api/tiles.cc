@@ -229,6 +229,10 @@ Result<Response> render_image(const ApiDeps& d, raster::RasterSource& source, co
   if (!layer) return layer.error();
   render_opts.crs = grid.crs;
   render_opts.bounds = grid.bounds;
+  // TiTiler colors a paletted file with its own palette unless the request names a map.
+  if (!render_opts.colormap && !source.info().palette.empty() && layer->image.bands.size() == 1) {
+    render_opts.colormap = raster::palette_colormap(source.info().palette);
+  }
   auto rendered = raster::render(std::move(layer->image), render_opts);
   if (!rendered) return rendered.error();
   return image_response(*rendered, grid);

@@ -323,6 +323,28 @@ int alpha_band(TIFF* tif, int samples) {
   return 0;
 }
 
+// The ColorMap tag (2^bits entries of 16-bit red, green, blue) scaled to 8 bits as GDAL
+// does: divided by 257, unless every value is below 256 (writers that stored 8-bit values),
+// then taken as is. Palettes of 16-bit images (65,536 entries, rare) are not read.
+std::vector<std::array<uint8_t, 4>> read_palette(TIFF* tif, const Directory& main) {
+  uint16_t bits = 0;
+  TIFFGetField(tif, TIFFTAG_BITSPERSAMPLE, &bits);
+  uint16_t *red = nullptr, *green = nullptr, *blue = nullptr;
+  if (main.samples != 1 || bits < 1 || bits > 8 || !TIFFGetField(tif, TIFFTAG_COLORMAP, &red, &green, &blue)) {
+    return {};
+  }
+  const size_t count = size_t{1} << bits;
+  uint16_t max = 0;
+  for (size_t i = 0; i < count; ++i) max = std::max({max, red[i], green[i], blue[i]});
+  const int divisor = max > 0 && max < 256 ? 1 : 257;
+  std::vector<std::array<uint8_t, 4>> palette(count);
+  for (size_t i = 0; i < count; ++i) {
+    palette[i] = {static_cast<uint8_t>(red[i] / divisor), static_cast<uint8_t>(green[i] / divisor),
+                  static_cast<uint8_t>(blue[i] / divisor), 255};
+  }
+  return palette;
+}
+
 void describe_raster(TIFF* tif, const Directory& main, RasterInfo& info) {
   info.width = main.width;
   info.height = main.height;
@@ -332,6 +354,7 @@ void describe_raster(TIFF* tif, const Directory& main, RasterInfo& info) {
   uint16_t photometric = PHOTOMETRIC_MINISBLACK;
   TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric);
   info.photometric = photometric_name(photometric);
+  if (photometric == PHOTOMETRIC_PALETTE) info.palette = read_palette(tif, main);
   info.alpha_band = alpha_band(tif, main.samples);
   info.nodata = parse_nodata(get_ascii(tif, kTagGdalNodata));
   info.band_descriptions.assign(main.samples, "");

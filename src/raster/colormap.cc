@@ -234,6 +234,12 @@ Result<ColorMap> parse_colormap(std::string_view json) {
   return Error::bad_request("Could not parse the colormap value.");
 }
 
+ColorMap palette_colormap(const std::vector<Rgba>& palette) {
+  ColorMap map;  // a lookup table: palettes have at most 256 entries (cog_header.cc)
+  std::copy_n(palette.begin(), std::min<size_t>(palette.size(), map.lut.size()), map.lut.begin());
+  return map;
+}
+
 Result<Image> apply_colormap(const Image& image, const ColorMap& colormap) {
   if (image.bands.size() != 1) return Error::bad_request("Source data must be 1 band");
   Image out;

@@ -35,6 +35,10 @@ struct ColorMap {
 Result<ColorMap> named_colormap(std::string_view name);
 std::vector<std::string> colormap_names();
 
+// A file's own palette (RasterInfo::palette) as a map: what TiTiler applies to a
+// paletted image when the request names no colormap.
+ColorMap palette_colormap(const std::vector<Rgba>& palette);
+
 // TiTiler's `colormap` query parameter. Failure: kBadRequest ("Could not parse the
 // colormap value." or the color that is wrong).
 Result<ColorMap> parse_colormap(std::string_view json);

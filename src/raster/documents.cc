@@ -84,6 +84,15 @@ boost::json::object info_json(const RasterInfo& info, std::optional<double> noda
       {"height", info.height},
       {"overviews", overviews},
   };
+  if (!info.palette.empty()) {
+    // rio-tiler's Info: the file's colormap as {"value": [r, g, b, a]}.
+    boost::json::object colormap;
+    for (size_t i = 0; i < info.palette.size(); ++i) {
+      const auto& c = info.palette[i];
+      colormap[std::to_string(i)] = boost::json::array{c[0], c[1], c[2], c[3]};
+    }
+    out["colormap"] = std::move(colormap);
+  }
   if (nodata_value) {
     // JSON has no NaN: a NaN nodata is written as the string "nan", which TiTiler's
     // `nodata` parameter also accepts.

@@ -61,6 +61,9 @@ struct RasterInfo {
   std::vector<double> offsets;                 // per band (0 when absent)
   std::string compression;                     // "deflate", "lzw", "jpeg", ...
   std::string photometric;                     // "minisblack", "rgb", "ycbcr", "palette"
+  // The TIFF ColorMap of a "palette" image as GDAL reads it: one RGBA entry (8 bits per
+  // channel, opaque) per pixel value, at most 256; empty for other images.
+  std::vector<std::array<uint8_t, 4>> palette;
 };
 
 // Level-0 pixels per pixel of `level`, along x and y.

@@ -82,6 +82,14 @@ def write_fixtures(folder):
     am = fx.pattern(400, 200, 1, np.uint8, 19)
     fx.cog(p("antimeridian"), fx.mem_dataset(am, geotransform=(170.0, 0.05, 0, 10.0, 0, -0.05)), COMPRESS="DEFLATE",
            BLOCKSIZE=256)
+    # A paletted image (GDAL writes the color table as the TIFF ColorMap, 16-bit values).
+    pal = fx.mem_dataset(fx.pattern(300, 280, 1, np.uint8, 7) % 16, geotransform=(10.0, 0.001, 0, 50.0, 0, -0.001))
+    table = gdal.ColorTable()
+    for i in range(16):
+        table.SetColorEntry(i, (i * 16, 255 - i * 16, (i * 97) % 256, 255))
+    pal.GetRasterBand(1).SetRasterColorTable(table)
+    pal.GetRasterBand(1).SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
+    fx.cog(p("palette"), pal, COMPRESS="DEFLATE", BLOCKSIZE=256)
     with open(p("not_a_tiff"), "w") as f:
         f.write("this is a text file named .tif\n")
     with open(p("rgb"), "rb") as f:
@@ -90,7 +98,7 @@ def write_fixtures(folder):
         f.write(head)  # the IFDs, none of the blocks
     with open(p("truncated_header"), "wb") as f:
         f.write(head[:300])  # inside the first IFD
-    return {n: p(n) for n in ("rgb", "utm_u16", "f32_nan", "rgb_mask", "overviews", "antimeridian")}
+    return {n: p(n) for n in ("rgb", "utm_u16", "f32_nan", "rgb_mask", "overviews", "antimeridian", "palette")}
 
 
 def gdal_tile(path, z, x, y, resampling, shift_lon=0.0, size=256):
@@ -128,6 +136,16 @@ def write_odd_units(path):
     data[at:at + 8] = struct.pack("<4H", 2054, 0, 1, 9190)
     with open(path, "wb") as f:
         f.write(data)
+
+
+def gdal_png(data):
+    """The bands of a PNG as one (bands, height, width) array, decoded by GDAL."""
+    path = f"/vsimem/{time.monotonic_ns()}.png"
+    gdal.FileFromMemBuffer(path, data)
+    try:
+        return gdal.Open(path).ReadAsArray()
+    finally:
+        gdal.Unlink(path)
 
 
 class TilesTest(unittest.TestCase):
@@ -415,6 +433,31 @@ collections:
             self.assertNotIn("not found", f.read())
         self.assertEqual(self.gw.get("/healthz", user=None).status_code, 200)
         self.assertIsNone(self.gw.proc.poll())
+
+    def test_palette_colors_tiles_as_titiler(self):
+        info = self.get("/cog/info", {"url": self.url_of("palette")}).json()
+        self.assertEqual(info["colorinterp"], ["palette"])
+        palette = [tuple(info["colormap"][str(i)]) for i in range(256)]
+        self.assertEqual(palette[5], (80, 175, 229, 255))  # as GDAL's color table says
+        z, x, y = next(self.tiles_of("palette", (0,)))
+        r = self.tile("palette", z, x, y, ext=".png")
+        self.assertEqual(r.status_code, 200, r.text)
+        rgba = gdal_png(r.content)
+        self.assertEqual(rgba.shape[0], 4)
+        # gdalwarp's values of the same tile through the palette (nearest: as close as the
+        # other nearest comparisons, edge rounding aside).
+        values, their_mask = gdal_tile(self.files["palette"], z, x, y, "near")
+        expected = np.array(palette, dtype=np.uint8)[values[0].astype(np.uint8)]  # (h, w, 4)
+        both = their_mask & (rgba[3] > 0)
+        self.assertGreater(both.sum(), 0)
+        differ = np.zeros_like(both)
+        for band in range(3):
+            differ |= rgba[band] != expected[..., band]
+        self.assertLessEqual(differ[both].mean(), NEAREST_MAX_DIFFERENT)
+        # A colormap in the request wins over the file's.
+        named = self.tile("palette", z, x, y, ext=".png", colormap_name="viridis")
+        self.assertEqual(named.status_code, 200, named.text)
+        self.assertFalse(np.array_equal(gdal_png(named.content)[:3], rgba[:3]))
 
     # 5. documents and HEAD
     def test_tile_matrix_sets_and_head(self):
