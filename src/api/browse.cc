@@ -1,5 +1,6 @@
 #include "api/browse.h"
 
+#include <algorithm>
 #include <set>
 
 #include "api/html.h"
@@ -60,9 +61,52 @@ Result<json::object> listing(const BrowseSpec& s, const ListPage& page, const st
   return out;
 }
 
+// The first bytes of one file, read here with the store's credentials: the web app's
+// previews cannot fetch a presigned S3 link (not in its connect-src, and buckets have no
+// CORS for it). Attachment + nosniff: opened by navigation it is a download, never a page.
+Response preview(const RequestContext& ctx, const BrowseSpec& s) {
+  auto info = s.rel.empty() || s.rel_is_folder ? Result<ObjectInfo>(Error::not_found(""))
+                                               : s.store.head(s.bucket, s.root_prefix + s.rel);
+  if (!info) {
+    if (info.error().code != ErrorCode::kNotFound) return fail(ctx, info.error());
+    return fail(ctx, Error::not_found("no such file: " + s.rel));
+  }
+  std::string bytes;
+  if (info->size > 0) {
+    auto head = s.store.get(s.bucket, info->key, ByteRange{0, std::min(info->size, kPreviewBytes) - 1});
+    if (!head) return fail(ctx, head.error());
+    bytes = std::move(head).value();
+    if (bytes.size() > kPreviewBytes) bytes.resize(kPreviewBytes);  // a store that ignored the range
+  }
+  return Response::text(200, std::move(bytes), content_type_for(s.rel))
+      .with_header("X-File-Size", std::to_string(info->size))
+      .with_header("X-Content-Type-Options", "nosniff")
+      .with_header("Content-Disposition", "attachment")
+      .with_header("Cache-Control", "private");
+}
+
 }  // namespace
 
+std::string content_type_for(const std::string& key) {
+  static const std::pair<const char*, const char*> kTypes[] = {{".png", "image/png"},
+                                                               {".jpg", "image/jpeg"},
+                                                               {".jpeg", "image/jpeg"},
+                                                               {".tif", "image/tiff"},
+                                                               {".tiff", "image/tiff"},
+                                                               {".json", "application/json"},
+                                                               {".txt", "text/plain; charset=utf-8"},
+                                                               {".csv", "text/csv"},
+                                                               {".cfg", "text/plain; charset=utf-8"},
+                                                               {".log", "text/plain; charset=utf-8"},
+                                                               {".pgm", "image/x-portable-graymap"}};
+  for (const auto& [ext, type] : kTypes) {
+    if (std::string_view(key).ends_with(ext)) return type;
+  }
+  return "application/octet-stream";  // never text/html: a staged file must not run script on our origin
+}
+
 Response browse(const RequestContext& ctx, const Request& req, const BrowseSpec& s) {
+  if (req.has_query_param("preview")) return preview(ctx, s);
   auto limit = page_limit(req, 1000, 1000);
   if (!limit) return fail(ctx, limit.error());
   std::string folder_key = s.root_prefix + folder_path(s.rel);

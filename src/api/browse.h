@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "api/common.h"
@@ -22,8 +23,15 @@ struct BrowseSpec {
   bool with_properties = false;  // read .cfg sidecars into "properties"
 };
 
+// The most bytes of a file that `?preview` answers with.
+inline constexpr uint64_t kPreviewBytes = 256 * 1024;
+
 // A page (limit, cursor from the request); a path that names a file answers 302 to its
-// presigned link; HTML when the Accept header prefers it.
+// presigned link; HTML when the Accept header prefers it. With `?preview` a path naming a
+// file answers its first kPreviewBytes instead (X-File-Size = the whole size).
 Response browse(const RequestContext& ctx, const Request& req, const BrowseSpec& spec);
+
+// The Content-Type a staged file is served with (never text/html).
+std::string content_type_for(const std::string& key);
 
 }  // namespace scigate::api

@@ -27,24 +27,6 @@ Result<RelativeKey> own_output_path(const RequestContext& ctx, const Request& re
   return key;
 }
 
-std::string content_type_for(const std::string& key) {
-  static const std::pair<const char*, const char*> kTypes[] = {{".png", "image/png"},
-                                                               {".jpg", "image/jpeg"},
-                                                               {".jpeg", "image/jpeg"},
-                                                               {".tif", "image/tiff"},
-                                                               {".tiff", "image/tiff"},
-                                                               {".json", "application/json"},
-                                                               {".txt", "text/plain; charset=utf-8"},
-                                                               {".csv", "text/csv"},
-                                                               {".cfg", "text/plain; charset=utf-8"},
-                                                               {".log", "text/plain; charset=utf-8"},
-                                                               {".pgm", "image/x-portable-graymap"}};
-  for (const auto& [ext, type] : kTypes) {
-    if (std::string_view(key).ends_with(ext)) return type;
-  }
-  return "application/octet-stream";  // never text/html: a staged file must not run script on our origin
-}
-
 // The whole file (200) or the one byte range the request asks for (206, or 416 when it
 // lies past the end). A Range with If-Range is served whole: scigate has no validator to
 // compare, and the RFC says to send everything then.

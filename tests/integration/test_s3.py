@@ -139,6 +139,45 @@ class OnS3(unittest.TestCase):
         self.assertEqual(r.status_code, 302)
         self.assertTrue(requests.get(r.headers["Location"], timeout=10).text.startswith("tile,nucleus"))
 
+    def test_preview_reads_an_s3_staged_file_through_scigate_capped_and_only_for_its_owner(self):
+        gw = self.gw
+        run = gw.start_run("nebraska", tile_size=96)
+        self.assertEqual(gw.wait_run(run["run_id"])["status"], "success")
+        base = f"/output-data/thomas/{run['run_id']}/"
+        key = f"out/thomas/{run['run_id']}/detections.csv"
+        r = gw.get(base + "detections.csv?preview")
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.content, aws("s3", "cp", f"s3://{self.staging_bucket}/{key}", "-"))
+        self.assertEqual(r.headers["Content-Type"], "text/csv")
+        self.assertEqual(r.headers["X-File-Size"], str(len(r.content)))
+        self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
+        self.assertEqual(r.headers["Content-Disposition"], "attachment")
+        self.assertEqual(r.headers["Cache-Control"], "private")
+        # A file over the cap: its first 256 KiB only.
+        cap = 256 * 1024
+        big = os.urandom(cap + 4096)
+        self.s3.put_object(Bucket=self.staging_bucket, Key=f"out/thomas/{run['run_id']}/big.bin", Body=big)
+        r = gw.get(base + "big.bin?preview")
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.content, big[:cap])
+        self.assertEqual(r.headers["X-File-Size"], str(len(big)))
+        self.assertEqual(r.headers["Content-Type"], "application/octet-stream")
+        # Others are refused exactly as the listing refuses them: another user's outputs
+        # (403, as their listing), a missing file or a folder (404).
+        for user in ("dliu", "mallory"):
+            listed = gw.get(base, user=user).status_code
+            self.assertEqual(listed, 403)
+            self.assertEqual(gw.get(base + "detections.csv?preview", user=user).status_code, listed)
+        self.assertEqual(gw.get(f"/output-data/dliu/{run['run_id']}/detections.csv?preview", user="dliu").status_code, 404)
+        self.assertEqual(gw.get(base + "nothing.csv?preview").status_code, 404)
+        self.assertEqual(gw.get(base + "?preview").status_code, 404)
+        # Data-selection inputs, for the users of its workflows only.
+        r = gw.get("/data-selections/nebraska_images/files/tissue_01.png?preview")
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertTrue(r.content.startswith(b"\x89PNG"))
+        self.assertEqual(r.headers["Content-Type"], "image/png")
+        self.assertEqual(gw.get("/data-selections/nebraska_images/files/tissue_01.png?preview", user="mallory").status_code, 404)
+
     def test_browse_data_selection_files(self):
         gw = self.gw
         r = gw.get("/data-selections/nebraska_images/files/")

@@ -244,7 +244,11 @@ async function local() {
     const href = await download.getAttribute("href");
     const r = await page.request.get(href);
     check(r.ok(), "download link works: " + r.status());
+    // The preview reads the file through scigate (?preview), not through its presigned link.
+    const previewed = page.waitForResponse((resp) => resp.url().endsWith("/detections.csv?preview"), { timeout: T });
     await page.click("#outputs a.file-name:text-is('detections.csv')");
+    const preview = await previewed;
+    check(preview.status() === 200 && new URL(preview.url()).origin === new URL(page.url()).origin, "same-origin preview: " + preview.url());
     await page.waitForSelector(".preview table tbody tr", { timeout: T });
     const header = await page.locator(".preview thead th").allTextContents();
     check(header.length > 1, "CSV header: " + header);

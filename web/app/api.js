@@ -206,10 +206,6 @@
     }
   };
 
-  // A file's presigned link (it needs no token: none is sent, S3 would refuse two
-  // authorizations) as a Response.
-  api.file = (href, opts) => api.request("GET", href, Object.assign({ raw: true, anonymous: true }, opts || {}));
-
   // Loads a script or stylesheet once (MapLibre, OpenSeadragon are loaded on first use).
   const loaded = new Map();
   api.loadAsset = function (url) {

@@ -23,13 +23,18 @@
     return "other";
   }
 
-  // The first PREVIEW_BYTES of a file as text, and whether there is more.
-  async function headText(href, signal) {
-    const response = await api.file(href, { signal, headers: { Range: "bytes=0-" + (PREVIEW_BYTES - 1) } });
-    const text = await response.text();
-    const range = response.headers.get("Content-Range");
-    const total = range ? Number(range.split("/")[1]) : text.length;
-    return { text, truncated: response.status === 206 && total > PREVIEW_BYTES };
+  // The first PREVIEW_BYTES of a file: its listing URL with ?preview, same origin and with
+  // the token (a presigned S3 link is outside the page's connect-src and has no CORS).
+  async function head(file, signal) {
+    const response = await api.request("GET", file.preview, { raw: true, signal });
+    const blob = await response.blob();
+    const total = Number(response.headers.get("X-File-Size"));
+    return { blob, truncated: total > blob.size };
+  }
+
+  async function headText(file, signal) {
+    const { blob, truncated } = await head(file, signal);
+    return { text: await blob.text(), truncated };
   }
 
   // RFC 4180 CSV: quoted fields with "" escapes and newlines inside.
@@ -56,7 +61,7 @@
   }
 
   async function csvPreview(file, signal) {
-    const { text, truncated } = await headText(file.href, signal);
+    const { text, truncated } = await headText(file, signal);
     const rows = parseCsv(text, extension(file.name) === "tsv" ? "\t" : ",");
     if (truncated && rows.length > 1) rows.pop(); // the last row may be cut
     const shown = rows.slice(0, 501);
@@ -70,7 +75,7 @@
   }
 
   async function jsonPreview(file, signal) {
-    const { text, truncated } = await headText(file.href, signal);
+    const { text, truncated } = await headText(file, signal);
     let shown = text;
     if (!truncated) {
       try {
@@ -83,13 +88,14 @@
   }
 
   async function textPreview(file, signal) {
-    const { text, truncated } = await headText(file.href, signal);
+    const { text, truncated } = await headText(file, signal);
     return h("section", { class: "preview", "aria-label": "Text preview" }, truncated ? h("p", { class: "muted", text: "First 256 KiB" }) : null, h("pre", { class: "code", text }));
   }
 
   // An image as it is (when no deep zoom pyramid can be made of it), through a blob: URL.
   async function plainImage(file, signal, why) {
-    const blob = await (await api.file(file.href, { signal })).blob();
+    if (file.size > PREVIEW_BYTES) return h("p", { class: "muted", text: (why ? why + " " : "") + "Too large for a plain preview: download it instead." });
+    const { blob } = await head(file, signal);
     const img = h("img", { class: "plain-image", alt: file.name, src: URL.createObjectURL(blob) });
     return h("section", { class: "preview" }, why ? h("p", { class: "muted", text: why }) : null, img);
   }
@@ -258,7 +264,8 @@
     return section;
   }
 
-  // The viewer or preview for a file: {name, href, size} from its listing, `source` as
+  // The viewer or preview for a file: {name, href, size, preview} from its listing (preview:
+  // its same-origin ?preview URL), `source` as
   // the tiler names it. Returns a node; a node with start() must be started once it is
   // in the document, stop() when the view goes away.
   async function viewerFor(file, source, signal) {

@@ -293,6 +293,7 @@
 
   async function viewFile(main, source, back, listUrl, signal) {
     const file = await fileEntry(listUrl, source.path, signal);
+    file.preview = listUrl + api.encodePath(source.path) + "?preview";
     const props = Object.entries(file.properties || {});
     fill(main,
       h("p", {}, back),

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "api/api.h"
+#include "api/browse.h"
 #include "api/embedded_docs.h"
 #include "api/events.h"
 #include "api/raster_access.h"
@@ -372,6 +373,62 @@ TEST_F(HandlersTest, FileUnderOutputPathRedirectsToItsLink) {
   EXPECT_EQ(api::browse_outputs(*deps_, ctx("thomas"), req).status, 404);
   req.tail = "";
   EXPECT_EQ(api::browse_outputs(*deps_, ctx("newuser"), req).status, 200);  // empty root
+}
+
+std::string header_of(const Response& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == name) return v;
+  return "";
+}
+
+TEST_F(HandlersTest, PreviewAnswersAFilesFirstBytesAsTheListingAllowsIt) {
+  std::string big(api::kPreviewBytes + 10, 'a');
+  big[api::kPreviewBytes - 1] = 'z';
+  ASSERT_TRUE(local_->put("staging", "out/thomas/r1/big.csv", big));
+  ASSERT_TRUE(local_->put("staging", "out/thomas/r1/small.json", R"({"a": 1})"));
+  ASSERT_TRUE(local_->put("staging", "out/thomas/r1/empty.txt", ""));
+  ASSERT_TRUE(local_->put("staging", "out/dliu/r9/secret.txt", "D"));
+  Request req = request("GET");
+  req.query.emplace_back("preview", "");
+  req.tail = "thomas/r1/big.csv";
+  auto r = api::browse_outputs(*deps_, ctx("thomas"), req);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, big.substr(0, api::kPreviewBytes));  // the cap, ending with the last byte under it
+  EXPECT_EQ(r.content_type, "text/csv");
+  EXPECT_EQ(header_of(r, "X-File-Size"), std::to_string(big.size()));
+  EXPECT_EQ(header_of(r, "X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(header_of(r, "Content-Disposition"), "attachment");
+  EXPECT_EQ(header_of(r, "Cache-Control"), "private");
+  req.tail = "thomas/r1/small.json";
+  r = api::browse_outputs(*deps_, ctx("thomas"), req);
+  EXPECT_EQ(r.body, R"({"a": 1})");
+  EXPECT_EQ(r.content_type, "application/json");
+  req.tail = "thomas/r1/empty.txt";
+  r = api::browse_outputs(*deps_, ctx("thomas"), req);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(header_of(r, "X-File-Size"), "0");
+  // Folders and missing files are not previews; another user's outputs are refused as
+  // their listing is.
+  for (const char* tail : {"thomas/r1/", "thomas/r1", "thomas/r1/nothing", "", "thomas/r9/secret.txt"}) {
+    req.tail = tail;
+    EXPECT_EQ(api::browse_outputs(*deps_, ctx("thomas"), req).status, 404) << tail;
+  }
+  req.tail = "dliu/r9/secret.txt";
+  EXPECT_EQ(api::browse_outputs(*deps_, ctx("thomas"), req).status, 403);
+  req.tail = "thomas/r1/../../dliu/r9/secret.txt";
+  EXPECT_EQ(api::browse_outputs(*deps_, ctx("thomas"), req).status, 400);
+
+  // Data-selection files: for the users of its workflows only.
+  ASSERT_TRUE(local_->put("edrn", "nebraska_images/notes.txt", "hello"));
+  Request sel = request("GET", {{"id", "nebraska_images"}});
+  sel.query.emplace_back("preview", "");
+  sel.tail = "notes.txt";
+  r = api::browse_data_selection(*deps_, ctx("thomas"), sel);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "hello");
+  EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(api::browse_data_selection(*deps_, ctx("mallory"), sel).status, 404);
 }
 
 TEST_F(HandlersTest, DataSelections) {
