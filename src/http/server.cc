@@ -540,8 +540,11 @@ struct Server::Impl {
     res.body().more = true;
     http::response_serializer<http::buffer_body> sr{res};
     stream.expires_after(opts.write_timeout);
-    auto [hec, total] = co_await http::async_write_header(stream, sr, use_tuple);
+    // `total` is no structured binding: the lambda below captures it, which clang 14 (the
+    // fuzz build) does not allow for bindings.
+    auto [hec, header_bytes] = co_await http::async_write_header(stream, sr, use_tuple);
     if (hec) co_return 0;
+    size_t total = header_bytes;
     auto send = [&](std::string& bytes, bool more) -> asio::awaitable<bool> {
       res.body().data = bytes.empty() ? nullptr : bytes.data();
       res.body().size = bytes.size();
