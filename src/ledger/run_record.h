@@ -36,6 +36,13 @@ struct RunRecord {
   std::string reason;           // why it failed or was canceled
   int tasks_done = 0;
   int tasks_total = 0;
+
+  // The local engine's bookkeeping when several instances share the ledger (never shown
+  // by the API; run_ledger.h says how they change).
+  std::string engine_data;        // what the engine needs to start the run anywhere; "" = not triggered yet
+  std::string owner;              // the instance that claimed the run; "" = nobody
+  int64_t lease_until_us = 0;     // the owner's claim holds until then (its heartbeat renews it)
+  bool cancel_requested = false;  // a cancel was asked for; the owner stops the run
 };
 
 }  // namespace scigate
