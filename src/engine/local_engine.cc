@@ -305,11 +305,11 @@ void LocalEngine::start() {
   if (host_.own_process) reaper_ = std::thread([this] { reaper_loop(); });
 }
 
-// What a previous process left. Runs held by a process of this host that is gone (or by
-// a scigate from before claims, owner "") end now: their steps died with it. Their
-// queued claims go back to the queue. Queued runs from before claims get their trigger
-// from the run folder; runs whose trigger never reached the ledger (the process died
-// between the insert and the trigger) fail once they are older than a lease.
+// What a previous process of this host left. Runs held by a process of this host that is
+// gone (or by a scigate from before claims, owner "") end now: their steps died with it.
+// Their queued claims go back to the queue. Queued runs from before claims get their
+// trigger from the run folder. (Later, what dead instances leave is found by its lease
+// expiring, on every host alike: beat().)
 void LocalEngine::recover() {
   auto dead = [](const std::string& owner) { return owner.empty() || instance_gone(owner); };
   if (auto running = ledger_.list_in_state(RunState::kRunning)) {
@@ -320,18 +320,24 @@ void LocalEngine::recover() {
       finish(run, RunState::kFailed, kRestartedReason);
     }
   }
+  if (auto queued = ledger_.list_in_state(RunState::kQueued)) {
+    for (auto& run : *queued) {
+      if (!run.owner.empty() && instance_gone(run.owner)) (void)ledger_.release(run.run_id, run.owner);
+      if (!run.owner.empty() || !run.engine_data.empty()) continue;
+      std::string saved = read_text_file(run_dir(run.run_id) / "trigger.json");
+      if (!saved.empty()) (void)ledger_.set_engine_data(run.run_id, saved);
+    }
+  }
+  fail_lost_triggers();
+}
+
+// Runs whose trigger never reached the ledger (the instance died between the API's insert
+// and the trigger) would wait for ever: they fail once they are older than a lease.
+void LocalEngine::fail_lost_triggers() {
   auto queued = ledger_.list_in_state(RunState::kQueued);
   if (!queued) return;
   for (auto& run : *queued) {
-    if (!run.owner.empty()) {
-      if (instance_gone(run.owner)) (void)ledger_.release(run.run_id, run.owner);
-      continue;
-    }
-    if (!run.engine_data.empty()) continue;
-    std::string saved = read_text_file(run_dir(run.run_id) / "trigger.json");
-    if (!saved.empty()) {
-      (void)ledger_.set_engine_data(run.run_id, saved);
-    } else if (run.created_us < now_us() - to_micros(config_.lease)) {
+    if (run.owner.empty() && run.engine_data.empty() && run.created_us < now_us() - to_micros(config_.lease)) {
       finish(run, RunState::kFailed, "run trigger lost");
     }
   }
@@ -461,11 +467,11 @@ void LocalEngine::beat() {
   for (const auto& run : expired ? *expired : std::vector<RunRecord>{}) {
     spdlog::warn("run {}: {}", run.run_id, run.reason);
   }
-  // A trigger whose instance died before it reached the ledger is found by a scan of the
-  // queue, once per lease: rare, and not worth a query per beat.
+  // A trigger lost with its instance is found by a scan of the queue, once per lease:
+  // rare, and not worth a query per beat.
   if (++beats_ * config_.heartbeat >= config_.lease) {
     beats_ = 0;
-    recover();
+    fail_lost_triggers();
   }
   cv_.notify_all();  // runners look for runs triggered on other instances
 }

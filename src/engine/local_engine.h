@@ -24,7 +24,8 @@
 // (RunLedger::expire_leases). Every lifecycle write is fenced by the claim: an instance
 // that lost it (stalled past its lease) stops the run instead of recording it.
 // At start, runs this host's dead processes held (and those of a scigate older than
-// claims) are failed at once rather than after their lease. Thread-safe.
+// claims) are failed at once rather than after their lease: a restarted instance cleans
+// up after itself. Thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -107,6 +108,7 @@ class LocalEngine final : public WorkflowEngine {
   void keeper_loop();
   void beat();
   void recover();
+  void fail_lost_triggers();
   void ship_log(const std::string& run_id);
   Status fetch_inputs(const TriggerRequest& trig, const std::filesystem::path& input_dir, std::ostream& log);
   Status upload_outputs(const RunRecord& run, const std::filesystem::path& output_dir, std::ostream& log);
