@@ -463,6 +463,34 @@ TEST_F(PostgresLedgerTest, ServerDownAnswersUnavailableThenRecovers) {
   EXPECT_EQ(errors, std::vector<std::string>(8));
 }
 
+// A hung server (stopped processes: its kernel still accepts connections and answers
+// keepalives, so only scigate's own deadline ends the wait): statement_timeout plus a
+// second for a statement, connect_timeout for a reconnect, then it works again.
+TEST_F(PostgresLedgerTest, HungServerAnswersUnavailableWithinTheDeadline) {
+  auto o = options_for(db_);
+  o.statement_timeout = milliseconds(1000);
+  auto ledger = open(o);
+  ASSERT_TRUE(ledger);
+  ASSERT_TRUE(ledger->insert(make_run("r1", "u", 1)));
+  ASSERT_EQ(postgres_sh("freeze"), 0);
+  struct Thaw {
+    ~Thaw() { postgres_sh("thaw"); }
+  } thaw_anyway;
+  for (int i = 0; i < 3; ++i) {
+    auto start = steady_clock::now();
+    auto got = ledger->get("r1");
+    auto took = steady_clock::now() - start;
+    ASSERT_FALSE(got);
+    EXPECT_EQ(got.error().code, ErrorCode::kUnavailable) << got.error().internal;
+    EXPECT_LT(took, milliseconds(3500)) << got.error().internal;
+    EXPECT_GT(took, milliseconds(900)) << got.error().internal;  // it did wait for the server
+  }
+  ASSERT_EQ(postgres_sh("thaw"), 0);
+  auto got = ledger->get("r1");
+  ASSERT_TRUE(got) << got.error().internal;
+  EXPECT_TRUE(ledger->insert(make_run("r2", "u", 2)));
+}
+
 TEST_F(PostgresLedgerTest, AWrongPasswordIsRefusedWithoutShowingIt) {
   auto o = options_for(db_);
   o.password = "not-the-password-4711";
