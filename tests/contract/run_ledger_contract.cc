@@ -1,6 +1,7 @@
 // What every RunLedger backend guarantees (run_ledger_contract.h says how to run it).
 #include "run_ledger_contract.h"
 
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -165,6 +166,167 @@ TEST_P(RunLedgerContract, ConcurrentWritersLoseNothing) {
   EXPECT_EQ(ledger().count_by_state()->at(RunState::kRunning), 100);
   for (int t = 0; t < 4; ++t)
     EXPECT_EQ(ledger().list_for_user({"user" + std::to_string(t), "", 100, ""})->runs.size(), 25u);
+}
+
+// --- Several instances on one ledger (run_ledger.h) ---
+
+// A run the local engine has triggered: claimable.
+void add_triggered(RunLedger& ledger, const std::string& id, int64_t created) {
+  ASSERT_TRUE(ledger.insert(make_run(id, "thomas", created)));
+  ASSERT_TRUE(ledger.set_engine_data(id, R"({"conf":{}})"));
+}
+
+TEST_P(RunLedgerContract, ClaimsTheOldestTriggeredRunOnce) {
+  ASSERT_TRUE(ledger().insert(make_run("untriggered", "thomas", 50)));
+  add_triggered(ledger(), "second", 200);
+  add_triggered(ledger(), "first", 100);
+  auto a = ledger().claim_next("instance-a", 5'000);
+  ASSERT_TRUE(a) << a.error().internal;
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ((*a)->run_id, "first");
+  EXPECT_EQ((*a)->owner, "instance-a");
+  EXPECT_EQ((*a)->lease_until_us, 5'000);
+  EXPECT_EQ((*a)->engine_data, R"({"conf":{}})");
+  EXPECT_EQ(ledger().get("first")->owner, "instance-a");
+  EXPECT_EQ(ledger().claim_next("instance-b", 5'000).value()->run_id, "second");
+  EXPECT_FALSE(ledger().claim_next("instance-b", 5'000).value().has_value());
+  EXPECT_EQ(ledger().set_engine_data("nope", "{}").error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(RunLedgerContract, ConcurrentClaimersNeverShareARun) {
+  for (int i = 0; i < 60; ++i) add_triggered(ledger(), "run" + std::to_string(i), 1000 + i);
+  std::mutex mu;
+  std::multiset<std::string> claimed;
+  std::vector<std::thread> claimers;
+  for (int t = 0; t < 6; ++t) {
+    claimers.emplace_back([&, t] {
+      while (true) {
+        auto got = ledger().claim_next("instance-" + std::to_string(t), 1'000'000);
+        EXPECT_TRUE(got);
+        if (!got || !got->has_value()) return;
+        std::lock_guard lock(mu);
+        claimed.insert((*got)->run_id);
+      }
+    });
+  }
+  for (auto& c : claimers) c.join();
+  EXPECT_EQ(claimed.size(), 60u);
+  EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(), 60u);
+}
+
+// Only the owner's writes land; once its claim is gone (expired) they are refused.
+TEST_P(RunLedgerContract, UpdatesAreFencedByTheOwner) {
+  add_triggered(ledger(), "r1", 100);
+  RunRecord run = ledger().claim_next("instance-a", 1'000).value().value();
+  run.state = RunState::kRunning;
+  RunRecord intruder = run;
+  intruder.owner = "instance-b";
+  EXPECT_EQ(ledger().update(intruder).error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(ledger().update(run));
+  EXPECT_EQ(ledger().get("r1")->state, RunState::kRunning);
+  ASSERT_TRUE(ledger().expire_leases(2'000));
+  run.state = RunState::kSuccess;
+  EXPECT_EQ(ledger().update(run).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(ledger().get("r1")->state, RunState::kFailed);
+}
+
+TEST_P(RunLedgerContract, HeartbeatRenewsLeasesAndReportsCancels) {
+  add_triggered(ledger(), "r1", 100);
+  add_triggered(ledger(), "r2", 200);
+  ASSERT_TRUE(ledger().claim_next("instance-a", 1'000).value());
+  ASSERT_TRUE(ledger().claim_next("instance-b", 1'000).value());
+  auto none = ledger().heartbeat("instance-a", 9'000);
+  ASSERT_TRUE(none) << none.error().internal;
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(ledger().get("r1")->lease_until_us, 9'000);
+  EXPECT_EQ(ledger().get("r2")->lease_until_us, 1'000);  // another owner's
+
+  auto asked = ledger().request_cancel("r1", 500, "canceled by user");
+  ASSERT_TRUE(asked) << asked.error().internal;
+  EXPECT_EQ(asked->state, RunState::kQueued);  // claimed: its owner stops it
+  EXPECT_TRUE(asked->cancel_requested);
+  EXPECT_EQ(ledger().heartbeat("instance-a", 9'500).value(), std::vector<std::string>{"r1"});
+  EXPECT_TRUE(ledger().heartbeat("instance-b", 9'500)->empty());
+}
+
+TEST_P(RunLedgerContract, CancelOfAnUnclaimedRunEndsIt) {
+  add_triggered(ledger(), "r1", 100);
+  auto done = ledger().request_cancel("r1", 777, "canceled by user");
+  ASSERT_TRUE(done) << done.error().internal;
+  EXPECT_EQ(done->state, RunState::kCanceled);
+  EXPECT_EQ(done->reason, "canceled by user");
+  EXPECT_EQ(done->ended_us, 777);
+  EXPECT_FALSE(ledger().claim_next("instance-a", 1'000).value().has_value());
+  EXPECT_EQ(ledger().request_cancel("r1", 800, "again").error().code, ErrorCode::kConflict);
+  EXPECT_EQ(ledger().request_cancel("nope", 800, "x").error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(RunLedgerContract, ExpiredLeasesEndRunningRunsAndRequeueClaimedOnes) {
+  add_triggered(ledger(), "running", 100);
+  add_triggered(ledger(), "claimed", 200);
+  add_triggered(ledger(), "alive", 300);
+  add_triggered(ledger(), "cancelling", 400);
+  RunRecord running = ledger().claim_next("dead", 1'000).value().value();
+  running.state = RunState::kRunning;
+  ASSERT_TRUE(ledger().update(running));
+  ASSERT_TRUE(ledger().claim_next("dead", 1'000).value());  // "claimed", never started
+  RunRecord alive = ledger().claim_next("live", 1'000'000).value().value();
+  alive.state = RunState::kRunning;
+  ASSERT_TRUE(ledger().update(alive));
+  RunRecord cancelling = ledger().claim_next("dead", 1'000).value().value();
+  cancelling.state = RunState::kRunning;
+  ASSERT_TRUE(ledger().update(cancelling));
+  ASSERT_TRUE(ledger().request_cancel("cancelling", 900, "canceled by user"));
+
+  auto ended = ledger().expire_leases(2'000);
+  ASSERT_TRUE(ended) << ended.error().internal;
+  std::set<std::string> ids;
+  for (const auto& r : *ended) ids.insert(r.run_id);
+  EXPECT_EQ(ids, (std::set<std::string>{"running", "cancelling"}));
+  auto failed = ledger().get("running").value();
+  EXPECT_EQ(failed.state, RunState::kFailed);
+  EXPECT_NE(failed.reason.find("dead"), std::string::npos) << failed.reason;
+  EXPECT_EQ(failed.ended_us, 2'000);
+  EXPECT_EQ(failed.owner, "");
+  EXPECT_EQ(ledger().get("cancelling")->state, RunState::kCanceled);
+  EXPECT_EQ(ledger().get("alive")->state, RunState::kRunning);
+  EXPECT_EQ(ledger().get("claimed")->owner, "");
+  EXPECT_EQ(ledger().claim_next("live", 1'000'000).value()->run_id, "claimed");  // back in the queue
+  EXPECT_TRUE(ledger().expire_leases(2'000)->empty());                           // each run ended once
+}
+
+TEST_P(RunLedgerContract, ReleaseGivesAClaimBack) {
+  add_triggered(ledger(), "r1", 100);
+  ASSERT_TRUE(ledger().claim_next("instance-a", 1'000).value());
+  ASSERT_TRUE(ledger().release("r1", "instance-b"));  // not its claim: nothing changes
+  EXPECT_EQ(ledger().get("r1")->owner, "instance-a");
+  ASSERT_TRUE(ledger().release("r1", "instance-a"));
+  EXPECT_EQ(ledger().claim_next("instance-b", 1'000).value()->run_id, "r1");
+}
+
+TEST_P(RunLedgerContract, LogsAppendOnceAndReadFromAnyOffset) {
+  ASSERT_TRUE(ledger().insert(make_run("r1", "thomas", 100)));
+  ASSERT_TRUE(ledger().append_log("r1", 0, "hello "));
+  ASSERT_TRUE(ledger().append_log("r1", 6, "world"));
+  ASSERT_TRUE(ledger().append_log("r1", 0, "hello "));     // a retried append
+  ASSERT_TRUE(ledger().append_log("r1", 3, "lo world!"));  // overlaps: only "!" is new
+  EXPECT_EQ(ledger().append_log("r1", 20, "x").error().code, ErrorCode::kBadRequest);
+  std::string binary("\0\xff\n", 3);
+  ASSERT_TRUE(ledger().append_log("r1", 12, binary));
+  auto all = ledger().read_log("r1", 0, 1 << 20);
+  ASSERT_TRUE(all) << all.error().internal;
+  EXPECT_EQ(all->bytes, "hello world!" + binary);
+  EXPECT_EQ(all->size, 15u);
+  EXPECT_EQ(ledger().read_log("r1", 3, 4)->bytes, "lo w");
+  EXPECT_EQ(ledger().read_log("r1", 15, 10)->bytes, "");
+  EXPECT_EQ(ledger().read_log("other", 0, 10)->size, 0u);
+}
+
+TEST_P(RunLedgerContract, InstancesAgreeOnSettings) {
+  ASSERT_TRUE(ledger().agree("signing_key_check", "abc"));
+  ASSERT_TRUE(ledger().agree("signing_key_check", "abc"));
+  EXPECT_EQ(ledger().agree("signing_key_check", "xyz").error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(ledger().agree("other", "xyz"));
 }
 
 }  // namespace
