@@ -99,20 +99,24 @@ const std::vector<PostgresLedger::Statement>& PostgresLedger::statements() {
         "RETURNING run_id, cancel_requested";
     s[kRelease] =
         "UPDATE runs SET owner='', lease_until_us=0 WHERE run_id=$1 AND owner=$2 AND owner<>'' AND state='queued'";
+    // Nobody holds a queued run: it ends here. Else its owner stops it when its heartbeat
+    // sees the flag.
     s[kCancel] =
-        "UPDATE runs SET state = CASE WHEN owner='' THEN 'canceled' ELSE state END, "
-        "ended_us = CASE WHEN owner='' THEN $2 ELSE ended_us END, "
-        "reason = CASE WHEN owner='' THEN $3 ELSE reason END, "
-        "cancel_requested = CASE WHEN owner='' THEN cancel_requested ELSE 1 END "
+        "UPDATE runs SET cancel_requested=1, "
+        "state = CASE WHEN state='queued' AND owner='' THEN 'canceled' ELSE state END, "
+        "ended_us = CASE WHEN state='queued' AND owner='' THEN $2 ELSE ended_us END, "
+        "reason = CASE WHEN state='queued' AND owner='' THEN $3 ELSE reason END "
         "WHERE run_id=$1 AND state IN ('queued','running') RETURNING " +
         cols;
     // Concurrent expirers: the second waits for the first's row locks, then re-reads the
-    // rows (owner now '') and leaves them: each run is ended once.
+    // rows (owner now '') and leaves them: each run is ended once. A run whose cancel was
+    // asked for ends canceled: what its user wanted, if not how.
     s[kExpire] =
         "WITH requeued AS (UPDATE runs SET owner='', lease_until_us=0 WHERE owner<>'' AND state='queued' "
         "AND lease_until_us < $1 RETURNING run_id) "
-        "UPDATE runs SET state='failed', ended_us=$1, owner='', lease_until_us=0, "
-        "reason='instance ''' || owner || ''' stopped renewing its lease' "
+        "UPDATE runs SET state = CASE WHEN cancel_requested<>0 THEN 'canceled' ELSE 'failed' END, ended_us=$1, "
+        "reason='instance ' || owner || ' stopped renewing its claim on the run (lease expired)', "
+        "owner='', lease_until_us=0 "
         "WHERE owner<>'' AND state='running' AND lease_until_us < $1 RETURNING " +
         cols;
     s[kLogLock] = std::string("SELECT pg_advisory_xact_lock(") + kLogLockNamespace + ", hashtext($1))";

@@ -351,8 +351,8 @@ TEST_F(PostgresLedgerTest, TwoInstancesCoordinateThroughTheLedger) {
   EXPECT_EQ(a->get("r2")->owner, "");
   EXPECT_EQ(a->get("r1")->owner, "A");
 
-  // A stops renewing: both instances expire at once, r1 fails once, and A's late write
-  // is refused.
+  // A stops renewing: both instances expire at once, r1 ends once (canceled, as asked),
+  // and A's late write is refused.
   std::vector<RunRecord> failed_a, failed_b;
   std::thread ta([&] { failed_a = a->expire_leases(2500).value(); });
   std::thread tb([&] { failed_b = b->expire_leases(2500).value(); });
@@ -361,12 +361,12 @@ TEST_F(PostgresLedgerTest, TwoInstancesCoordinateThroughTheLedger) {
   ASSERT_EQ(failed_a.size() + failed_b.size(), 1u);
   const RunRecord& failed = failed_a.empty() ? failed_b[0] : failed_a[0];
   EXPECT_EQ(failed.run_id, "r1");
-  EXPECT_EQ(failed.state, RunState::kFailed);
+  EXPECT_EQ(failed.state, RunState::kCanceled);
   EXPECT_EQ(failed.owner, "");
   EXPECT_NE(failed.reason.find("A"), std::string::npos) << failed.reason;
   r1.state = RunState::kSuccess;
   EXPECT_EQ(a->update(r1).error().code, ErrorCode::kConflict);
-  EXPECT_EQ(b->get("r1")->state, RunState::kFailed);
+  EXPECT_EQ(b->get("r1")->state, RunState::kCanceled);
 
   // Logs: written by one, served by the other; retries change nothing, gaps are refused.
   ASSERT_TRUE(a->append_log("r1", 0, "abc"));
