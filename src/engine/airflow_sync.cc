@@ -85,6 +85,10 @@ Result<SyncReport> sync_ledger(const AirflowClient& client, const Config& config
     if (rec.created_us == 0) rec.created_us = timestamp_us(dr, "logical_date");
     if (rec.created_us == 0) rec.created_us = rec.started_us;
     auto inserted = ledger.insert(rec);
+    if (!inserted && inserted.error().code == ErrorCode::kConflict) {
+      ++report.known;  // another instance's sync inserted it since the get() above
+      continue;
+    }
     if (!inserted) return inserted.error();
     ++report.imported;
   }

@@ -58,7 +58,8 @@ class RunLedger {
 
   // Inserts `record` (its engine_data, owner, lease and cancel flag as given, normally
   // empty). When it has an idempotency key already used by the same user, returns the
-  // existing run with created=false instead.
+  // existing run with created=false instead. kConflict when a run with its run_id exists
+  // (`scigate ledger sync` on two instances at once).
   virtual Result<InsertOutcome> insert(const RunRecord& record) = 0;
   // kNotFound when absent.
   virtual Result<RunRecord> get(const std::string& run_id) = 0;

@@ -235,7 +235,12 @@ Result<InsertOutcome> SqliteLedger::insert(const RunRecord& r) {
           r.owner,
           r.lease_until_us,
           int64_t{r.cancel_requested ? 1 : 0}});
-  if (s.step() != SQLITE_DONE) return s.error("insert run");
+  if (s.step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Error::conflict("a run " + r.run_id + " exists already");
+    }
+    return s.error("insert run");
+  }
   if (sqlite3_changes(db_) == 1) return InsertOutcome{r, true};
   auto existing =
       run_query(db_, std::string("SELECT ") + kColumns + " FROM runs WHERE username=? AND idempotency_key=?",

@@ -44,6 +44,9 @@ TEST_P(RunLedgerContract, InsertKeepsEveryField) {
   EXPECT_EQ(got->created_us, 1'700'000'000'000'001);
   EXPECT_EQ(got->idempotency_key, "key-1");
   EXPECT_EQ(ledger().get("nope").error().code, ErrorCode::kNotFound);
+  // The same run id again (two instances syncing the same Airflow run) is a conflict.
+  EXPECT_EQ(ledger().insert(make_run("r1", "someone-else", 5)).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(ledger().get("r1")->username, "thomas");
 }
 
 // update() saves the mutable fields (the ones engines and the API own, workflow_engine.h)
