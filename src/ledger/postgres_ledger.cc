@@ -110,10 +110,16 @@ const std::vector<PostgresLedger::Statement>& PostgresLedger::statements() {
         cols;
     // Concurrent expirers: the second waits for the first's row locks, then re-reads the
     // rows (owner now '') and leaves them: each run is ended once. A run whose cancel was
-    // asked for ends canceled: what its user wanted, if not how.
+    // asked for ends canceled: what its user wanted, if not how (a claimed queued one
+    // too, or claim_next, which skips flagged runs, would leave it queued for ever).
     s[kExpire] =
-        "WITH requeued AS (UPDATE runs SET owner='', lease_until_us=0 WHERE owner<>'' AND state='queued' "
-        "AND lease_until_us < $1 RETURNING run_id) "
+        "WITH requeued AS (UPDATE runs SET owner='', lease_until_us=0, "
+        "state = CASE WHEN cancel_requested<>0 THEN 'canceled' ELSE state END, "
+        "ended_us = CASE WHEN cancel_requested<>0 THEN $1 ELSE ended_us END, "
+        "reason = CASE WHEN cancel_requested<>0 THEN '" +
+        std::string(kCanceledBeforeStart) +
+        "' ELSE reason END "
+        "WHERE owner<>'' AND state='queued' AND lease_until_us < $1 RETURNING run_id) "
         "UPDATE runs SET state = CASE WHEN cancel_requested<>0 THEN 'canceled' ELSE 'failed' END, ended_us=$1, "
         "reason='instance ' || owner || ' stopped renewing its claim on the run (lease expired)', "
         "owner='', lease_until_us=0 "

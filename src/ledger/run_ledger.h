@@ -47,6 +47,10 @@ struct InsertOutcome {
 };
 
 // Part of a run's log kept in the ledger.
+// The reason of a claimed run whose cancel was asked for and whose owner died before
+// starting it (expire_leases).
+inline constexpr const char* kCanceledBeforeStart = "canceled by user (before it started)";
+
 struct LedgerLog {
   std::string bytes;  // from the offset asked for, at most the maximum asked for
   uint64_t size = 0;  // how much of the log the ledger holds
@@ -97,7 +101,8 @@ class RunLedger {
   virtual Result<RunRecord> request_cancel(const std::string& run_id, int64_t now_us, const std::string& reason) = 0;
   // Ends what owners whose lease expired before `now_us` left: running runs become
   // failed (reason names the owner; owner cleared, so a stalled owner's later writes
-  // are refused), claimed queued runs go back to the queue. Returns the runs it failed.
+  // are refused), claimed queued runs go back to the queue; either ends canceled instead
+  // when its cancel was asked for. Returns the running runs it ended.
   // Safe on every instance at once: each run is ended once.
   virtual Result<std::vector<RunRecord>> expire_leases(int64_t now_us) = 0;
   // Appends `bytes` at `offset` of the run's log held in the ledger. Appending at an

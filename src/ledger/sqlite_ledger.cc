@@ -2,11 +2,11 @@
 
 #include <sqlite3.h>
 
-#include <charconv>
 #include <chrono>
 #include <variant>
 
 #include "core/time_util.h"
+#include "ledger/cursor.h"
 #include "ledger/migrations.h"
 
 namespace scigate {
@@ -145,20 +145,6 @@ std::string unfinished_states() {
   return std::string("('") + to_string(RunState::kQueued) + "','" + to_string(RunState::kRunning) + "')";
 }
 
-// Cursor = "<created_us>_<run_id>" of the last run of the previous page.
-bool parse_cursor(const std::string& cursor, int64_t& created, std::string& run_id) {
-  auto sep = cursor.find('_');
-  if (sep == std::string::npos || sep == 0 || sep > 19 || sep + 1 >= cursor.size()) return false;
-  for (size_t i = 0; i < sep; ++i) {
-    if (cursor[i] < '0' || cursor[i] > '9') return false;
-  }
-  // The cursor comes from the caller: 19 digits may exceed int64 (stoll would throw).
-  auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + sep, created);
-  if (ec != std::errc() || end != cursor.data() + sep) return false;
-  run_id = cursor.substr(sep + 1);
-  return true;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SqliteLedger>> SqliteLedger::open(const std::filesystem::path& file) {
@@ -263,35 +249,25 @@ Result<RunRecord> SqliteLedger::get_locked(const std::string& run_id) {
 }
 
 Result<RunPage> SqliteLedger::list_for_user(const RunPageRequest& req) {
-  int64_t cursor_created = 0;
-  std::string cursor_run;
-  if (!req.cursor.empty() && !parse_cursor(req.cursor, cursor_created, cursor_run)) {
-    return Error::bad_request("invalid cursor");
-  }
+  std::optional<RunCursor> cursor;
+  if (!req.cursor.empty() && !(cursor = parse_run_cursor(req.cursor))) return Error::bad_request("invalid cursor");
   std::string sql = std::string("SELECT ") + kColumns + " FROM runs WHERE username=?";
   std::vector<Arg> args{req.username};
   if (!req.workflow_id.empty()) {
     sql += " AND workflow_id=?";
     args.emplace_back(req.workflow_id);
   }
-  if (!req.cursor.empty()) {
+  if (cursor) {
     sql += " AND (created_us, run_id) < (?, ?)";
-    args.emplace_back(cursor_created);
-    args.emplace_back(cursor_run);
+    args.emplace_back(cursor->created_us);
+    args.emplace_back(cursor->run_id);
   }
   sql += " ORDER BY created_us DESC, run_id DESC LIMIT ?";
   args.emplace_back(int64_t{req.limit + 1});
   std::lock_guard lock(mu_);
   auto rows = run_query(db_, sql, args);
   if (!rows) return rows.error();
-  RunPage page;
-  page.runs = std::move(rows).value();
-  if (static_cast<int>(page.runs.size()) > req.limit) {
-    page.runs.pop_back();
-    const auto& last = page.runs.back();
-    page.next_cursor = std::to_string(last.created_us) + "_" + last.run_id;
-  }
-  return page;
+  return make_run_page(std::move(rows).value(), req.limit);
 }
 
 Status SqliteLedger::update(const RunRecord& r) {
@@ -427,8 +403,12 @@ Result<std::vector<RunRecord>> SqliteLedger::expire_leases(int64_t now_us) {
       {std::string(to_string(RunState::kCanceled)), std::string(to_string(RunState::kFailed)), now_us,
        std::string(to_string(RunState::kRunning)), now_us});
   if (!failed) return failed.error();
-  auto st = run_exec(db_, "UPDATE runs SET owner='', lease_until_us=0 WHERE state=? AND owner<>'' AND lease_until_us<?",
-                     {std::string(to_string(RunState::kQueued)), now_us});
+  auto st = run_exec(db_,
+                     "UPDATE runs SET owner='', lease_until_us=0, state = CASE WHEN cancel_requested<>0 THEN ? ELSE "
+                     "state END, ended_us = CASE WHEN cancel_requested<>0 THEN ? ELSE ended_us END, reason = CASE "
+                     "WHEN cancel_requested<>0 THEN ? ELSE reason END WHERE state=? AND owner<>'' AND lease_until_us<?",
+                     {std::string(to_string(RunState::kCanceled)), now_us, std::string(kCanceledBeforeStart),
+                      std::string(to_string(RunState::kQueued)), now_us});
   if (!st) return st.error();
   if (auto c = txn.commit(); !c) return c.error();
   return failed;

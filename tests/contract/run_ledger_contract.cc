@@ -269,6 +269,7 @@ TEST_P(RunLedgerContract, ExpiredLeasesEndRunningRunsAndRequeueClaimedOnes) {
   add_triggered(ledger(), "claimed", 200);
   add_triggered(ledger(), "alive", 300);
   add_triggered(ledger(), "cancelling", 400);
+  add_triggered(ledger(), "claimed-then-canceled", 500);
   RunRecord running = ledger().claim_next("dead", 1'000).value().value();
   running.state = RunState::kRunning;
   ASSERT_TRUE(ledger().update(running));
@@ -280,6 +281,8 @@ TEST_P(RunLedgerContract, ExpiredLeasesEndRunningRunsAndRequeueClaimedOnes) {
   cancelling.state = RunState::kRunning;
   ASSERT_TRUE(ledger().update(cancelling));
   ASSERT_TRUE(ledger().request_cancel("cancelling", 900, "canceled by user"));
+  ASSERT_TRUE(ledger().claim_next("dead", 1'000).value());  // "claimed-then-canceled"
+  ASSERT_TRUE(ledger().request_cancel("claimed-then-canceled", 900, "canceled by user"));
 
   auto ended = ledger().expire_leases(2'000);
   ASSERT_TRUE(ended) << ended.error().internal;
@@ -292,6 +295,11 @@ TEST_P(RunLedgerContract, ExpiredLeasesEndRunningRunsAndRequeueClaimedOnes) {
   EXPECT_EQ(failed.ended_us, 2'000);
   EXPECT_EQ(failed.owner, "");
   EXPECT_EQ(ledger().get("cancelling")->state, RunState::kCanceled);
+  // Flagged, it could never be claimed again: it ends rather than waiting for ever.
+  auto never_started = ledger().get("claimed-then-canceled").value();
+  EXPECT_EQ(never_started.state, RunState::kCanceled);
+  EXPECT_EQ(never_started.reason, kCanceledBeforeStart);
+  EXPECT_EQ(never_started.ended_us, 2'000);
   EXPECT_EQ(ledger().get("alive")->state, RunState::kRunning);
   EXPECT_EQ(ledger().get("claimed")->owner, "");
   EXPECT_EQ(ledger().claim_next("live", 1'000'000).value()->run_id, "claimed");  // back in the queue
