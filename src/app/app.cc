@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "app/logging.h"
+#include "core/url_signer.h"
 #include "engine/engine_factory.h"
 #include "engine/step_env.h"
 #include "ledger/ledger_factory.h"
@@ -72,6 +73,30 @@ size_t connection_cap(size_t configured) {
   return configured;
 }
 
+// The key that signs links and tile grants. Instances sharing a ledger accept each
+// other's links only with one key: a ledger on a server needs server.signing_key (a file
+// ledger keeps a generated key beside it), and every instance checks its key against the
+// fingerprint the first one recorded in the ledger (rotating the key: docs/ARCHITECTURE.md, "Several instances").
+Result<Secret> shared_signing_key(const Config& c, RunLedger& ledger) {
+  std::filesystem::path folder = c.ledger.local_folder();
+  if (!c.server.signing_key && folder.empty()) {
+    return Error::bad_request(
+        "server.signing_key is required with a ledger on a server: every instance sharing it must sign links "
+        "with one key (e.g. signing_key: env:SCIGATE_SIGNING_KEY)");
+  }
+  auto key =
+      c.server.signing_key ? Result<Secret>(*c.server.signing_key) : load_or_create_key_file(folder / "signing.key");
+  if (!key || !folder.empty()) return key;
+  std::string fingerprint = UrlSigner(key->value()).signature("scigate signing key fingerprint", 0);
+  if (auto agreed = ledger.agree("signing_key_fingerprint", fingerprint); !agreed) {
+    if (agreed.error().code != ErrorCode::kConflict) return agreed.error();
+    return Error::bad_request("server.signing_key (" + key->reference() +
+                              ") differs from the key the other instances on this ledger sign with; give every "
+                              "instance the same key");
+  }
+  return key;
+}
+
 }  // namespace
 
 App::App(Config config)
@@ -87,15 +112,14 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   auto credentials = make_provider_credentials(c);
   if (!credentials) return credentials.error();
   app->credentials_ = std::move(credentials).value();
-  auto signing_key = c.server.signing_key ? Result<Secret>(*c.server.signing_key)
-                                          : load_or_create_key_file(c.ledger.local_folder() / "signing.key");
+  auto ledger = open_ledger(c.ledger);
+  if (!ledger) return ledger.error();
+  app->ledger_ = std::move(ledger).value();
+  auto signing_key = shared_signing_key(c, *app->ledger_);
   if (!signing_key) return signing_key.error();
   auto stores = make_stores(c, app->credentials_, signing_key->value());
   if (!stores) return stores.error();
   app->stores_ = std::move(stores).value();
-  auto ledger = open_ledger(c.ledger);
-  if (!ledger) return ledger.error();
-  app->ledger_ = std::move(ledger).value();
   // Steps run under scigate's own binary as their supervisor. /proc/self/exe, resolved in
   // the forked child, is this very binary even after an upgrade replaced the file.
   LocalEngineHost host{"/proc/self/exe", current_environment(), /*own_process=*/true};

@@ -170,6 +170,12 @@ struct LocalEngineConfig {
   int max_parallel_runs = 2;
   std::filesystem::path work_dir;  // one folder per run
   milliseconds cancel_grace{5'000};
+  // Instances sharing a ledger (local_engine.h): a claimed run is another instance's to
+  // end once its owner has not renewed the claim for `lease`; the owner renews, reads
+  // cancel flags and ships logs every `heartbeat`, and idle runners look for runs
+  // triggered elsewhere as often.
+  milliseconds lease{30'000};
+  milliseconds heartbeat{1'000};
 };
 
 // engine.type: airflow. Apache Airflow 2/3 or Amazon MWAA.

@@ -455,6 +455,11 @@ class Loader {
       e.integer("max_parallel_runs", 1, 1024, local.max_parallel_runs);
       e.path("work_dir", cfg_.base_dir, local.work_dir);
       e.duration("cancel_grace", local.cancel_grace);
+      e.duration("lease", local.lease);
+      e.duration("heartbeat", local.heartbeat);
+      if (local.heartbeat.count() <= 0 || local.heartbeat * 3 > local.lease) {
+        e.problem("heartbeat", "must be positive and at most a third of engine.lease, or a slow beat loses claims");
+      }
     } else if (type == "airflow") {
       read_airflow(e, out.backend.emplace<AirflowEngineConfig>());
     } else {

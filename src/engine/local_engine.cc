@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iomanip>
@@ -34,8 +35,15 @@ constexpr auto kPollInterval = std::chrono::milliseconds(20);
 // One still alive after this margin too is itself killed (never seen; a safety net).
 constexpr auto kSupervisorMargin = std::chrono::seconds(5);
 constexpr auto kStrayScanInterval = std::chrono::seconds(1);
+// Log bytes shipped into the ledger per run and beat, and per run in all: a step that
+// floods its output must not fill the database (the local file keeps everything).
+constexpr size_t kShipChunk = 256 << 10;
+constexpr uint64_t kMaxShippedLog = 16 << 20;
+constexpr const char* kRestartedReason = "scigate restarted while the run was running";
+constexpr const char* kCanceledReason = "canceled by user";
 
 int64_t now_us() { return to_unix_micros(std::chrono::system_clock::now()); }
+int64_t to_micros(std::chrono::milliseconds d) { return d.count() * 1000; }
 
 // The lookup on the step's PATH is done here: the supervisor execs the exact path.
 std::string resolve_program(const std::string& prog, const std::string& path) {
@@ -61,12 +69,34 @@ struct CStrings {
   }
 };
 
-json::object read_json_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto v = parse_json(ss.str());
+std::string read_text_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+json::object parse_object(const std::string& text) {
+  auto v = parse_json(text);
   return (v && v->is_object()) ? v->get_object() : json::object{};
+}
+
+// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot.
+// With the pid it names one process for as long as the machine runs.
+std::string process_start_time(pid_t pid) {
+  std::string stat = read_text_file("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return "";
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 22) return field;
+  }
+  return "";
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
 }
 
 // The conf a step reads, rewritten before each step so that one step cannot change what
@@ -140,6 +170,21 @@ bool proc_file_contains(pid_t pid, const char* file, const std::string& needle) 
 
 }  // namespace
 
+std::string this_instance_id() {
+  return host_name() + ":" + std::to_string(::getpid()) + ":" + process_start_time(::getpid());
+}
+
+bool instance_gone(const std::string& instance) {
+  auto first = instance.find(':');
+  auto last = instance.rfind(':');
+  if (first == std::string::npos || first == last || instance.substr(0, first) != host_name()) return false;
+  pid_t pid = 0;
+  std::string pid_text = instance.substr(first + 1, last - first - 1);
+  auto [end, ec] = std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), pid);
+  if (ec != std::errc() || end != pid_text.data() + pid_text.size() || pid <= 0) return false;
+  return process_start_time(pid) != instance.substr(last + 1);
+}
+
 LocalEngine::LocalEngine(LocalEngineConfig config, const std::map<std::string, WorkflowConfig>& workflows,
                          RunLedger& ledger, StoreMap stores, std::shared_ptr<ObjectStore> staging, LocalEngineHost host)
     : config_(std::move(config)),
@@ -147,7 +192,8 @@ LocalEngine::LocalEngine(LocalEngineConfig config, const std::map<std::string, W
       ledger_(ledger),
       stores_(std::move(stores)),
       staging_(std::move(staging)),
-      host_(std::move(host)) {
+      host_(std::move(host)),
+      instance_(host_.instance_id.empty() ? this_instance_id() : host_.instance_id) {
   for (const auto& [id, wf] : workflows_) step_env_[id] = step_base_environment(host_.environment, wf.env);
   host_.environment.clear();  // holds the server's secrets; not needed any more
 }
@@ -168,17 +214,16 @@ Result<WorkflowInfo> LocalEngine::describe(const std::string& workflow_id) {
 
 Result<std::string> LocalEngine::trigger(const TriggerRequest& req) {
   if (!workflows_.count(req.run.workflow_id)) return Error::not_found("no such workflow: " + req.run.workflow_id);
-  fs::path dir = run_dir(req.run.run_id);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Error::internal_error("cannot create run folder " + dir.string() + ": " + ec.message());
-  // The trigger is persisted so that a queued run can still start after a restart.
-  std::ofstream(dir / "trigger.json") << json::serialize(
-      json::object{{"conf", req.conf}, {"input_provider", req.input_provider}});
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Error{ErrorCode::kUnavailable, "engine stopping", "server is shutting down"};
-    queue_.push_back(req.run.run_id);
+  }
+  // In the ledger, so that any instance sharing it can start the run, now or after a restart.
+  auto data = json::serialize(json::object{{"conf", req.conf}, {"input_provider", req.input_provider}});
+  if (auto st = ledger_.set_engine_data(req.run.run_id, data); !st) return st.error();
+  {
+    std::lock_guard lock(mu_);
+    ++wakeups_;
   }
   cv_.notify_one();
   return req.run.run_id;
@@ -189,23 +234,16 @@ Result<RunStatus> LocalEngine::status(const RunRecord& run) {
   return RunStatus{run.state, run.started_us, run.ended_us, run.tasks_done, run.tasks_total, run.reason};
 }
 
+// Through the ledger, whichever instance holds the run: an unclaimed run ends at once; a
+// claimed one gets its cancel flag, which its owner's keeper reads at the next beat (at
+// once when the owner is this instance).
 Result<RunRecord> LocalEngine::cancel(const RunRecord& run) {
   if (is_terminal(run.state)) return Error::conflict("run already finished: " + std::string(to_string(run.state)));
-  std::unique_lock lock(mu_);
-  auto q = std::find(queue_.begin(), queue_.end(), run.run_id);
-  if (q != queue_.end()) {
-    queue_.erase(q);
-    lock.unlock();
-    return finish(run, RunState::kCanceled, "canceled by user");
-  }
-  auto a = active_.find(run.run_id);
-  if (a == active_.end()) {
-    // Between dequeue and start, or recovered after restart: the runner sees the ledger.
-    lock.unlock();
-    return finish(run, RunState::kCanceled, "canceled by user");
-  }
-  request_stop(a->second, StopCause::kCancel);
-  return run;  // its runner records it canceled once the step has stopped
+  auto asked = ledger_.request_cancel(run.run_id, now_us(), kCanceledReason);
+  if (!asked || is_terminal(asked->state)) return asked;
+  std::lock_guard lock(mu_);
+  if (auto a = active_.find(run.run_id); a != active_.end()) request_stop(a->second, StopCause::kCancel);
+  return asked;
 }
 
 // The supervisor passes SIGTERM to the whole step and SIGKILLs it after cancel_grace.
@@ -216,12 +254,19 @@ void LocalEngine::request_stop(Active& a, StopCause cause) {
   if (a.supervisor > 0) ::kill(a.supervisor, SIGTERM);
 }
 
+// The run's log file when it ran here (or the work folder is shared), else the copy its
+// owner shipped into the ledger.
 Result<std::shared_ptr<ByteSource>> LocalEngine::logs(const RunRecord& run) {
   fs::path p = run_dir(run.run_id) / "log.txt";
   auto whole = open_file_range(p);
   if (!whole) {
-    if (whole.error().code == ErrorCode::kNotFound) return string_source("");  // not started yet
-    return whole.error();
+    if (whole.error().code != ErrorCode::kNotFound) return whole.error();
+    auto size = ledger_.read_log(run.run_id, 0, 0);
+    if (!size) return size.error();
+    uint64_t from = size->size > kMaxLogBytes ? size->size - kMaxLogBytes : 0;
+    auto shipped = ledger_.read_log(run.run_id, from, kMaxLogBytes);
+    if (!shipped) return shipped.error();
+    return string_source(std::move(shipped->bytes));
   }
   uint64_t size = (*whole)->size();
   if (size <= kMaxLogBytes) return whole;
@@ -232,7 +277,11 @@ Result<LogSlice> LocalEngine::read_log(const RunRecord& run, uint64_t offset, si
   fs::path p = run_dir(run.run_id) / "log.txt";
   std::error_code ec;
   uint64_t size = fs::file_size(p, ec);
-  if (ec) return LogSlice{};  // not started yet
+  if (ec) {
+    auto shipped = ledger_.read_log(run.run_id, offset, max);
+    if (!shipped) return shipped.error();
+    return LogSlice{std::move(shipped->bytes), shipped->size};
+  }
   LogSlice out{"", size};
   if (offset >= size) return out;
   auto part = open_file_range(p, offset, std::min<uint64_t>(max, size - offset));
@@ -248,19 +297,44 @@ void LocalEngine::start() {
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     ::prctl(PR_SET_DUMPABLE, 0);
   }
+  spdlog::info("local engine: instance {}, {} runners, lease {} ms", instance_, config_.max_parallel_runs,
+               config_.lease.count());
+  recover();
+  for (int i = 0; i < config_.max_parallel_runs; ++i) runners_.emplace_back([this] { runner_loop(); });
+  keeper_ = std::thread([this] { keeper_loop(); });
+  if (host_.own_process) reaper_ = std::thread([this] { reaper_loop(); });
+}
+
+// What a previous process left. Runs held by a process of this host that is gone (or by
+// a scigate from before claims, owner "") end now: their steps died with it. Their
+// queued claims go back to the queue. Queued runs from before claims get their trigger
+// from the run folder; runs whose trigger never reached the ledger (the process died
+// between the insert and the trigger) fail once they are older than a lease.
+void LocalEngine::recover() {
+  auto dead = [](const std::string& owner) { return owner.empty() || instance_gone(owner); };
   if (auto running = ledger_.list_in_state(RunState::kRunning)) {
     for (auto& run : *running) {
+      if (!dead(run.owner)) continue;
       spdlog::warn("run {} was running when scigate stopped; marking it failed", run.run_id);
       kill_orphaned_step(run.run_id);
-      finish(run, RunState::kFailed, "scigate restarted while the run was running");
+      finish(run, RunState::kFailed, kRestartedReason);
     }
   }
-  if (auto queued = ledger_.list_in_state(RunState::kQueued)) {
-    std::lock_guard lock(mu_);
-    for (auto& run : *queued) queue_.push_back(run.run_id);
+  auto queued = ledger_.list_in_state(RunState::kQueued);
+  if (!queued) return;
+  for (auto& run : *queued) {
+    if (!run.owner.empty()) {
+      if (instance_gone(run.owner)) (void)ledger_.release(run.run_id, run.owner);
+      continue;
+    }
+    if (!run.engine_data.empty()) continue;
+    std::string saved = read_text_file(run_dir(run.run_id) / "trigger.json");
+    if (!saved.empty()) {
+      (void)ledger_.set_engine_data(run.run_id, saved);
+    } else if (run.created_us < now_us() - to_micros(config_.lease)) {
+      finish(run, RunState::kFailed, "run trigger lost");
+    }
   }
-  for (int i = 0; i < config_.max_parallel_runs; ++i) runners_.emplace_back([this] { runner_loop(); });
-  if (host_.own_process) reaper_ = std::thread([this] { reaper_loop(); });
 }
 
 // After a crash the run's supervisor (the process group in step.pgid) may still be
@@ -285,7 +359,7 @@ void LocalEngine::kill_orphaned_step(const std::string& run_id) {
 // here, or their runner would lose their status.
 void LocalEngine::reaper_loop() {
   std::unique_lock lock(mu_);
-  while (!reaper_cv_.wait_for(lock, kStrayScanInterval, [this] { return stopping_; })) {
+  while (!stop_cv_.wait_for(lock, kStrayScanInterval, [this] { return stopping_; })) {
     lock.unlock();
     kill_strays();
     lock.lock();
@@ -306,33 +380,122 @@ void LocalEngine::kill_strays() {
 void LocalEngine::stop() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && runners_.empty() && !reaper_.joinable()) return;
+    if (stopping_ && runners_.empty() && !reaper_.joinable() && !keeper_.joinable()) return;
     stopping_ = true;
     for (auto& [id, a] : active_) request_stop(a, StopCause::kShutdown);
   }
   cv_.notify_all();
-  reaper_cv_.notify_all();
+  stop_cv_.notify_all();
   for (auto& t : runners_) {
     if (t.joinable()) t.join();
   }
   runners_.clear();
+  if (keeper_.joinable()) keeper_.join();
   if (reaper_.joinable()) reaper_.join();
 }
 
+// Claims from the ledger while it has work; then sleeps until a trigger here or the next
+// beat (a run triggered on another instance).
 void LocalEngine::runner_loop() {
   while (true) {
-    std::string run_id;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;  // queued runs stay queued in the ledger for the next start
-      run_id = queue_.front();
-      queue_.pop_front();
-      active_[run_id] = Active{};
+      if (wakeups_ > 0) --wakeups_;
     }
-    execute(run_id);
+    auto claimed = ledger_.claim_next(instance_, now_us() + to_micros(config_.lease));
+    if (!claimed || !*claimed) {
+      if (!claimed) spdlog::warn("local engine: cannot claim runs: {}", claimed.error().internal);
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, config_.heartbeat, [this] { return stopping_ || wakeups_ > 0; });
+      continue;
+    }
+    RunRecord run = std::move(**claimed);
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) {
+        (void)ledger_.release(run.run_id, instance_);
+        return;
+      }
+      active_[run.run_id] = Active{};
+    }
+    std::string run_id = run.run_id;
+    execute(std::move(run));
+    ship_log(run_id);  // the whole log is in the ledger before another instance is asked for it
     std::lock_guard lock(mu_);
     active_.erase(run_id);
+  }
+}
+
+// Every `heartbeat`: leases renewed, cancel flags read, logs shipped, and now and then
+// what dead instances left is ended.
+void LocalEngine::keeper_loop() {
+  std::unique_lock lock(mu_);
+  while (!stop_cv_.wait_for(lock, config_.heartbeat, [this] { return stopping_; })) {
+    lock.unlock();
+    beat();
+    lock.lock();
+  }
+}
+
+void LocalEngine::beat() {
+  auto canceled = ledger_.heartbeat(instance_, now_us() + to_micros(config_.lease));
+  if (!canceled) spdlog::warn("local engine: cannot renew claims: {}", canceled.error().internal);
+  std::vector<std::string> active;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& id : canceled ? *canceled : std::vector<std::string>{}) {
+      if (auto a = active_.find(id); a != active_.end()) request_stop(a->second, StopCause::kCancel);
+    }
+    for (const auto& [id, a] : active_) active.push_back(id);
+  }
+  for (const auto& id : active) {
+    ship_log(id);
+    // Lost while this instance stalled (another one ended it): its step stops now, not
+    // at its next write.
+    auto held = ledger_.get(id);
+    if (held && held->owner != instance_) stop_lost_claim(id);
+  }
+  auto expired = ledger_.expire_leases(now_us());
+  if (!expired) spdlog::warn("local engine: cannot check expired claims: {}", expired.error().internal);
+  for (const auto& run : expired ? *expired : std::vector<RunRecord>{}) {
+    spdlog::warn("run {}: {}", run.run_id, run.reason);
+  }
+  // A trigger whose instance died before it reached the ledger is found by a scan of the
+  // queue, once per lease: rare, and not worth a query per beat.
+  if (++beats_ * config_.heartbeat >= config_.lease) {
+    beats_ = 0;
+    recover();
+  }
+  cv_.notify_all();  // runners look for runs triggered on other instances
+}
+
+// Ships what the ledger does not hold yet of this instance's log of the run.
+void LocalEngine::ship_log(const std::string& run_id) {
+  uint64_t from;
+  {
+    std::lock_guard lock(mu_);
+    auto a = active_.find(run_id);
+    if (a == active_.end()) return;
+    from = a->second.log_shipped;
+  }
+  fs::path p = run_dir(run_id) / "log.txt";
+  std::error_code ec;
+  uint64_t size = fs::file_size(p, ec);
+  if (ec) return;
+  while (from < size && from < kMaxShippedLog) {
+    auto part = open_file_range(p, from, std::min<uint64_t>({kShipChunk, size - from, kMaxShippedLog - from}));
+    if (!part) return;
+    std::string bytes = read_all(**part);
+    if (bytes.empty()) return;
+    if (auto st = ledger_.append_log(run_id, from, bytes); !st) {
+      spdlog::warn("run {}: cannot ship its log: {}", run_id, st.error().internal);
+      return;
+    }
+    from += bytes.size();
+    std::lock_guard lock(mu_);
+    if (auto a = active_.find(run_id); a != active_.end())
+      a->second.log_shipped = std::max(a->second.log_shipped, from);
   }
 }
 
@@ -351,15 +514,36 @@ RunRecord LocalEngine::finish(RunRecord run, RunState state, std::string reason)
   return run;
 }
 
-void LocalEngine::execute(const std::string& run_id) {
-  auto loaded = ledger_.get(run_id);
-  if (!loaded || loaded->state != RunState::kQueued) return;  // canceled while queued
-  RunRecord run = std::move(loaded).value();
+void LocalEngine::finish_stopped(const RunRecord& run, StopCause cause) {
+  if (cause == StopCause::kClaimLost) return;  // the instance that took it over recorded its end
+  finish(run, cause == StopCause::kCancel ? RunState::kCanceled : RunState::kFailed,
+         cause == StopCause::kCancel ? kCanceledReason : "scigate stopped while the run was running");
+}
+
+bool LocalEngine::record(const RunRecord& run) {
+  auto st = ledger_.update(run);
+  if (st || st.error().code != ErrorCode::kConflict) return true;  // a failed write is retried by the next one
+  stop_lost_claim(run.run_id);
+  return false;
+}
+
+void LocalEngine::stop_lost_claim(const std::string& run_id) {
+  spdlog::error("run {}: this instance lost its claim on the run (another one ended it); stopping it", run_id);
+  std::lock_guard lock(mu_);
+  if (auto a = active_.find(run_id); a != active_.end()) request_stop(a->second, StopCause::kClaimLost);
+}
+
+void LocalEngine::execute(RunRecord run) {
+  const std::string run_id = run.run_id;
+  if (run.cancel_requested) {
+    finish(run, RunState::kCanceled, kCanceledReason);
+    return;
+  }
   const auto wf = workflows_.find(run.workflow_id);
   fs::path dir = run_dir(run_id);
   TriggerRequest trig;
-  json::object saved = read_json_file(dir / "trigger.json");
-  if (wf == workflows_.end() || !saved.contains("conf")) {
+  json::object saved = parse_object(run.engine_data);
+  if (wf == workflows_.end() || !saved.contains("conf") || !saved["conf"].is_object()) {
     finish(run, RunState::kFailed, wf == workflows_.end() ? "workflow no longer configured" : "run trigger lost");
     return;
   }
@@ -369,7 +553,7 @@ void LocalEngine::execute(const std::string& run_id) {
   run.started_us = now_us();
   run.tasks_total = static_cast<int>(wf->second.steps.size());
   run.tasks_done = 0;
-  (void)ledger_.update(run);
+  if (!record(run)) return;
 
   std::error_code ec;
   fs::create_directories(dir / "input", ec);
@@ -394,8 +578,7 @@ void LocalEngine::execute(const std::string& run_id) {
     StopCause cause = stop_cause(run_id);
     if (cause != StopCause::kNone) {
       close_log();
-      finish(run, cause == StopCause::kCancel ? RunState::kCanceled : RunState::kFailed,
-             cause == StopCause::kCancel ? "canceled by user" : "scigate stopped while the run was running");
+      finish_stopped(run, cause);
       return;
     }
     if (!st) {
@@ -405,12 +588,11 @@ void LocalEngine::execute(const std::string& run_id) {
       return;
     }
     ++run.tasks_done;
-    (void)ledger_.update(run);
+    record(run);
   }
   close_log();
   if (StopCause cause = stop_cause(run_id); cause != StopCause::kNone) {
-    finish(run, cause == StopCause::kCancel ? RunState::kCanceled : RunState::kFailed,
-           cause == StopCause::kCancel ? "canceled by user" : "scigate stopped while the run was running");
+    finish_stopped(run, cause);
     return;
   }
   if (auto st = upload_outputs(run, dir / "output", log); !st) {

@@ -14,13 +14,20 @@
 // how it ended (exit status, signal, or the errno of a failed exec). Cancel = SIGTERM to
 // the supervisor, which passes it on and SIGKILLs everything after cancel_grace.
 //
-// At most max_parallel_runs run at once (one runner thread each); the rest wait in a
-// queue whose state lives in the ledger, so queued runs survive a restart and runs that
-// were running when the server died are marked failed. Thread-safe.
+// At most max_parallel_runs run at once (one runner thread each). The queue is the
+// ledger: trigger() stores the run's conf in it (engine_data), and idle runners claim the
+// oldest triggered run (RunLedger::claim_next), so several instances sharing a ledger
+// share one queue, and queued runs survive a restart. A claim is a lease that a keeper
+// thread renews every `heartbeat`; the same beat reads cancel flags set by other
+// instances (cancel() on any instance), ships the logs of this instance's runs into the
+// ledger (any instance serves them), and ends what instances that stopped renewing left
+// (RunLedger::expire_leases). Every lifecycle write is fenced by the claim: an instance
+// that lost it (stalled past its lease) stops the run instead of recording it.
+// At start, runs this host's dead processes held (and those of a scigate older than
+// claims) are failed at once rather than after their lease. Thread-safe.
 #pragma once
 
 #include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -50,7 +57,16 @@ struct LocalEngineHost {
   // and killed, and non-dumpable, so that a step running as the same user cannot read the
   // server's secrets from /proc/<pid>/environ or /proc/<pid>/mem.
   bool own_process = false;
+  // Who this process is among the instances sharing the ledger; "" = this_instance_id().
+  std::string instance_id;
 };
+
+// "host:pid:start-time": unique among the processes that ever share a ledger, and telling
+// whether the process is gone when it ran on this host (instance_gone).
+std::string this_instance_id();
+// True when `instance` names a process of this host that no longer runs; false when it is
+// alive or of another host (only its lease can tell then).
+bool instance_gone(const std::string& instance);
 
 class LocalEngine final : public WorkflowEngine {
  public:
@@ -73,15 +89,25 @@ class LocalEngine final : public WorkflowEngine {
   void stop() override;
 
  private:
-  enum class StopCause { kNone, kCancel, kShutdown };
+  // Why a run stops before its end: a cancel, scigate stopping, or its claim lost to
+  // another instance (which has recorded its end: nothing more is written).
+  enum class StopCause { kNone, kCancel, kShutdown, kClaimLost };
   struct Active {
     int supervisor = 0;  // pid of the running step's supervisor, 0 between steps
     StopCause stop = StopCause::kNone;
     std::chrono::steady_clock::time_point stop_requested{};
+    uint64_t log_shipped = 0;  // how much of log.txt the ledger holds
   };
 
   void runner_loop();
-  void execute(const std::string& run_id);
+  void execute(RunRecord run);
+  // Records a lifecycle change; a lost claim stops the run (returns false).
+  bool record(const RunRecord& run);
+  void stop_lost_claim(const std::string& run_id);
+  void keeper_loop();
+  void beat();
+  void recover();
+  void ship_log(const std::string& run_id);
   Status fetch_inputs(const TriggerRequest& trig, const std::filesystem::path& input_dir, std::ostream& log);
   Status upload_outputs(const RunRecord& run, const std::filesystem::path& output_dir, std::ostream& log);
   // Runs one step under its supervisor; ok when it exited with status 0.
@@ -98,6 +124,8 @@ class LocalEngine final : public WorkflowEngine {
   StopCause stop_cause(const std::string& run_id);
   // Records the run's end (this engine writes every lifecycle transition) and returns it.
   RunRecord finish(RunRecord run, RunState state, std::string reason);
+  // The end a stop cause gives a run.
+  void finish_stopped(const RunRecord& run, StopCause cause);
   std::filesystem::path run_dir(const std::string& run_id) const { return config_.work_dir / run_id; }
 
   LocalEngineConfig config_;
@@ -108,18 +136,22 @@ class LocalEngine final : public WorkflowEngine {
   LocalEngineHost host_;
   std::map<std::string, std::vector<std::string>> step_env_;  // workflow id -> its steps' base environment
 
+  std::string instance_;
+
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> queue_;
+  int wakeups_ = 0;  // triggers not yet looked for by a runner
   std::map<std::string, Active> active_;
   bool stopping_ = false;
   std::vector<std::thread> runners_;
+  std::thread keeper_;
+  int beats_ = 0;
 
   // Children this engine started and has not reaped yet. Forking and registering happen
   // under spawn_mu_, so the stray reaper never mistakes a new supervisor for a stray.
   std::mutex spawn_mu_;
   std::multiset<pid_t> spawned_;
-  std::condition_variable reaper_cv_;  // not cv_: a trigger's notify_one must wake a runner
+  std::condition_variable stop_cv_;  // wakes the reaper and the keeper; not cv_, whose notify_one is for runners
   std::thread reaper_;
 };
 

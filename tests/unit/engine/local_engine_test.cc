@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -77,14 +78,20 @@ class LocalEngineTest : public ::testing::Test {
     return p.string();
   }
 
-  void make_engine(int parallel = 2) {
+  void make_engine(int parallel = 2) { engine_ = make_instance("", "runs", parallel); }
+
+  // An engine on the test's ledger; several with their own `instance` and work folder
+  // behave as instances on several machines sharing one ledger.
+  std::unique_ptr<LocalEngine> make_instance(const std::string& instance, const std::string& work_dir, int parallel) {
     LocalEngineConfig cfg;
     cfg.max_parallel_runs = parallel;
-    cfg.work_dir = dir_.path() / "runs";
+    cfg.work_dir = dir_.path() / work_dir;
     cfg.cancel_grace = std::chrono::milliseconds(300);
+    cfg.lease = std::chrono::milliseconds(1500);
+    cfg.heartbeat = std::chrono::milliseconds(100);
     // The real supervisor: the scigate binary built with these tests.
-    LocalEngineHost host{SCIGATE_BINARY, current_environment(), false};
-    engine_ = std::make_unique<LocalEngine>(cfg, workflows_, *ledger_, stores_, staging_, host);
+    LocalEngineHost host{SCIGATE_BINARY, current_environment(), false, instance};
+    return std::make_unique<LocalEngine>(cfg, workflows_, *ledger_, stores_, staging_, host);
   }
 
   RunRecord trigger(const std::string& id, const std::string& wf, json::object extra = {}) {
@@ -440,6 +447,121 @@ TEST_F(LocalEngineTest, RestartStopsTheSupervisorLeftByACrashAndItsDaemons) {
   EXPECT_TRUE(WIFEXITED(status)) << status;
   EXPECT_TRUE(pid_gone(setsid_pid));
   EXPECT_TRUE(pid_gone(double_pid));
+}
+
+// --- Several instances on one ledger ---
+
+TEST_F(LocalEngineTest, InstancesShareOneQueue) {
+  workflows_["slow"] = workflow("slow", {{"s", {script("slow.sh", "sleep 0.4")}}});
+  make_engine(1);  // triggers only: not started
+  auto a = make_instance("instance-a", "runs-a", 1);
+  auto b = make_instance("instance-b", "runs-b", 1);
+  a->start();
+  b->start();
+  for (int i = 0; i < 6; ++i) trigger("s" + std::to_string(i), "slow");
+  std::set<std::string> owners;
+  for (int i = 0; i < 6; ++i) {
+    auto done = wait_terminal("s" + std::to_string(i));
+    EXPECT_EQ(done.state, RunState::kSuccess) << done.reason;
+    owners.insert(done.owner);
+  }
+  EXPECT_EQ(owners, (std::set<std::string>{"instance-a", "instance-b"}));
+}
+
+TEST_F(LocalEngineTest, ACancelOnAnotherInstanceStopsTheRunWhereItRuns) {
+  workflows_["sleepy"] =
+      workflow("sleepy", {{"s", {script("sleepy.sh", "echo $$ > \"$SCIGATE_OUTPUT_DIR/pid\"; sleep 60")}}});
+  make_engine(1);
+  auto a = make_instance("instance-a", "runs-a", 1);
+  auto b = make_instance("instance-b", "runs-b", 1);  // not started: it only takes the cancel
+  a->start();
+  trigger("far", "sleepy");
+  auto running = wait_for("far", [](const RunRecord& r) { return r.state == RunState::kRunning; });
+  pid_t step = read_pid_file(dir_.path() / "runs-a/far/output/pid");
+  auto asked = b->cancel(running);
+  ASSERT_TRUE(asked) << asked.error().internal;
+  EXPECT_EQ(asked->state, RunState::kRunning);  // instance-a stops it
+  auto done = wait_terminal("far");
+  EXPECT_EQ(done.state, RunState::kCanceled);
+  EXPECT_EQ(done.reason, "canceled by user");
+  EXPECT_TRUE(pid_gone(step));
+}
+
+TEST_F(LocalEngineTest, LogsOfARunAreServedByAnyInstance) {
+  workflows_["talk"] = workflow("talk", {{"s", {script("talk.sh", "for i in 1 2 3; do echo line $i; done")}}});
+  make_engine(1);
+  auto a = make_instance("instance-a", "runs-a", 1);
+  auto b = make_instance("instance-b", "runs-b", 1);
+  a->start();
+  auto run = wait_terminal(trigger("talk1", "talk").run_id);
+  ASSERT_EQ(run.state, RunState::kSuccess) << run.reason;
+  std::string here = read_all(*a->logs(run).value());
+  EXPECT_NE(here.find("line 3"), std::string::npos) << here;
+  EXPECT_EQ(read_all(*b->logs(run).value()), here);  // from the ledger: runs-b has no log
+  auto slice = b->read_log(run, 3, 10);
+  ASSERT_TRUE(slice);
+  EXPECT_EQ(slice->bytes, here.substr(3, 10));
+  EXPECT_EQ(slice->size, here.size());
+}
+
+// A run whose owner stopped renewing its claim: another instance ends it (and requeues
+// what the owner had claimed but not started).
+TEST_F(LocalEngineTest, AnotherInstanceEndsTheRunsOfAnInstanceThatStoppedRenewing) {
+  workflows_["quick"] = workflow("quick", {{"s", {script("quick.sh", "echo ok")}}});
+  make_engine(1);
+  trigger("orphan", "quick");
+  trigger("claimed", "quick");
+  auto now = to_unix_micros(std::chrono::system_clock::now());
+  RunRecord orphan = ledger_->claim_next("gone-host:1:1", now + 200'000).value().value();
+  orphan.state = RunState::kRunning;
+  ASSERT_TRUE(ledger_->update(orphan));
+  ASSERT_TRUE(ledger_->claim_next("gone-host:1:1", now + 200'000).value());
+  auto b = make_instance("instance-b", "runs-b", 1);
+  b->start();
+  auto failed = wait_terminal("orphan");
+  EXPECT_EQ(failed.state, RunState::kFailed);
+  EXPECT_NE(failed.reason.find("gone-host:1:1"), std::string::npos) << failed.reason;
+  EXPECT_NE(failed.reason.find("lease expired"), std::string::npos) << failed.reason;
+  auto picked = wait_terminal("claimed");
+  EXPECT_EQ(picked.state, RunState::kSuccess) << picked.reason;
+  EXPECT_EQ(picked.owner, "instance-b");
+}
+
+// An instance that stalled past its lease finds its run ended by another one: it stops
+// the step and records nothing over that end.
+TEST_F(LocalEngineTest, AnInstanceThatLostItsClaimStopsTheRunAndWritesNothing) {
+  workflows_["sleepy"] =
+      workflow("sleepy", {{"s", {script("sleepy.sh", "echo $$ > \"$SCIGATE_OUTPUT_DIR/pid\"; sleep 60")}}});
+  make_engine(1);
+  auto a = make_instance("instance-a", "runs-a", 1);
+  a->start();
+  trigger("stalled", "sleepy");
+  wait_for("stalled", [](const RunRecord& r) { return r.state == RunState::kRunning; });
+  pid_t step = read_pid_file(dir_.path() / "runs-a/stalled/output/pid");
+  // As another instance would once the lease had expired.
+  auto later = to_unix_micros(std::chrono::system_clock::now() + std::chrono::minutes(10));
+  ASSERT_EQ(ledger_->expire_leases(later).value().size(), 1u);
+  for (int i = 0; i < 200 && !pid_gone(step); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(pid_gone(step));
+  a->stop();
+  auto after = ledger_->get("stalled").value();
+  EXPECT_EQ(after.state, RunState::kFailed);
+  EXPECT_NE(after.reason.find("lease expired"), std::string::npos) << after.reason;
+}
+
+TEST(InstanceIdTest, NamesThisProcessAndTellsDeadOnesOfThisHost) {
+  std::string me = this_instance_id();
+  EXPECT_FALSE(instance_gone(me));
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  std::string host = me.substr(0, me.find(':'));
+  ::waitpid(child, nullptr, 0);
+  EXPECT_TRUE(instance_gone(host + ":" + std::to_string(child) + ":12345"));
+  // This pid, but not this process (a pid the kernel gave again): gone as well.
+  EXPECT_TRUE(instance_gone(host + ":" + std::to_string(::getpid()) + ":1"));
+  EXPECT_FALSE(instance_gone("another-host:1:1"));
+  EXPECT_FALSE(instance_gone("instance-a"));
 }
 
 }  // namespace
