@@ -544,6 +544,11 @@ class Loader {
             "the URL holds a password: remove it and set ledger.password to a secret reference (env:NAME or "
             "file:PATH)");
       }
+      // Instances sharing the ledger serve each other's signed links: one key for all,
+      // and no data folder to keep a generated one in.
+      if (!cfg_.server.signing_key) {
+        top.problem("ledger", "a PostgreSQL ledger needs server.signing_key (the same secret on every instance)");
+      }
       pg.url = url;
       cfg_.ledger.backend = std::move(pg);
       return;

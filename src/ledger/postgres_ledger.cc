@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -98,20 +99,24 @@ const std::vector<PostgresLedger::Statement>& PostgresLedger::statements() {
         "RETURNING run_id, cancel_requested";
     s[kRelease] =
         "UPDATE runs SET owner='', lease_until_us=0 WHERE run_id=$1 AND owner=$2 AND owner<>'' AND state='queued'";
+    // Nobody holds a queued run: it ends here. Else its owner stops it when its heartbeat
+    // sees the flag.
     s[kCancel] =
-        "UPDATE runs SET state = CASE WHEN owner='' THEN 'canceled' ELSE state END, "
-        "ended_us = CASE WHEN owner='' THEN $2 ELSE ended_us END, "
-        "reason = CASE WHEN owner='' THEN $3 ELSE reason END, "
-        "cancel_requested = CASE WHEN owner='' THEN cancel_requested ELSE 1 END "
+        "UPDATE runs SET cancel_requested=1, "
+        "state = CASE WHEN state='queued' AND owner='' THEN 'canceled' ELSE state END, "
+        "ended_us = CASE WHEN state='queued' AND owner='' THEN $2 ELSE ended_us END, "
+        "reason = CASE WHEN state='queued' AND owner='' THEN $3 ELSE reason END "
         "WHERE run_id=$1 AND state IN ('queued','running') RETURNING " +
         cols;
     // Concurrent expirers: the second waits for the first's row locks, then re-reads the
-    // rows (owner now '') and leaves them: each run is ended once.
+    // rows (owner now '') and leaves them: each run is ended once. A run whose cancel was
+    // asked for ends canceled: what its user wanted, if not how.
     s[kExpire] =
         "WITH requeued AS (UPDATE runs SET owner='', lease_until_us=0 WHERE owner<>'' AND state='queued' "
         "AND lease_until_us < $1 RETURNING run_id) "
-        "UPDATE runs SET state='failed', ended_us=$1, owner='', lease_until_us=0, "
-        "reason='instance ''' || owner || ''' stopped renewing its lease' "
+        "UPDATE runs SET state = CASE WHEN cancel_requested<>0 THEN 'canceled' ELSE 'failed' END, ended_us=$1, "
+        "reason='instance ' || owner || ' stopped renewing its claim on the run (lease expired)', "
+        "owner='', lease_until_us=0 "
         "WHERE owner<>'' AND state='running' AND lease_until_us < $1 RETURNING " +
         cols;
     s[kLogLock] = std::string("SELECT pg_advisory_xact_lock(") + kLogLockNamespace + ", hashtext($1))";
@@ -176,6 +181,10 @@ Error statement_error(PGconn* conn, const PGresult* res, const std::string& what
   return Error::internal_error("PostgreSQL ledger: " + detail);
 }
 
+bool succeeded(const PGresult* r) {
+  return r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+}
+
 std::string text(const PGresult* r, int row, int col) {
   return std::string(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
 }
@@ -232,6 +241,9 @@ bool readable(int fd) {
   return ::poll(&p, 1, 0) != 0;
 }
 
+// How much longer than the server's statement_timeout a call waits for its answer.
+constexpr std::chrono::milliseconds kDeadlineGrace{1000};
+
 int64_t clamp_to_int64(uint64_t v) {
   return static_cast<int64_t>(std::min<uint64_t>(v, std::numeric_limits<int64_t>::max()));
 }
@@ -257,11 +269,12 @@ class PostgresLedger::Connection {
     }
     if (prepare && !prepared_) {
       for (const auto& [name, sql] : statements()) {
-        PgResult res(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), PQclear);
-        if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
-          auto error = statement_error(conn_, res.get(), "prepare " + name);
+        Result<PgResult> res = PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr)
+                                   ? finish("prepare " + name)
+                                   : statement_error(conn_, nullptr, "prepare " + name);
+        if (!res) {
           close();
-          return error;
+          return res.error();
         }
       }
       prepared_ = true;
@@ -289,27 +302,24 @@ class PostgresLedger::Connection {
       }
     }
     const std::string& name = statements()[id].name;
-    PgResult res(PQexecPrepared(conn_, name.c_str(), static_cast<int>(args.size()), values.data(), lengths.data(),
-                                formats.data(), binary_result ? 1 : 0),
-                 PQclear);
-    auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      return statement_error(conn_, res.get(), name);
+    if (!conn_) return unreachable(name + ": connection lost");
+    if (!PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(args.size()), values.data(), lengths.data(),
+                             formats.data(), binary_result ? 1 : 0)) {
+      return statement_error(conn_, nullptr, name);
     }
-    return res;
+    return finish(name);
   }
 
-  // A statement without parameters or results (BEGIN, COMMIT, DDL; several at once).
+  // Statements without parameters (BEGIN, COMMIT, DDL; several at once).
   Status simple(const std::string& sql, const std::string& what) {
-    PgResult res(PQexec(conn_, sql.c_str()), PQclear);
-    auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return statement_error(conn_, res.get(), what);
+    auto res = query(sql, what);
+    if (!res) return res.error();
     return ok_status();
   }
   Result<PgResult> query(const std::string& sql, const std::string& what) {
-    PgResult res(PQexec(conn_, sql.c_str()), PQclear);
-    if (!res || PQresultStatus(res.get()) != PGRES_TUPLES_OK) return statement_error(conn_, res.get(), what);
-    return res;
+    if (!conn_) return unreachable(what + ": connection lost");
+    if (!PQsendQuery(conn_, sql.c_str())) return statement_error(conn_, nullptr, what);
+    return finish(what);
   }
 
   // fn() inside BEGIN ... COMMIT; ROLLBACK when it fails.
@@ -355,6 +365,36 @@ class PostgresLedger::Connection {
       return st;
     }
     return ok_status();
+  }
+
+  // The result of the statement sent, waited for until a deadline of our own: the
+  // server's statement_timeout cannot help when the server itself is stuck (and TCP
+  // keepalives are answered by its kernel). Past the deadline the connection is dropped.
+  Result<PgResult> finish(const std::string& what) {
+    const auto deadline = std::chrono::steady_clock::now() + options_.statement_timeout + kDeadlineGrace;
+    PgResult kept(nullptr, PQclear);  // the first error, else the last result
+    for (;;) {
+      while (!PQisBusy(conn_)) {
+        PgResult next(PQgetResult(conn_), PQclear);
+        if (!next) {
+          if (!succeeded(kept.get())) return statement_error(conn_, kept.get(), what);
+          return kept;
+        }
+        if (!kept || succeeded(kept.get())) kept = std::move(next);
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        close();
+        return unreachable(what + ": no answer within " +
+                           std::to_string((options_.statement_timeout + kDeadlineGrace).count()) + " ms");
+      }
+      pollfd p{PQsocket(conn_), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) {
+        close();
+        return unreachable(what + ": poll failed");
+      }
+      if (!PQconsumeInput(conn_)) return statement_error(conn_, nullptr, what);
+    }
   }
 
   void close() {

@@ -297,6 +297,95 @@ TEST_F(PostgresLedgerTest, ConcurrentClaimersNeverGetTheSameRun) {
   EXPECT_FALSE(*a->claim_next("late", 1'900'000'000'000'000));
 }
 
+// Two ledger objects on one database are two instances: what one records, the other
+// sees and is bound by (claims, fencing, cancel flags, leases, logs, agreed settings).
+TEST_F(PostgresLedgerTest, TwoInstancesCoordinateThroughTheLedger) {
+  auto a = open();
+  auto b = open();
+  ASSERT_TRUE(a && b);
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(a->insert(make_run("r" + std::to_string(i), "u", i)));
+  ASSERT_TRUE(a->set_engine_data("r1", "{}"));
+  ASSERT_TRUE(b->set_engine_data("r2", "{}"));
+  EXPECT_EQ(a->set_engine_data("nope", "{}").error().code, ErrorCode::kNotFound);
+
+  auto first = a->claim_next("A", 1000);
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->run_id, "r1");
+  EXPECT_EQ((*first)->lease_until_us, 1000);
+  auto second = b->claim_next("B", 1000);
+  ASSERT_TRUE(second && *second);
+  EXPECT_EQ((*second)->run_id, "r2");
+  EXPECT_FALSE(*a->claim_next("A", 1000));  // r3 has no engine data yet
+
+  // Fencing: only the owner writes.
+  RunRecord r1 = **first;
+  r1.state = RunState::kRunning;
+  r1.started_us = 10;
+  ASSERT_TRUE(a->update(r1));
+  RunRecord stolen = r1;
+  stolen.owner = "B";
+  EXPECT_EQ(b->update(stolen).error().code, ErrorCode::kConflict);
+
+  // A cancel asked on B reaches A's heartbeat; an unclaimed run ends at once.
+  auto flagged = b->request_cancel("r1", 500, "asked");
+  ASSERT_TRUE(flagged) << flagged.error().internal;
+  EXPECT_TRUE(flagged->cancel_requested);
+  EXPECT_EQ(flagged->state, RunState::kRunning);
+  EXPECT_EQ(*a->heartbeat("A", 2000), std::vector<std::string>{"r1"});
+  EXPECT_EQ(b->get("r1")->lease_until_us, 2000);
+  auto ended = a->request_cancel("r3", 600, "not wanted");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->state, RunState::kCanceled);
+  EXPECT_EQ(ended->ended_us, 600);
+  EXPECT_EQ(ended->reason, "not wanted");
+  EXPECT_EQ(b->request_cancel("r3", 700, "again").error().code, ErrorCode::kConflict);
+  EXPECT_EQ(b->request_cancel("nope", 700, "x").error().code, ErrorCode::kNotFound);
+
+  // B gives r2 back; A takes it; A's lease on it lapses and r2 is queued again.
+  ASSERT_TRUE(b->release("r2", "B"));
+  EXPECT_EQ(a->get("r2")->owner, "");
+  auto again = a->claim_next("A", 1500);
+  ASSERT_TRUE(again && *again);
+  EXPECT_EQ((*again)->run_id, "r2");
+  EXPECT_TRUE(b->expire_leases(1800)->empty());
+  EXPECT_EQ(a->get("r2")->owner, "");
+  EXPECT_EQ(a->get("r1")->owner, "A");
+
+  // A stops renewing: both instances expire at once, r1 ends once (canceled, as asked),
+  // and A's late write is refused.
+  std::vector<RunRecord> failed_a, failed_b;
+  std::thread ta([&] { failed_a = a->expire_leases(2500).value(); });
+  std::thread tb([&] { failed_b = b->expire_leases(2500).value(); });
+  ta.join();
+  tb.join();
+  ASSERT_EQ(failed_a.size() + failed_b.size(), 1u);
+  const RunRecord& failed = failed_a.empty() ? failed_b[0] : failed_a[0];
+  EXPECT_EQ(failed.run_id, "r1");
+  EXPECT_EQ(failed.state, RunState::kCanceled);
+  EXPECT_EQ(failed.owner, "");
+  EXPECT_NE(failed.reason.find("A"), std::string::npos) << failed.reason;
+  r1.state = RunState::kSuccess;
+  EXPECT_EQ(a->update(r1).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(b->get("r1")->state, RunState::kCanceled);
+
+  // Logs: written by one, served by the other; retries change nothing, gaps are refused.
+  ASSERT_TRUE(a->append_log("r1", 0, "abc"));
+  ASSERT_TRUE(a->append_log("r1", 0, "abc"));
+  ASSERT_TRUE(a->append_log("r1", 3, "def"));
+  ASSERT_TRUE(a->append_log("r1", 2, "cdefg"));  // overlaps: only "g" is new
+  EXPECT_EQ(a->append_log("r1", 10, "x").error().code, ErrorCode::kBadRequest);
+  auto log = b->read_log("r1", 0, 100);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->bytes, "abcdefg");
+  EXPECT_EQ(log->size, 7u);
+  EXPECT_EQ(b->read_log("r1", 5, 1)->bytes, "f");
+  EXPECT_EQ(b->read_log("r2", 0, 100)->size, 0u);
+
+  ASSERT_TRUE(a->agree("signing_key_fingerprint", "v1"));
+  EXPECT_TRUE(b->agree("signing_key_fingerprint", "v1"));
+  EXPECT_EQ(b->agree("signing_key_fingerprint", "v2").error().code, ErrorCode::kConflict);
+}
+
 int postgres_sh(const std::string& command) {
   std::string cmd = std::string(SCIGATE_POSTGRES_SH) + " " + command + " '" + pg_env().at("PG_DIR") + "'";
   return std::system(cmd.c_str());
@@ -372,6 +461,34 @@ TEST_F(PostgresLedgerTest, ServerDownAnswersUnavailableThenRecovers) {
   }
   for (auto& t : users) t.join();
   EXPECT_EQ(errors, std::vector<std::string>(8));
+}
+
+// A hung server (stopped processes: its kernel still accepts connections and answers
+// keepalives, so only scigate's own deadline ends the wait): statement_timeout plus a
+// second for a statement, connect_timeout for a reconnect, then it works again.
+TEST_F(PostgresLedgerTest, HungServerAnswersUnavailableWithinTheDeadline) {
+  auto o = options_for(db_);
+  o.statement_timeout = milliseconds(1000);
+  auto ledger = open(o);
+  ASSERT_TRUE(ledger);
+  ASSERT_TRUE(ledger->insert(make_run("r1", "u", 1)));
+  ASSERT_EQ(postgres_sh("freeze"), 0);
+  struct Thaw {
+    ~Thaw() { postgres_sh("thaw"); }
+  } thaw_anyway;
+  for (int i = 0; i < 3; ++i) {
+    auto start = steady_clock::now();
+    auto got = ledger->get("r1");
+    auto took = steady_clock::now() - start;
+    ASSERT_FALSE(got);
+    EXPECT_EQ(got.error().code, ErrorCode::kUnavailable) << got.error().internal;
+    EXPECT_LT(took, milliseconds(3500)) << got.error().internal;
+    EXPECT_GT(took, milliseconds(900)) << got.error().internal;  // it did wait for the server
+  }
+  ASSERT_EQ(postgres_sh("thaw"), 0);
+  auto got = ledger->get("r1");
+  ASSERT_TRUE(got) << got.error().internal;
+  EXPECT_TRUE(ledger->insert(make_run("r2", "u", 2)));
 }
 
 TEST_F(PostgresLedgerTest, AWrongPasswordIsRefusedWithoutShowingIt) {

@@ -5,6 +5,9 @@
 #                              SCRAM over TCP), database `scigate`; writes DIR/postgres.env
 #   postgres.sh stop DIR     → stops the server (fast shutdown), keeps the data
 #   postgres.sh restart DIR  → starts the stopped server again: same data, same port
+#   postgres.sh freeze DIR   → SIGSTOPs the server and its backends (a hung server: the
+#                              kernel still accepts connections and answers keepalives)
+#   postgres.sh thaw DIR     → SIGCONTs them
 # DIR/postgres.env: PG_URL=postgresql://scigate@127.0.0.1:PORT/scigate, PG_PASSWORD,
 # PG_DIR, PG_PORT, PG_SOCKET_DIR.
 # PostgreSQL refuses to run as root: as root, the server runs as Debian's `postgres` user.
@@ -67,6 +70,7 @@ ENV
 
 stop() {
   [[ -f "$data/postmaster.pid" ]] || return 0
+  signal_all CONT  # a frozen server cannot stop
   as_server_user "$bin/pg_ctl" -D "$data" -m fast -w -t 60 stop > /dev/null
 }
 
@@ -76,9 +80,20 @@ restart() {
   server_start
 }
 
+# The postmaster and its children (backends, background workers).
+server_pids() {
+  local main
+  main=$(head -1 "$data/postmaster.pid" 2>/dev/null) || return 0
+  echo "$main"
+  pgrep -P "$main" || true
+}
+signal_all() { local pid; for pid in $(server_pids); do kill "-$1" "$pid" 2>/dev/null || true; done; }
+
 case "$cmd" in
   start) start ;;
   stop) stop ;;
   restart) restart ;;
-  *) echo "usage: postgres.sh start|stop|restart DIR" >&2; exit 2 ;;
+  freeze) signal_all STOP ;;
+  thaw) signal_all CONT ;;
+  *) echo "usage: postgres.sh start|stop|restart|freeze|thaw DIR" >&2; exit 2 ;;
 esac
