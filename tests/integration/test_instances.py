@@ -239,7 +239,8 @@ class ManyRunsAndKills(unittest.TestCase):
         return out
 
     def alive_on(self, gw):
-        return {r for r, ex in self.executions().items() for pid, where in ex if where is gw and pid_alive(pid)}
+        """{run_id: pid} of the steps running on `gw`."""
+        return {r: pid for r, ex in self.executions().items() for pid, where in ex if where is gw and pid_alive(pid)}
 
     def test_every_run_ends_once_when_instances_die(self):
         a, b, c = self.cluster.gateways
@@ -252,11 +253,17 @@ class ManyRunsAndKills(unittest.TestCase):
         killed_c = time.time()
         note(f"killed C {killed_c - started:.1f} s in, running {len(c_running)} runs; "
              f"{len(self.executions())} of {len(runs)} executions started")
+        wait_gone(self, list(c_running.values()), timeout=5)  # the steps die with their instance
         time.sleep(1)
         wait_until(lambda: self.alive_on(b), 20, "B never ran anything after C died")
         b.stop(sig=signal.SIGKILL)
         b.start()
         killed_b = time.time()
+        # What C was running ends within lease + margin of its death.
+        margin = 5
+        wait_until(lambda: all(s["status"] in FINAL for s in statuses(a, c_running).values()),
+                   killed_c + LEASE + margin - time.time(), f"C's runs not ended {LEASE + margin} s after its death")
+        note(f"C's running runs ended by {time.time() - killed_c:.1f} s after its death (lease {LEASE}s)")
 
         # Every run ends (none stays queued or running past lease + margin).
         def unfinished():
@@ -294,8 +301,6 @@ class ManyRunsAndKills(unittest.TestCase):
         took_over = [r for r in taken_over if final[r]["status"] == "success"]  # so executed on A or B
         note(f"{len(taken_over)} runs submitted to C ran elsewhere, {len(took_over)} of them succeeded")
         self.assertTrue(took_over)
-        # C's steps died with it; nothing of any run is left running.
-        wait_gone(self, [pid for e in ex.values() for pid, _ in e], timeout=5)
         self.assertGreater(killed_b, killed_c)
 
 
