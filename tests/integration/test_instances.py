@@ -148,6 +148,8 @@ class SharedQueue(unittest.TestCase):
         step, supervisor = read_pid(os.path.join(folder, "sleepy.pid")), read_pid(os.path.join(folder, "step.pgid"))
         self.assertTrue(pid_alive(step) and pid_alive(supervisor))
         canceler = next(gw for gw in self.cluster if gw is not owner)
+        # The step is under way (its log, shipped by the owner, reached the canceler).
+        wait_until(lambda: "napping 60" in canceler.get(f"/runs/{run}/logs").text, 10, "no log from the step")
         asked = time.time()
         r = canceler.post(f"/runs/{run}/cancel")
         self.assertEqual(r.status_code, 202, r.text)
