@@ -54,6 +54,36 @@ def auth(user="thomas", **kw):
     return {"Authorization": "Bearer " + token(user, **kw)}
 
 
+def pid_alive(pid):
+    """A zombie counts as dead: it runs nothing, it only waits for a parent to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def wait_gone(test, pids, timeout=10):
+    deadline = time.time() + timeout
+    while any(pid_alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.05)
+    test.assertEqual([p for p in pids if pid_alive(p)], [], "processes still alive")
+
+
+def read_pid(path, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+            if text:
+                return int(text)
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"no pid in {path}")
+
+
 WORKFLOWS = """
 workflows:
   nebraska:
@@ -106,30 +136,45 @@ collections:
 """
 
 
-LOCAL_ENGINE = "engine: {{type: local, max_parallel_runs: {max_parallel_runs}, work_dir: ./runs, cancel_grace: 1s}}"
+LOCAL_ENGINE = "engine: {{type: local, max_parallel_runs: {max_parallel_runs}, work_dir: ./runs, cancel_grace: 1s{more}}}"
+
+
+def local_engine(max_parallel_runs=2, more=""):
+    """The local engine's config line; `more`: further `key: value, ...` entries."""
+    return LOCAL_ENGINE.format(max_parallel_runs=max_parallel_runs, more=", " + more if more else "")
 
 
 class Gateway:
     """One scigate process with its own folder, config, data and ledger."""
 
     def __init__(self, extra_server="", max_parallel_runs=2, cors=("http://allowed.example",),
-                 providers="providers:\n  local: {type: file, root: ./buckets}\n",
+                 providers="providers:\n  local: {type: file, root: {home}/buckets}\n",
                  staging='staging: {provider: local, bucket: staging, prefix: "", presign_ttl: 10m}\n',
-                 collections=None, extra_env=None, engine=None, workflows=None, extra_workflows=None):
+                 collections=None, extra_env=None, engine=None, workflows=None, extra_workflows=None,
+                 ledger='"sqlite:./scigate.db"', shared=None):
         """extra_workflows: {id: YAML body of workflows.<id>} added to the default workflows and
-        authorized for thomas on nebraska_images; "{tmp}" in a body is this gateway's folder."""
+        authorized for thomas on nebraska_images; "{tmp}" in a body is the gateway's home.
+        shared: a folder that holds the buckets and step scripts (the home) of several
+        gateways (Cluster); by default the gateway's own folder. ledger: the YAML value of
+        `ledger:`."""
         self.dir = tempfile.mkdtemp(prefix="scigate-it-")
+        self.home = shared or self.dir
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        buckets = os.path.join(self.dir, "buckets")
-        subprocess.run([PY, os.path.join(SOURCE, "examples/make_images.py"),
-                        os.path.join(buckets, "edrn-bucket/nebraska_images"), "2"], check=True)
-        subprocess.run([PY, os.path.join(SOURCE, "examples/make_images.py"),
-                        os.path.join(buckets, "edrn-bucket/other_images"), "1"], check=True)
-        with open(os.path.join(self.dir, "sleepy.sh"), "w") as f:
-            f.write('secs=$(/usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\'seconds\'])")\n'
+        buckets = os.path.join(self.home, "buckets")
+        if not os.path.isdir(os.path.join(buckets, "edrn-bucket")):
+            subprocess.run([PY, os.path.join(SOURCE, "examples/make_images.py"),
+                            os.path.join(buckets, "edrn-bucket/nebraska_images"), "2"], check=True)
+            subprocess.run([PY, os.path.join(SOURCE, "examples/make_images.py"),
+                            os.path.join(buckets, "edrn-bucket/other_images"), "1"], check=True)
+        with open(os.path.join(self.home, "sleepy.sh"), "w") as f:
+            # The pid goes in the run's folder (next to the output folder), for tests that check
+            # the step is gone.
+            f.write('echo $$ > "$SCIGATE_OUTPUT_DIR/../sleepy.pid"\n'
+                    'secs=$(/usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\'seconds\'])")\n'
                     'echo "napping $secs"\nsleep "$secs"\n')
         cors_list = ", ".join(f'"{c}"' for c in cors)
+        providers = providers.replace("{home}", self.home)
         config = f"""
 server:
   listen: "127.0.0.1:{self.port}"
@@ -141,9 +186,9 @@ server:
 auth:
   jwt: {{algorithms: [HS256], secret: "env:SCIGATE_IT_SECRET", issuer: LabCAS, audience: LabCAS,
         username_claims: [username, sub], leeway: 30s}}
-{providers}{staging}{engine or LOCAL_ENGINE.format(max_parallel_runs=max_parallel_runs)}
-ledger: "sqlite:./scigate.db"
-""" + (workflows if workflows is not None else WORKFLOWS.format(py=PY, src=SOURCE, tmp=self.dir)) + \
+{providers}{staging}{engine or local_engine(max_parallel_runs)}
+ledger: {ledger}
+""" + (workflows if workflows is not None else WORKFLOWS.format(py=PY, src=SOURCE, tmp=self.home)) + \
             self._extra_workflows(extra_workflows) + self._collections(collections, extra_workflows)
         self.config = os.path.join(self.dir, "config.yaml")
         with open(self.config, "w") as f:
@@ -154,7 +199,7 @@ ledger: "sqlite:./scigate.db"
         self.stderr_path = os.path.join(self.dir, "stderr.log")
 
     def _extra_workflows(self, extra):
-        return "".join(f"  {name}:\n" + "".join(f"    {line}\n" for line in body.replace("{tmp}", self.dir).splitlines())
+        return "".join(f"  {name}:\n" + "".join(f"    {line}\n" for line in body.replace("{tmp}", self.home).splitlines())
                        for name, body in (extra or {}).items())
 
     @staticmethod
@@ -182,6 +227,17 @@ ledger: "sqlite:./scigate.db"
                 self.stop()  # never leave a half-started server behind
                 raise
         return self
+
+    def start_fails(self, timeout=20):
+        """Starts scigate expecting it to refuse to start: (exit code, what it logged)."""
+        self.start(wait=False)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise AssertionError(f"scigate did not refuse to start within {timeout} s: {self.logs()}")
+        self.stop()
+        return code, self.logs()
 
     def wait_ready(self, timeout=15, probe="/readyz"):
         """Polls `probe` until 200; on failure the caller must stop() (start() does)."""
@@ -277,3 +333,90 @@ class GatewayTest:
     @classmethod
     def tearDownClass(cls):
         cls.gw.cleanup()
+
+
+class Postgres:
+    """The PostgreSQL server of the `postgres` CTest fixture (tests/peers/postgres.sh), named
+    by POSTGRES_ENV (its postgres.env). Each user of it gets a database of its own."""
+    SH = os.path.join(SOURCE, "tests/peers/postgres.sh")
+    PASSWORD_ENV = "SCIGATE_IT_PG_PASSWORD"
+
+    def __init__(self):
+        path = os.environ.get("POSTGRES_ENV")
+        if not path:
+            raise RuntimeError("POSTGRES_ENV is not set: run through ctest (fixture `postgres`), or run "
+                               "tests/peers/postgres.sh start DIR and export POSTGRES_ENV=DIR/postgres.env")
+        with open(path) as f:
+            self.vars = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+        self.url = self.vars["PG_URL"]
+        self.env = {self.PASSWORD_ENV: self.vars["PG_PASSWORD"]}  # scigate reads the password from there
+
+    def psql(self, sql, database=None):
+        url = self.url if database is None else self.url.rsplit("/", 1)[0] + "/" + database
+        out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                             env={**os.environ, "PGPASSWORD": self.vars["PG_PASSWORD"]},
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise RuntimeError(f"psql {sql!r}: {out.stderr}")
+        return out.stdout
+
+    def new_database(self):
+        """The URL of a new, empty database (the fixture's user may create databases)."""
+        name = "it_" + os.urandom(6).hex()
+        self.psql(f"CREATE DATABASE {name}")
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def ledger(self, url, more=""):
+        """The YAML value of `ledger:` for the database at `url`, its password by reference."""
+        return f'{{url: "{url}", password: "env:{self.PASSWORD_ENV}"{", " + more if more else ""}}}'
+
+    def control(self, action):
+        """postgres.sh stop | restart (restart keeps the data and the port)."""
+        subprocess.run([self.SH, action, self.vars["PG_DIR"]], check=True, capture_output=True, timeout=120)
+
+
+class Cluster:
+    """Several gateways on one config (one ledger, buckets, step scripts, workflows and
+    signing key), each with its own folder, port and engine.work_dir: what one instance
+    serves of another's run comes through the ledger, not a shared disk.
+    gateway_kwargs go to every Gateway; the signing key (None: none) is added to its
+    `extra_server` and `extra_env`."""
+    SIGNING_KEY_ENV = "SCIGATE_IT_SIGNING_KEY"
+
+    def __init__(self, n, ledger, signing_key="it-signing-key-" + os.urandom(16).hex(), **gateway_kwargs):
+        self.home = tempfile.mkdtemp(prefix="scigate-it-shared-")
+        self.ledger = ledger
+        self.gateway_kwargs = {"signing_key": signing_key, **gateway_kwargs}
+        self.gateways = []
+        for _ in range(n):
+            self.add()
+
+    def add(self, **overrides):
+        """One more gateway (not started) on this cluster's config, changed by `overrides`."""
+        kw = {**self.gateway_kwargs, **overrides}
+        key = kw.pop("signing_key")
+        env = dict(kw.pop("extra_env", None) or {})
+        extra_server = kw.pop("extra_server", "")
+        if key is not None:
+            extra_server += f"\n  signing_key: env:{self.SIGNING_KEY_ENV}"
+            env[self.SIGNING_KEY_ENV] = key
+        gw = Gateway(shared=self.home, ledger=self.ledger, extra_env=env, extra_server=extra_server, **kw)
+        self.gateways.append(gw)
+        return gw
+
+    def __getitem__(self, i):
+        return self.gateways[i]
+
+    def __iter__(self):
+        return iter(self.gateways)
+
+    def start(self):
+        for gw in self.gateways:
+            gw.start()
+        return self
+
+    def cleanup(self):
+        for gw in self.gateways:
+            gw.cleanup()
+        if not os.environ.get("SCIGATE_KEEP_TEST_DIRS"):
+            shutil.rmtree(self.home, ignore_errors=True)

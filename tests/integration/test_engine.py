@@ -6,37 +6,7 @@ import signal
 import time
 import unittest
 
-from harness import Gateway, SECRET
-
-
-def pid_alive(pid):
-    """A zombie counts as dead: it runs nothing, it only waits for a parent to reap it."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
-def wait_gone(test, pids, timeout=10):
-    deadline = time.time() + timeout
-    while any(pid_alive(p) for p in pids) and time.time() < deadline:
-        time.sleep(0.05)
-    test.assertEqual([p for p in pids if pid_alive(p)], [], "processes still alive")
-
-
-def read_pid(path, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with open(path) as f:
-                text = f.read().strip()
-            if text:
-                return int(text)
-        except FileNotFoundError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"no pid in {path}")
+from harness import SECRET, Gateway, pid_alive, read_pid, wait_gone
 
 
 # Leaves two daemons behind (setsid, and setsid after a double fork), then sleeps.
