@@ -317,7 +317,10 @@ void LocalEngine::recover() {
       if (!dead(run.owner)) continue;
       spdlog::warn("run {} was running when scigate stopped; marking it failed", run.run_id);
       kill_orphaned_step(run.run_id);
-      finish(run, RunState::kFailed, kRestartedReason);
+      // The dead process may be this one's predecessor or another instance of the host.
+      finish(run, RunState::kFailed,
+             run.owner.empty() ? std::string(kRestartedReason)
+                               : "instance " + run.owner + " stopped while the run was running");
     }
   }
   if (auto queued = ledger_.list_in_state(RunState::kQueued)) {
