@@ -203,14 +203,23 @@ struct EngineConfig {
 };
 
 // The run ledger (`ledger:`), one struct per backend, chosen by the URL's scheme
-// (ledger/ledger_factory.h builds it). PostgreSQL (issue 12) is the next alternative.
+// (ledger/ledger_factory.h builds it).
 struct SqliteLedgerConfig {
   std::filesystem::path path;  // resolved against the config's folder
 };
 
+// Several instances on one ledger (issue 12): `ledger: postgresql://user@host:port/db?...`
+// or a mapping {url, password, pool_size, statement_timeout}.
+struct PostgresLedgerConfig {
+  std::string url;                 // never with a password in it (refused)
+  std::optional<Secret> password;  // env:NAME / file:PATH
+  int pool_size = 4;
+  milliseconds statement_timeout{5000};
+};
+
 struct LedgerConfig {
   std::string url = "sqlite:./data/scigate.db";  // as written
-  std::variant<SqliteLedgerConfig> backend;
+  std::variant<SqliteLedgerConfig, PostgresLedgerConfig> backend;
   // The folder of a ledger kept in a local file (where signing.key lives unless
   // server.signing_key is set); empty for a ledger on a server.
   std::filesystem::path local_folder() const {

@@ -513,25 +513,77 @@ class Loader {
   }
 
   // The backend is chosen by the URL's scheme: sqlite:PATH, or a plain path, is SQLite.
+  // `ledger:` is a URL, or for PostgreSQL a mapping with the URL and what a URL must not
+  // hold (the password, as a secret reference) or cannot say (the pool, the timeout).
   void read_ledger(MapReader& top) {
     YAML::Node n = top.raw("ledger");
     std::string url = cfg_.ledger.url;
-    if (n && !n.IsNull()) {
-      if (!n.IsScalar()) return top.problem("ledger", "must be a string like sqlite:./data/scigate.db");
+    std::optional<MapReader> map;
+    PostgresLedgerConfig pg;
+    if (n && n.IsMap()) {
+      map.emplace(n, "ledger", problems_);
+      map->string("url", url, true);
+      map->secret("password", cfg_.base_dir, pg.password, false);
+      map->integer("pool_size", 1, 256, pg.pool_size);
+      map->duration("statement_timeout", pg.statement_timeout);
+      if (pg.statement_timeout < milliseconds(1)) map->problem("statement_timeout", "must be at least 1ms");
+    } else if (n && !n.IsNull()) {
+      if (!n.IsScalar()) {
+        return top.problem("ledger", "must be a URL like sqlite:./data/scigate.db or postgresql://user@host/db");
+      }
       url = n.Scalar();
     }
+    auto url_problem = [&](const std::string& reason) {
+      map ? map->problem("url", reason) : top.problem("ledger", reason);
+    };
     cfg_.ledger.url = url;
     std::string scheme = url_scheme(url);
     if (scheme == "postgresql" || scheme == "postgres") {
-      return top.problem("ledger",
-                         "PostgreSQL ledgers are not built yet; use sqlite:PATH (the form is reserved for them)");
+      if (url_has_password(url)) {
+        return url_problem(
+            "the URL holds a password: remove it and set ledger.password to a secret reference (env:NAME or "
+            "file:PATH)");
+      }
+      // Instances sharing the ledger serve each other's signed links: one key for all,
+      // and no data folder to keep a generated one in.
+      if (!cfg_.server.signing_key) {
+        top.problem("ledger", "a PostgreSQL ledger needs server.signing_key (the same secret on every instance)");
+      }
+      pg.url = url;
+      cfg_.ledger.backend = std::move(pg);
+      return;
+    }
+    if (map) {
+      for (const char* key : {"password", "pool_size", "statement_timeout"}) {
+        if (map->has(key)) map->problem(key, "is only for a PostgreSQL ledger");
+      }
     }
     if (!scheme.empty() && scheme != "sqlite") {
-      return top.problem("ledger", "unsupported ledger '" + url + "' (supported: sqlite:PATH or a file path)");
+      return url_problem("unsupported ledger '" + url +
+                         "' (supported: sqlite:PATH, a file path or postgresql://user@host:port/db)");
     }
     fs::path p = scheme.empty() ? url : url.substr(scheme.size() + 1);
-    if (p.empty()) return top.problem("ledger", "sqlite: needs a file path");
+    if (p.empty()) return url_problem("sqlite: needs a file path");
     cfg_.ledger.backend = SqliteLedgerConfig{p.is_relative() ? (cfg_.base_dir / p).lexically_normal() : p};
+  }
+
+  // postgresql://user:PASSWORD@host/db or ...?password=...: a secret written in the config.
+  static bool url_has_password(const std::string& url) {
+    size_t authority = url.find("://");
+    if (authority != std::string::npos) {
+      authority += 3;
+      size_t end = url.find_first_of("/?#", authority);
+      std::string host_part = url.substr(authority, end == std::string::npos ? std::string::npos : end - authority);
+      size_t at = host_part.rfind('@');
+      if (at != std::string::npos && host_part.substr(0, at).find(':') != std::string::npos) return true;
+    }
+    size_t query = url.find('?');
+    if (query == std::string::npos) return false;
+    std::stringstream params(url.substr(query + 1));
+    for (std::string param; std::getline(params, param, '&');) {
+      if (param.substr(0, param.find('=')) == "password") return true;
+    }
+    return false;
   }
 
   // "postgresql" of "postgresql://...", "sqlite" of "sqlite:x.db", "" of a plain path.

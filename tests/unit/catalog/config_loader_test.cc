@@ -15,12 +15,17 @@ const std::filesystem::path kBase = "/srv/scigate";
 
 ConfigLoad load(const std::string& yaml) {
   ::setenv("CONFIG_TEST_SECRET", "s3cr3t-value", 1);
+  ::setenv("CONFIG_TEST_SIGNING_KEY", "0123456789abcdef0123456789abcdef", 1);
   return load_config_text(yaml, kBase / "config.yaml", kBase);
 }
 
 const char* kMinimalAuth = "auth: {jwt: {secret: env:CONFIG_TEST_SECRET}}\n";
 
 std::string with_auth(const std::string& rest) { return std::string(kMinimalAuth) + rest; }
+// Several instances on one ledger sign links with one key.
+std::string shared(const std::string& rest) {
+  return with_auth("server: {signing_key: env:CONFIG_TEST_SIGNING_KEY}\n" + rest);
+}
 
 // True when some problem has exactly this key path and mentions `reason`.
 bool has_problem(const ConfigLoad& load, const std::string& key_path, const std::string& reason) {
@@ -194,8 +199,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"staging_provider", with_auth("staging: {provider: nope}\n"), "staging.provider", "undefined provider"},
         BadCase{"staging_prefix", with_auth("staging: {prefix: ../up/}\n"), "staging.prefix", "relative prefix"},
         BadCase{"ledger_kind", with_auth("ledger: mysql://x\n"), "ledger", "unsupported"},
-        BadCase{"ledger_postgres", with_auth("ledger: \"postgresql://scigate@db:5432/scigate\"\n"), "ledger",
-                "not built yet"},
+        BadCase{"ledger_postgres_password", with_auth("ledger: \"postgresql://scigate:pw@db:5432/scigate\"\n"),
+                "ledger", "ledger.password"},
         BadCase{"no_steps", with_auth("workflows: {w: {description: x}}\n"), "workflows.w.steps", "non-empty"},
         BadCase{"bad_param",
                 with_auth("workflows: {w: {params: {p: {type: float}}, steps: [{id: s, command: [a]}]}}\n"),
@@ -281,6 +286,62 @@ TEST(ConfigLoader, TheLedgerBackendIsChosenByTheUrlScheme) {
   auto absolute = load(with_auth("ledger: \"sqlite:/var/lib/scigate/runs.db\"\n"));
   ASSERT_TRUE(absolute.problems.empty()) << dump(absolute);
   EXPECT_EQ(absolute.config->ledger.local_folder(), "/var/lib/scigate");
+}
+
+TEST(ConfigLoader, PostgresLedgerFromAUrlOrAMapping) {
+  auto scalar = load(shared("ledger: \"postgresql://scigate@db.example:5432/runs?sslmode=require\"\n"));
+  ASSERT_TRUE(scalar.problems.empty()) << dump(scalar);
+  const auto& pg = std::get<PostgresLedgerConfig>(scalar.config->ledger.backend);
+  EXPECT_EQ(pg.url, "postgresql://scigate@db.example:5432/runs?sslmode=require");
+  EXPECT_FALSE(pg.password);
+  EXPECT_EQ(pg.pool_size, 4);
+  EXPECT_EQ(pg.statement_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(scalar.config->ledger.local_folder(), "");  // nothing kept beside a file
+  EXPECT_TRUE(
+      has_problem(load(with_auth("ledger: \"postgresql://scigate@db/runs\"\n")), "ledger", "needs server.signing_key"));
+
+  auto map =
+      load(shared("ledger: {url: \"postgres://scigate@10.0.0.5/runs\", password: env:CONFIG_TEST_SECRET, pool_size: 8, "
+                  "statement_timeout: 2s}\n"));
+  ASSERT_TRUE(map.problems.empty()) << dump(map);
+  const auto& mapped = std::get<PostgresLedgerConfig>(map.config->ledger.backend);
+  EXPECT_EQ(mapped.url, "postgres://scigate@10.0.0.5/runs");
+  ASSERT_TRUE(mapped.password);
+  EXPECT_EQ(mapped.password->value(), "s3cr3t-value");
+  EXPECT_EQ(mapped.password->reference(), "env:CONFIG_TEST_SECRET");
+  EXPECT_EQ(mapped.pool_size, 8);
+  EXPECT_EQ(mapped.statement_timeout, std::chrono::seconds(2));
+
+  auto sqlite_map = load(shared("ledger: {url: \"sqlite:state/runs.db\"}\n"));
+  ASSERT_TRUE(sqlite_map.problems.empty()) << dump(sqlite_map);
+  EXPECT_EQ(std::get<SqliteLedgerConfig>(sqlite_map.config->ledger.backend).path, kBase / "state/runs.db");
+}
+
+TEST(ConfigLoader, PostgresLedgerRefusesAPasswordInItsUrl) {
+  auto in_userinfo = load(shared("ledger: \"postgresql://scigate:hunter2@db/runs\"\n"));
+  EXPECT_TRUE(has_problem(in_userinfo, "ledger", "set ledger.password to a secret reference")) << dump(in_userinfo);
+  EXPECT_EQ(dump(in_userinfo).find("hunter2"), std::string::npos);
+  auto in_query = load(shared("ledger: {url: \"postgresql://scigate@db/runs?sslmode=require&password=hunter2\"}\n"));
+  EXPECT_TRUE(has_problem(in_query, "ledger.url", "ledger.password")) << dump(in_query);
+  EXPECT_EQ(dump(in_query).find("hunter2"), std::string::npos);
+  // A user name alone, or a colon in the host part (IPv6), is no password.
+  EXPECT_TRUE(load(shared("ledger: \"postgresql://scigate@[::1]:5432/runs\"\n")).problems.empty());
+  EXPECT_TRUE(load(shared("ledger: \"postgresql://db.example:5432/runs?user=scigate\"\n")).problems.empty());
+}
+
+TEST(ConfigLoader, LedgerMappingProblems) {
+  EXPECT_TRUE(has_problem(load(shared("ledger: {url: \"postgresql://s@db/r\", pool_size: 0}\n")), "ledger.pool_size",
+                          "between 1 and"));
+  EXPECT_TRUE(has_problem(load(shared("ledger: {url: \"postgresql://s@db/r\", statement_timeout: soon}\n")),
+                          "ledger.statement_timeout", "duration"));
+  EXPECT_TRUE(
+      has_problem(load(shared("ledger: {url: \"postgresql://s@db/r\", password: hunter2}\n")), "ledger.password", ""));
+  EXPECT_TRUE(
+      has_problem(load(shared("ledger: {url: \"postgresql://s@db/r\", pool: 3}\n")), "ledger.pool", "unknown key"));
+  EXPECT_TRUE(has_problem(load(shared("ledger: {pool_size: 3}\n")), "ledger.url", "is required"));
+  EXPECT_TRUE(has_problem(load(shared("ledger: {url: \"sqlite:x.db\", pool_size: 3}\n")), "ledger.pool_size",
+                          "only for a PostgreSQL ledger"));
+  EXPECT_TRUE(has_problem(load(shared("ledger: [a, b]\n")), "ledger", "must be a URL"));
 }
 
 TEST(ConfigLoader, RasterCachesHaveDefaultsAndTakeSizesWithUnits) {
