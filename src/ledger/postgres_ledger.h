@@ -11,7 +11,8 @@
 //  * Failure: a statement that finds its connection broken (PostgreSQL restarted or
 //    unreachable) answers kUnavailable ("ledger unreachable") and the connection is
 //    re-established on its next use: no restart needed once PostgreSQL is back. Connect
-//    timeout, statement timeout and TCP keepalives bound how long a call can block.
+//    timeout, statement timeout, TCP keepalives and a deadline of its own (a hung
+//    server: statement_timeout + 1 s) bound how long a call can block.
 // The password is passed apart from the URL and never appears in a message.
 #pragma once
 
