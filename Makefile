@@ -53,6 +53,7 @@ bench: deps
 	bench/run-tiles
 	bench/run-webapp
 	bench/run-deepzoom
+	bench/run-instances
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR) build-release
