@@ -320,7 +320,7 @@ void LocalEngine::recover() {
       // The dead process may be this one's predecessor or another instance of the host.
       finish(run, RunState::kFailed,
              run.owner.empty() ? std::string(kRestartedReason)
-                               : "instance " + run.owner + " stopped while the run was running");
+                               : std::string(kRestartedReason) + " (its instance " + run.owner + " had stopped)");
     }
   }
   if (auto queued = ledger_.list_in_state(RunState::kQueued)) {

@@ -15,15 +15,13 @@
 
 #include "ledger/cursor.h"
 #include "ledger/migrations.h"
+#include "ledger/run_columns.h"
 
 namespace scigate {
 
 namespace {
 
-constexpr const char* kColumns =
-    "run_id, workflow_id, username, data_selection, params_json, output_bucket, output_prefix, engine_run_id, "
-    "state, created_us, started_us, ended_us, idempotency_key, reason, tasks_done, tasks_total, engine_data, owner, "
-    "lease_until_us, cancel_requested";
+constexpr const char* kColumns = kRunColumns;
 
 // Advisory lock keys: the migrations (one bigint), a run's log (this namespace and a hash
 // of the run id). "scigate" and "scig" in ASCII.
@@ -210,28 +208,7 @@ int64_t binary_int8(const PGresult* r, int row, int col) {
 }
 
 RunRecord read_run(const PGresult* r, int row) {
-  RunRecord out;
-  out.run_id = text(r, row, 0);
-  out.workflow_id = text(r, row, 1);
-  out.username = text(r, row, 2);
-  out.data_selection = text(r, row, 3);
-  out.params_json = text(r, row, 4);
-  out.output_bucket = text(r, row, 5);
-  out.output_prefix = text(r, row, 6);
-  out.engine_run_id = text(r, row, 7);
-  out.state = parse_run_state(text(r, row, 8)).value_or(RunState::kFailed);
-  out.created_us = integer(r, row, 9);
-  out.started_us = integer(r, row, 10);
-  out.ended_us = integer(r, row, 11);
-  out.idempotency_key = text(r, row, 12);  // "" for NULL
-  out.reason = text(r, row, 13);
-  out.tasks_done = static_cast<int>(integer(r, row, 14));
-  out.tasks_total = static_cast<int>(integer(r, row, 15));
-  out.engine_data = text(r, row, 16);
-  out.owner = text(r, row, 17);
-  out.lease_until_us = integer(r, row, 18);
-  out.cancel_requested = integer(r, row, 19) != 0;
-  return out;
+  return run_from_columns([&](int col) { return text(r, row, col); }, [&](int col) { return integer(r, row, col); });
 }
 
 std::vector<RunRecord> read_runs(const PGresult* r) {
@@ -530,27 +507,7 @@ void PostgresLedger::give_back(Connection* c) {
 Result<InsertOutcome> PostgresLedger::insert(const RunRecord& r) {
   auto c = acquire();
   if (!c) return c.error();
-  Arg idem = r.idempotency_key.empty() ? Arg(nullptr) : Arg(r.idempotency_key);
-  auto res = (*c)->run(kInsert, {r.run_id,
-                                 r.workflow_id,
-                                 r.username,
-                                 r.data_selection,
-                                 r.params_json,
-                                 r.output_bucket,
-                                 r.output_prefix,
-                                 r.engine_run_id,
-                                 std::string(to_string(r.state)),
-                                 r.created_us,
-                                 r.started_us,
-                                 r.ended_us,
-                                 idem,
-                                 r.reason,
-                                 int64_t{r.tasks_done},
-                                 int64_t{r.tasks_total},
-                                 r.engine_data,
-                                 r.owner,
-                                 r.lease_until_us,
-                                 int64_t{r.cancel_requested ? 1 : 0}});
+  auto res = (*c)->run(kInsert, run_column_values<Arg>(r));
   if (!res) return res.error();
   if (std::string_view(PQcmdTuples(res->get())) == "1") return InsertOutcome{r, true};
   auto existing = (*c)->run(kGetByKey, {r.username, r.idempotency_key});

@@ -8,15 +8,13 @@
 #include "core/time_util.h"
 #include "ledger/cursor.h"
 #include "ledger/migrations.h"
+#include "ledger/run_columns.h"
 
 namespace scigate {
 
 namespace {
 
-constexpr const char* kColumns =
-    "run_id, workflow_id, username, data_selection, params_json, output_bucket, output_prefix, engine_run_id, "
-    "state, created_us, started_us, ended_us, idempotency_key, reason, tasks_done, tasks_total, engine_data, owner, "
-    "lease_until_us, cancel_requested";
+constexpr const char* kColumns = kRunColumns;
 
 // Bytes bound as a BLOB (log chunks), not as text.
 struct Blob {
@@ -68,28 +66,7 @@ class Stmt {
 };
 
 RunRecord read_row(const Stmt& s) {
-  RunRecord r;
-  r.run_id = s.text(0);
-  r.workflow_id = s.text(1);
-  r.username = s.text(2);
-  r.data_selection = s.text(3);
-  r.params_json = s.text(4);
-  r.output_bucket = s.text(5);
-  r.output_prefix = s.text(6);
-  r.engine_run_id = s.text(7);
-  r.state = parse_run_state(s.text(8)).value_or(RunState::kFailed);
-  r.created_us = s.integer(9);
-  r.started_us = s.integer(10);
-  r.ended_us = s.integer(11);
-  r.idempotency_key = s.text(12);
-  r.reason = s.text(13);
-  r.tasks_done = static_cast<int>(s.integer(14));
-  r.tasks_total = static_cast<int>(s.integer(15));
-  r.engine_data = s.text(16);
-  r.owner = s.text(17);
-  r.lease_until_us = s.integer(18);
-  r.cancel_requested = s.integer(19) != 0;
-  return r;
+  return run_from_columns([&](int col) { return s.text(col); }, [&](int col) { return s.integer(col); });
 }
 
 Result<std::vector<RunRecord>> run_query(sqlite3* db, const std::string& sql, const std::vector<Arg>& args) {
@@ -195,32 +172,12 @@ Status SqliteLedger::migrate() {
 
 Result<InsertOutcome> SqliteLedger::insert(const RunRecord& r) {
   std::lock_guard lock(mu_);
-  Arg idem = r.idempotency_key.empty() ? Arg(nullptr) : Arg(r.idempotency_key);
   std::string sql = std::string("INSERT INTO runs (") + kColumns +
                     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (username, idempotency_key) "
                     "WHERE idempotency_key IS NOT NULL DO NOTHING";
   Stmt s(db_, sql);
   if (!s.ok()) return s.error("prepare insert");
-  s.bind({r.run_id,
-          r.workflow_id,
-          r.username,
-          r.data_selection,
-          r.params_json,
-          r.output_bucket,
-          r.output_prefix,
-          r.engine_run_id,
-          std::string(to_string(r.state)),
-          r.created_us,
-          r.started_us,
-          r.ended_us,
-          idem,
-          r.reason,
-          int64_t{r.tasks_done},
-          int64_t{r.tasks_total},
-          r.engine_data,
-          r.owner,
-          r.lease_until_us,
-          int64_t{r.cancel_requested ? 1 : 0}});
+  s.bind(run_column_values<Arg>(r));
   if (s.step() != SQLITE_DONE) {
     if (sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY) {
       return Error::conflict("a run " + r.run_id + " exists already");

@@ -9,20 +9,6 @@
 namespace scigate::contract {
 namespace {
 
-RunRecord make_run(const std::string& id, const std::string& user, int64_t created,
-                   const std::string& wf = "nebraska") {
-  RunRecord r;
-  r.run_id = id;
-  r.workflow_id = wf;
-  r.username = user;
-  r.data_selection = "nebraska_images";
-  r.output_bucket = "staging";
-  r.output_prefix = user + "/" + id + "/";
-  r.engine_run_id = id;
-  r.created_us = created;
-  return r;
-}
-
 TEST_P(RunLedgerContract, InsertKeepsEveryField) {
   RunRecord r = make_run("r1", "thomas", 1'700'000'000'000'001);
   r.params_json = R"({"tile_size":64,"note":"é ✓"})";

@@ -27,6 +27,21 @@ struct RunLedgerBackend {
   std::function<LedgerUnderTest()> make;
 };
 
+// A queued run of `user` created at `created` (Unix µs), as the API would insert it.
+inline RunRecord make_run(const std::string& id, const std::string& user, int64_t created,
+                          const std::string& wf = "nebraska") {
+  RunRecord r;
+  r.run_id = id;
+  r.workflow_id = wf;
+  r.username = user;
+  r.data_selection = "nebraska_images";
+  r.output_bucket = "staging";
+  r.output_prefix = user + "/" + id + "/";
+  r.engine_run_id = id;
+  r.created_us = created;
+  return r;
+}
+
 inline void PrintTo(const RunLedgerBackend& b, std::ostream* os) { *os << b.name; }
 inline std::string ledger_backend_name(const ::testing::TestParamInfo<RunLedgerBackend>& info) {
   return info.param.name;

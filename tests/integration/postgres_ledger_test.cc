@@ -126,18 +126,7 @@ INSTANTIATE_TEST_SUITE_P(Postgres, RunLedgerContract,
                          ::testing::Values(contract::RunLedgerBackend{"postgres", postgres_ledger}),
                          contract::ledger_backend_name);
 
-RunRecord make_run(const std::string& id, const std::string& user, int64_t created) {
-  RunRecord r;
-  r.run_id = id;
-  r.workflow_id = "nebraska";
-  r.username = user;
-  r.data_selection = "nebraska_images";
-  r.output_bucket = "staging";
-  r.output_prefix = user + "/" + id + "/";
-  r.engine_run_id = id;
-  r.created_us = created;
-  return r;
-}
+using contract::make_run;
 
 class PostgresLedgerTest : public ::testing::Test {
  protected:

@@ -79,6 +79,7 @@ class EngineBehaviour(unittest.TestCase):
         step = read_pid(self.run_file(running, "step.pid"))
         daemons = self.daemons(running)
         self.assertTrue(all(pid_alive(p) for p in [supervisor, step] + daemons))
+        crashed_pid = gw.proc.pid
         gw.stop(sig=signal.SIGKILL)  # a crash: no chance to clean up
         # The supervisor learns of the crash (parent-death signal) and takes the step and
         # everything it started down, without waiting for a restart.
@@ -86,7 +87,9 @@ class EngineBehaviour(unittest.TestCase):
         gw.start()
         died = gw.wait_run(running)
         self.assertEqual(died["status"], "failed")
-        self.assertEqual(died["reason"], "scigate restarted while the run was running")
+        # The reason names the instance that died (host:pid:start-time): this one's predecessor.
+        self.assertTrue(died["reason"].startswith("scigate restarted while the run was running"), died)
+        self.assertIn(f":{crashed_pid}:", died["reason"])
         done = gw.wait_run(queued)
         self.assertEqual(done["status"], "success", done)
         files = [f["name"] for f in gw.get(f"/output-data/thomas/{queued}/").json()["files"]]
