@@ -448,22 +448,25 @@ void LocalEngine::keeper_loop() {
 }
 
 void LocalEngine::beat() {
-  auto canceled = ledger_.heartbeat(instance_, now_us() + to_micros(config_.lease));
-  if (!canceled) spdlog::warn("local engine: cannot renew claims: {}", canceled.error().internal);
-  std::vector<std::string> active;
+  std::vector<std::string> active;  // taken before the heartbeat: each was claimed before it
   {
     std::lock_guard lock(mu_);
-    for (const auto& id : canceled ? *canceled : std::vector<std::string>{}) {
-      if (auto a = active_.find(id); a != active_.end()) request_stop(a->second, StopCause::kCancel);
-    }
     for (const auto& [id, a] : active_) active.push_back(id);
   }
+  auto held = ledger_.heartbeat(instance_, now_us() + to_micros(config_.lease));
+  if (!held) spdlog::warn("local engine: cannot renew claims: {}", held.error().internal);
   for (const auto& id : active) {
     ship_log(id);
-    // Lost while this instance stalled (another one ended it): its step stops now, not
-    // at its next write.
-    auto held = ledger_.get(id);
-    if (held && held->owner != instance_) stop_lost_claim(id);
+    if (!held) continue;
+    if (auto h = held->find(id); h != held->end()) {
+      if (!h->second) continue;
+      std::lock_guard lock(mu_);
+      if (auto a = active_.find(id); a != active_.end()) request_stop(a->second, StopCause::kCancel);
+    } else if (auto now = ledger_.get(id); now && now->owner != instance_) {
+      // Not renewed: it has just ended here, or another instance ended it while this one
+      // stalled, and then its step stops now rather than at its next write.
+      stop_lost_claim(id);
+    }
   }
   auto expired = ledger_.expire_leases(now_us());
   if (!expired) spdlog::warn("local engine: cannot check expired claims: {}", expired.error().internal);

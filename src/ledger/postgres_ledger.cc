@@ -615,17 +615,14 @@ Result<std::optional<RunRecord>> PostgresLedger::claim_next(const std::string& o
   return std::optional<RunRecord>(read_run(res->get(), 0));
 }
 
-Result<std::vector<std::string>> PostgresLedger::heartbeat(const std::string& owner, int64_t lease_until_us) {
+Result<std::map<std::string, bool>> PostgresLedger::heartbeat(const std::string& owner, int64_t lease_until_us) {
   auto c = acquire();
   if (!c) return c.error();
   auto res = (*c)->run(kHeartbeat, {owner, lease_until_us});
   if (!res) return res.error();
-  std::vector<std::string> canceled;
-  for (int i = 0; i < PQntuples(res->get()); ++i) {
-    if (integer(res->get(), i, 1) != 0) canceled.push_back(text(res->get(), i, 0));
-  }
-  std::sort(canceled.begin(), canceled.end());
-  return canceled;
+  std::map<std::string, bool> held;
+  for (int i = 0; i < PQntuples(res->get()); ++i) held[text(res->get(), i, 0)] = integer(res->get(), i, 1) != 0;
+  return held;
 }
 
 Status PostgresLedger::release(const std::string& run_id, const std::string& owner) {

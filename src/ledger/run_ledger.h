@@ -89,9 +89,10 @@ class RunLedger {
   // request to `owner` until `lease_until_us`, and returns it (owner and lease set);
   // nullopt when there is none. Concurrent callers never get the same run.
   virtual Result<std::optional<RunRecord>> claim_next(const std::string& owner, int64_t lease_until_us) = 0;
-  // Renews the lease of every unfinished run `owner` holds; returns the ids of those
-  // among them whose cancel was requested.
-  virtual Result<std::vector<std::string>> heartbeat(const std::string& owner, int64_t lease_until_us) = 0;
+  // Renews the lease of every unfinished run `owner` holds; returns them, run id →
+  // whether its cancel was requested. A run the owner thinks it holds and that is not
+  // there has ended or was lost (expire_leases).
+  virtual Result<std::map<std::string, bool>> heartbeat(const std::string& owner, int64_t lease_until_us) = 0;
   // Gives a claimed run that is still queued back to the queue (owner cleared).
   virtual Status release(const std::string& run_id, const std::string& owner) = 0;
   // Asks for a queued or running run to be canceled: a run nobody has claimed ends at

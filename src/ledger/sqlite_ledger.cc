@@ -297,19 +297,16 @@ Result<std::optional<RunRecord>> SqliteLedger::claim_next(const std::string& own
   return std::optional<RunRecord>(rows->front());
 }
 
-Result<std::vector<std::string>> SqliteLedger::heartbeat(const std::string& owner, int64_t lease_until_us) {
+Result<std::map<std::string, bool>> SqliteLedger::heartbeat(const std::string& owner, int64_t lease_until_us) {
   std::lock_guard lock(mu_);
-  auto st = run_exec(db_, "UPDATE runs SET lease_until_us=? WHERE owner=? AND state IN " + unfinished_states(),
-                     {lease_until_us, owner});
-  if (!st) return st.error();
   auto rows = run_query(db_,
-                        std::string("SELECT ") + kColumns + " FROM runs WHERE owner=? AND cancel_requested<>0 " +
-                            "AND state IN " + unfinished_states(),
-                        {owner});
+                        "UPDATE runs SET lease_until_us=? WHERE owner=? AND owner<>'' AND state IN " +
+                            unfinished_states() + " RETURNING " + kColumns,
+                        {lease_until_us, owner});
   if (!rows) return rows.error();
-  std::vector<std::string> out;
-  for (auto& r : *rows) out.push_back(std::move(r.run_id));
-  return out;
+  std::map<std::string, bool> held;
+  for (const auto& r : *rows) held[r.run_id] = r.cancel_requested;
+  return held;
 }
 
 Status SqliteLedger::release(const std::string& run_id, const std::string& owner) {

@@ -29,7 +29,7 @@ class SqliteLedger final : public RunLedger {
   Status agree(const std::string& name, const std::string& value) override;
   Status set_engine_data(const std::string& run_id, const std::string& data) override;
   Result<std::optional<RunRecord>> claim_next(const std::string& owner, int64_t lease_until_us) override;
-  Result<std::vector<std::string>> heartbeat(const std::string& owner, int64_t lease_until_us) override;
+  Result<std::map<std::string, bool>> heartbeat(const std::string& owner, int64_t lease_until_us) override;
   Status release(const std::string& run_id, const std::string& owner) override;
   Result<RunRecord> request_cancel(const std::string& run_id, int64_t now_us, const std::string& reason) override;
   Result<std::vector<RunRecord>> expire_leases(int64_t now_us) override;

@@ -224,9 +224,9 @@ TEST_P(RunLedgerContract, HeartbeatRenewsLeasesAndReportsCancels) {
   add_triggered(ledger(), "r2", 200);
   ASSERT_TRUE(ledger().claim_next("instance-a", 1'000).value());
   ASSERT_TRUE(ledger().claim_next("instance-b", 1'000).value());
-  auto none = ledger().heartbeat("instance-a", 9'000);
-  ASSERT_TRUE(none) << none.error().internal;
-  EXPECT_TRUE(none->empty());
+  auto held = ledger().heartbeat("instance-a", 9'000);
+  ASSERT_TRUE(held) << held.error().internal;
+  EXPECT_EQ(*held, (std::map<std::string, bool>{{"r1", false}}));
   EXPECT_EQ(ledger().get("r1")->lease_until_us, 9'000);
   EXPECT_EQ(ledger().get("r2")->lease_until_us, 1'000);  // another owner's
 
@@ -234,8 +234,9 @@ TEST_P(RunLedgerContract, HeartbeatRenewsLeasesAndReportsCancels) {
   ASSERT_TRUE(asked) << asked.error().internal;
   EXPECT_EQ(asked->state, RunState::kQueued);  // claimed: its owner stops it
   EXPECT_TRUE(asked->cancel_requested);
-  EXPECT_EQ(ledger().heartbeat("instance-a", 9'500).value(), std::vector<std::string>{"r1"});
-  EXPECT_TRUE(ledger().heartbeat("instance-b", 9'500)->empty());
+  EXPECT_EQ(ledger().heartbeat("instance-a", 9'500).value(), (std::map<std::string, bool>{{"r1", true}}));
+  EXPECT_EQ(ledger().heartbeat("instance-b", 9'500).value(), (std::map<std::string, bool>{{"r2", false}}));
+  EXPECT_TRUE(ledger().heartbeat("instance-c", 9'500)->empty());
 }
 
 TEST_P(RunLedgerContract, CancelOfAnUnclaimedRunEndsIt) {
