@@ -61,10 +61,6 @@ Result<SyncReport> sync_ledger(const AirflowClient& client, const Config& config
       ++report.unusable;
       continue;
     }
-    if (ledger.get(run_id)) {
-      ++report.known;
-      continue;
-    }
     RunRecord rec;
     rec.run_id = run_id;
     rec.engine_run_id = run_id;
@@ -86,7 +82,7 @@ Result<SyncReport> sync_ledger(const AirflowClient& client, const Config& config
     if (rec.created_us == 0) rec.created_us = rec.started_us;
     auto inserted = ledger.insert(rec);
     if (!inserted && inserted.error().code == ErrorCode::kConflict) {
-      ++report.known;  // another instance's sync inserted it since the get() above
+      ++report.known;  // in the ledger already (an earlier sync, or another instance's now)
       continue;
     }
     if (!inserted) return inserted.error();
