@@ -134,24 +134,29 @@ Result<std::string> pick_json_key(const std::string& secret_string, const std::s
 
 Error aws_json_failure(const std::string& what, const UpstreamResponse& response, const std::string& not_found_type) {
   AwsJsonError e = parse_aws_json_error(response);
-  std::string detail = what + ": HTTP " + std::to_string(response.status) + (e.type.empty() ? "" : " " + e.type) +
-                       (e.message.empty() ? "" : " (" + e.message + ")");
-  if (!not_found_type.empty() && e.type == not_found_type) return {ErrorCode::kNotFound, detail, what + " not found"};
-  if (response.status == 429 || response.status >= 500 || e.type == "ThrottlingException" ||
-      e.type == "InternalServerError" || e.type == "InternalServiceError" || e.type == "InternalFailure" ||
-      e.type == "ServiceUnavailable") {
-    return {ErrorCode::kUnavailable, detail, what + ": AWS unavailable (" + e.type + ")"};
+  // "SSM parameter /x: not found (HTTP 400 ParameterNotFound: message)": what, then why.
+  std::string answer = "HTTP " + std::to_string(response.status) + (e.type.empty() ? "" : " " + e.type) +
+                       (e.message.empty() ? "" : ": " + e.message);
+  auto error = [&](ErrorCode code, const std::string& verdict) {
+    return Error{code, what + ": " + verdict + " (" + answer + ")",
+                 what + ": " + verdict + (e.type.empty() ? "" : " (" + e.type + ")")};
+  };
+  if (!not_found_type.empty() && e.type == not_found_type) return error(ErrorCode::kNotFound, "not found");
+  static const char* kBusy[] = {"ThrottlingException", "InternalServerError", "InternalServiceError", "InternalFailure",
+                                "ServiceUnavailable"};
+  if (response.status == 429 || response.status >= 500 ||
+      std::find(std::begin(kBusy), std::end(kBusy), e.type) != std::end(kBusy)) {
+    return error(ErrorCode::kUnavailable, "AWS unavailable");
   }
-  if (response.status == 400 || response.status == 403) {
-    static const char* kRefusals[] = {"AccessDeniedException",       "AccessDenied",
-                                      "UnrecognizedClientException", "InvalidSignatureException",
-                                      "IncompleteSignature",         "SignatureDoesNotMatch",
-                                      "ExpiredTokenException",       "InvalidClientTokenId",
-                                      "MissingAuthenticationToken",  "KMSAccessDeniedException"};
-    if (response.status == 403 || std::find(std::begin(kRefusals), std::end(kRefusals), e.type) != std::end(kRefusals))
-      return {ErrorCode::kForbidden, detail, what + ": refused by AWS (" + (e.type.empty() ? "403" : e.type) + ")"};
-  }
-  return {ErrorCode::kUpstreamFailed, detail, what + ": AWS error " + (e.type.empty() ? "" : e.type)};
+  static const char* kRefusals[] = {"AccessDeniedException",       "AccessDenied",
+                                    "UnrecognizedClientException", "InvalidSignatureException",
+                                    "IncompleteSignature",         "SignatureDoesNotMatch",
+                                    "ExpiredTokenException",       "InvalidClientTokenId",
+                                    "MissingAuthenticationToken",  "MissingAuthenticationTokenException",
+                                    "KMSAccessDeniedException"};
+  if (response.status == 403 || std::find(std::begin(kRefusals), std::end(kRefusals), e.type) != std::end(kRefusals))
+    return error(ErrorCode::kForbidden, "refused by AWS");
+  return error(ErrorCode::kUpstreamFailed, "AWS error");
 }
 
 AwsJsonClient::AwsJsonClient(AwsJsonService service, std::string region, std::string endpoint,

@@ -173,7 +173,7 @@ Result<LoadedConfig> load_config_spec(const std::string& spec, const EnvLookup& 
 
   bool seed = false;
   if (auto full = seed_config_yaml(yaml, env)) {
-    if (!*full) return problems_error(file.string(), {{"", 0, full->error().client}});
+    if (!*full) return problems_error(spec, {{"", 0, full->error().client}});
     yaml = std::move(full->value());
     seed = true;
   }
@@ -181,7 +181,7 @@ Result<LoadedConfig> load_config_spec(const std::string& spec, const EnvLookup& 
   Sha256 hash;
   feed(hash, yaml);
   // One GetSecretValue per secret and load, however many keys of it the config picks.
-  std::map<std::string, std::string> fetched;
+  std::map<std::string, Secret> fetched;  // Secret: wiped when the load ends
   SecretResolver resolver;
   resolver.schemes["aws-secretsmanager"] = [&](const std::string& rest) -> Result<std::string> {
     SecretId id = split_secret_id(rest);
@@ -196,10 +196,10 @@ Result<LoadedConfig> load_config_spec(const std::string& spec, const EnvLookup& 
         e.client = e.internal;  // it names the secret and AWS's reason, never a value; the config problem shows it
         return e;
       }
-      it = fetched.emplace(id.id, std::move(value).value()).first;
+      it = fetched.emplace(id.id, Secret(id.id, std::move(value).value())).first;
     }
-    if (id.json_key.empty()) return it->second;
-    return pick_json_key(it->second, id.json_key, id.id);
+    if (id.json_key.empty()) return it->second.value();
+    return pick_json_key(it->second.value(), id.json_key, id.id);
   };
   resolver.observe = [&](const std::string& reference, const std::string& value) {
     feed(hash, reference);
@@ -207,7 +207,7 @@ Result<LoadedConfig> load_config_spec(const std::string& spec, const EnvLookup& 
   };
 
   ConfigLoad load = load_config_text(yaml, file, base, &resolver);
-  if (!load.problems.empty()) return problems_error(file.string(), load.problems);
+  if (!load.problems.empty()) return problems_error(spec, load.problems);
   return LoadedConfig{std::move(*load.config), hash.hex_digest(), seed};
 }
 

@@ -96,7 +96,7 @@ class AwsConfigTest(unittest.TestCase):
     def test_missing_parameter_is_named(self):
         r = self.scigate("check-config", "--config", "ssm:/scigate/nowhere")
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("SSM parameter /scigate/nowhere", r.stderr)
+        self.assertIn("SSM parameter /scigate/nowhere: not found", r.stderr)
         self.assertIn("ParameterNotFound", r.stderr)
 
     def test_missing_secret_is_named(self):
@@ -104,7 +104,7 @@ class AwsConfigTest(unittest.TestCase):
             JWT_ARN + "#jwt", "scigate/nothing-here")
         r = self.scigate("check-config", "--config", "ssm:/scigate/it/missing-secret")
         self.assertEqual(r.returncode, 1)
-        self.assertIn("auth.jwt.secret: Secrets Manager secret scigate/nothing-here", r.stderr)
+        self.assertIn("auth.jwt.secret: Secrets Manager secret scigate/nothing-here: not found", r.stderr)
         self.assertIn("ResourceNotFoundException", r.stderr)
 
     def test_missing_json_key_is_named(self):
@@ -120,7 +120,7 @@ class AwsConfigTest(unittest.TestCase):
                          env=clean_env(**self.fake.env(AWS_SECRET_ACCESS_KEY="wrong-" + os.urandom(4).hex())))
         self.assertEqual(r.returncode, 1)
         self.assertIn("SSM parameter /scigate/it/config", r.stderr)
-        self.assertIn("InvalidSignatureException", r.stderr)
+        self.assertIn("SSM parameter /scigate/it/config: refused by AWS (HTTP 400 InvalidSignatureException", r.stderr)
         self.assertEqual(self.fake.refusals[before:], [("AmazonSSM.GetParameter", "InvalidSignatureException")])
 
     def test_session_token_is_required(self):

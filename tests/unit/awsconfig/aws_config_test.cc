@@ -122,7 +122,7 @@ TEST(AwsJsonAnswers, ErrorsAreNamedAndClassified) {
       answer(400, R"({"__type":"com.amazonaws.secretsmanager#ResourceNotFoundException","Message":"gone"})"),
       "ResourceNotFoundException");
   EXPECT_EQ(rn.code, ErrorCode::kNotFound);
-  EXPECT_NE(rn.internal.find("ResourceNotFoundException (gone)"), std::string::npos);
+  EXPECT_EQ(rn.internal, "Secrets Manager secret jwt: not found (HTTP 400 ResourceNotFoundException: gone)");
   auto denied =
       aws_json_failure("SSM parameter /x", answer(400, R"({"__type":"AccessDeniedException"})"), "ParameterNotFound");
   EXPECT_EQ(denied.code, ErrorCode::kForbidden);
@@ -358,7 +358,7 @@ TEST_F(AwsConfigLoad, MissingParameterOrSecretIsNamed) {
   fake_.parameters["/c"] = "auth: {jwt: {secret: 'aws-secretsmanager:gone'}}\n";
   auto no_secret = load_config_spec("ssm:/c", lookup(env_));
   ASSERT_FALSE(no_secret);
-  EXPECT_NE(no_secret.error().internal.find("auth.jwt.secret: Secrets Manager secret gone: HTTP 400 "
+  EXPECT_NE(no_secret.error().internal.find("auth.jwt.secret: Secrets Manager secret gone: not found (HTTP 400 "
                                             "ResourceNotFoundException"),
             std::string::npos)
       << no_secret.error().internal;
