@@ -225,6 +225,25 @@ TEST(SeedMode, EndpointsAndLedgerFromTheEnvironment) {
   EXPECT_EQ(c.ledger.url, "sqlite:/tmp/elsewhere.db");
 }
 
+// A ledger on PostgreSQL needs its password and the instances' shared signing key: both
+// only as references to variables, which the loader then reads.
+TEST(SeedMode, PostgresLedgerWithPasswordAndSigningKeyVariables) {
+  ::setenv("SCIGATE_LEDGER_PASSWORD", "pg-password", 1);
+  ::setenv("SCIGATE_SIGNING_KEY", "0123456789abcdef0123456789abcdef", 1);
+  Env env = kSeedEnv;
+  env["SCIGATE_LEDGER"] = "postgresql://scigate@db.internal:5432/scigate";
+  env["SCIGATE_LEDGER_PASSWORD"] = "pg-password";
+  env["SCIGATE_SIGNING_KEY"] = "0123456789abcdef0123456789abcdef";
+  Config c = load_seed(env);
+  ::unsetenv("SCIGATE_LEDGER_PASSWORD");
+  ::unsetenv("SCIGATE_SIGNING_KEY");
+  const auto* pg = std::get_if<PostgresLedgerConfig>(&c.ledger.backend);
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(pg->url, "postgresql://scigate@db.internal:5432/scigate");
+  EXPECT_EQ(pg->password->value(), "pg-password");
+  EXPECT_EQ(c.server.signing_key->value(), "0123456789abcdef0123456789abcdef");
+}
+
 TEST(SeedMode, FlowStyleAndQuotingSurvive) {
   Env env = kSeedEnv;
   env["S3_BUCKET_STAGING"] = "bucket: with # odd 'chars'";
