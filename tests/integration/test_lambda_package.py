@@ -38,20 +38,29 @@ def package(out):
     return os.path.join(out, "scigate-lambda.zip"), result.stdout
 
 
+PACKED = {}
+
+
+def setUpModule():
+    """One zip for every test, unpacked as Lambda unpacks it into its task folder."""
+    tmp = tempfile.mkdtemp(prefix="scigate-lambda-")
+    PACKED["tmp"] = tmp
+    PACKED["binary_hash"] = sha256(BIN)
+    PACKED["zip"], PACKED["report"] = package(os.path.join(tmp, "out"))
+    PACKED["root"] = os.path.join(tmp, "task")
+    # Info-ZIP's unzip, which restores the modes the zip records (Lambda does too).
+    subprocess.run(["unzip", "-q", PACKED["zip"], "-d", PACKED["root"]], check=True)
+
+
+def tearDownModule():
+    shutil.rmtree(PACKED["tmp"], ignore_errors=True)
+
+
 class LambdaPackageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="scigate-lambda-")
-        cls.binary_hash = sha256(BIN)
-        cls.zip, cls.report = package(os.path.join(cls.tmp, "out"))
-        cls.root = os.path.join(cls.tmp, "task")
-        os.mkdir(cls.root)
-        # Info-ZIP's unzip, which restores the modes the zip records (Lambda does too).
-        subprocess.run(["unzip", "-q", cls.zip, "-d", cls.root], check=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.tmp, cls.zip, cls.report, cls.root = PACKED["tmp"], PACKED["zip"], PACKED["report"], PACKED["root"]
+        cls.binary_hash = PACKED["binary_hash"]
 
     def path(self, *parts):
         return os.path.join(self.root, *parts)
@@ -216,9 +225,7 @@ class LambdaPackageTlsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="scigate-lambda-tls-")
-        zip_file, _ = package(os.path.join(cls.tmp, "out"))
-        cls.root = os.path.join(cls.tmp, "task")
-        subprocess.run(["unzip", "-q", zip_file, "-d", cls.root], check=True)
+        cls.root = PACKED["root"]
         cls.cert, key = os.path.join(cls.tmp, "cert.pem"), os.path.join(cls.tmp, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
