@@ -41,7 +41,8 @@ LambdaCommand with_environment(LambdaCommand c) {
     c.operation.clear();
   }
   std::string trust = env_or("SCIGATE_TRUST_AUTHORIZER");
-  if (trust == "true" || trust == "1") c.trust_authorizer = true;
+  if (!c.trust_authorizer && (trust == "true" || trust == "1")) c.trust_authorizer = true;
+  if (!c.trust_authorizer && (trust == "false" || trust == "0")) c.trust_authorizer = false;
   return c;
 }
 
@@ -83,7 +84,7 @@ Result<Runtime> build(const LambdaCommand& c, LoadedConfig loaded) {
   options.operation = *op;
   options.authorizer = c.authorizer;
   // The seed's functions took the caller from the authorizer's context: so does its drop-in.
-  options.trust_authorizer = c.trust_authorizer || loaded.seed_mode;
+  options.trust_authorizer = c.trust_authorizer.value_or(loaded.seed_mode);
   options.limits.max_body_bytes = app->config().server.max_body_bytes;
   return Runtime{std::move(app), std::make_unique<lambda::Handler>(std::move(target), options)};
 }
