@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_OUT ?= $(FUZZ_BUILD_DIR)/fuzz-out
 FUZZ_TARGETS ?= jwt request_body key_path http_request s3_xml airflow credentials config sidecar cog image
 
-.PHONY: all deps build build-fuzz demo test fuzz bench clean
+.PHONY: all deps build build-fuzz demo test fuzz bench lambda-package clean
 
 all: build
 
@@ -26,6 +26,11 @@ build-fuzz: deps
 
 demo: build
 	BUILD_DIR=$(abspath $(BUILD_DIR)) scripts/demo
+
+# $(BUILD_DIR)/lambda/scigate-lambda.zip: the binary as an AWS Lambda custom runtime, with
+# its shared libraries and loader (deploy/terraform/ deploys it).
+lambda-package: build
+	scripts/lambda-package --binary $(BUILD_DIR)/src/scigate --out $(BUILD_DIR)/lambda
 
 # Every test: unit + integration (build/), then a short run of each fuzz target over its
 # seed corpus (build-fuzz/).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 namespace scigate {
@@ -114,7 +115,20 @@ void set_body(CURL* curl, const UpstreamRequest& req, FileSource* source) {
   }
 }
 
+// Debian's libcurl has Debian's CA file compiled in, which other systems lack (the Lambda
+// package runs it on Amazon Linux): OpenSSL's own variable, when set, names the trust
+// store instead, as it does for every OpenSSL client. Read once: getenv is not safe
+// against a concurrent setenv.
+const char* ca_file_override() {
+  static const std::string file = [] {
+    const char* v = std::getenv("SSL_CERT_FILE");
+    return std::string(v ? v : "");
+  }();
+  return file.empty() ? nullptr : file.c_str();
+}
+
 void set_transfer_options(CURL* curl, const UpstreamRequest& req, Sink& sink, const UpstreamOptions& options) {
+  if (const char* ca = ca_file_override()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_cb);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
