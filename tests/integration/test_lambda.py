@@ -3,14 +3,17 @@
 --event`, fed the events in tests/fixtures/lambda-events/, answer what `scigate serve`
 answers for the same request (same config, same data, same ledger).
 
-The function is the unpacked `make lambda-package` zip's `bootstrap` when the zip is
-there (SCIGATE_LAMBDA_ZIP, or build/lambda/*.zip next to the binary); otherwise the build
+The function is the unpacked `make lambda-package` zip's `bootstrap`: SCIGATE_LAMBDA_ZIP,
+or build/lambda/scigate-lambda.zip when it is newer than the binary, or else a zip the
+test makes of the binary with scripts/lambda-package. Only when none can be had, the build
 binary as `scigate lambda`, and the test output says so."""
+import atexit
 import base64
 import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +31,7 @@ from lambda_runtime import LambdaRuntime, decode_body  # noqa: E402
 import fake_airflow  # noqa: E402
 
 EVENTS = os.path.join(SOURCE, "tests/fixtures/lambda-events")
+PACKAGER = os.path.join(SOURCE, "scripts/lambda-package")
 ORIGIN = "http://allowed.example"
 METHOD_ARN = "arn:aws:execute-api:us-west-2:123456789012:a1b2c3d4e5/dev/GET/workflows"
 # Headers an API client relies on: equal through Lambda and through the server.
@@ -52,12 +56,18 @@ class Function:
 
     def __init__(self):
         self.zip = find_zip()
+        if self.zip and os.path.getmtime(self.zip) < os.path.getmtime(BIN):
+            print(f"\n[test_lambda] {self.zip} is older than {BIN}: not used", file=sys.stderr)
+            self.zip = None
+        if not self.zip and os.access(PACKAGER, os.X_OK) and not os.environ.get("SCIGATE_LAMBDA_ARGV"):
+            self.zip = self.package()
         if os.environ.get("SCIGATE_LAMBDA_ARGV"):  # debugging the test itself: any runtime
             self.argv = json.loads(os.environ["SCIGATE_LAMBDA_ARGV"])
             self.root = os.path.dirname(self.argv[0])
             self.what = f"{self.argv} (SCIGATE_LAMBDA_ARGV)"
         elif self.zip:
             self.root = tempfile.mkdtemp(prefix="scigate-lambda-task-")
+            atexit.register(shutil.rmtree, self.root, True)
             with zipfile.ZipFile(self.zip) as z:
                 for info in z.infolist():  # zipfile drops the mode bits: restore them
                     path = z.extract(info, self.root)
@@ -69,7 +79,19 @@ class Function:
         else:
             self.root = os.path.dirname(os.path.abspath(BIN))
             self.argv = [BIN, "lambda"]
-            self.what = f"{BIN} lambda (no lambda package zip found: fallback to the build binary)"
+            self.what = f"{BIN} lambda (no lambda package zip, and it could not be made: fallback to the build binary)"
+
+    @staticmethod
+    def package():
+        """The zip of the binary under test, made by the project's packager (as `make
+        lambda-package` does), when none was made for it."""
+        out = tempfile.mkdtemp(prefix="scigate-lambda-zip-")
+        atexit.register(shutil.rmtree, out, True)
+        made = subprocess.run([PACKAGER, "--binary", BIN, "--out", out], capture_output=True, text=True, timeout=300)
+        if made.returncode != 0:
+            print(f"\n[test_lambda] {PACKAGER} failed: {made.stderr[-2000:]}", file=sys.stderr)
+            return None
+        return os.path.join(out, "scigate-lambda.zip")
 
 
 FUNCTION = None
@@ -206,6 +228,7 @@ class Lambda:
     def stop(self):
         self.rt.stop()
         self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def invoke_cli(config, event_json, *args, env=None):
