@@ -30,6 +30,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 from lambda_runtime import LambdaRuntime, decode_body  # noqa: E402
 import fake_airflow  # noqa: E402
 
+try:  # helper A's fake SSM / Secrets Manager (branch aws-config), when merged
+    from fake_aws import FakeAws  # noqa: E402
+except ImportError:
+    FakeAws = None
+
 EVENTS = os.path.join(SOURCE, "tests/fixtures/lambda-events")
 PACKAGER = os.path.join(SOURCE, "scripts/lambda-package")
 ORIGIN = "http://allowed.example"
@@ -623,6 +628,79 @@ class InitError(unittest.TestCase):
         self.assertIn(name, err[1]["errorMessage"])
         self.assertNotIn(SECRET, json.dumps(err) + logs)
         self.assertNotEqual(code, 0)
+
+
+@unittest.skipIf(FakeAws is None, "tests/fakes/fake_aws.py (aws-config) is not on this branch")
+class InitErrorFromAws(unittest.TestCase):
+    """Configuration from SSM / Secrets Manager (signed with the function's credentials,
+    session token included): what is missing is named in /init/error, its value never."""
+
+    @classmethod
+    def setUpClass(cls):
+        session = "lambda-session-" + os.urandom(8).hex()
+        cls.fake = FakeAws(access_key="ASIAFAKELAMBDA00002", session_token=session)
+        cls.gw = Gateway()
+        with open(cls.gw.config) as f:
+            cls.config_text = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.close()
+        cls.gw.cleanup()
+
+    def run_init(self, config, **env):
+        fn = Lambda(config, {**self.fake.env(), **env})
+        try:
+            err = fn.rt.wait_init_error(timeout=20)
+            code = fn.proc.wait(20)
+            return err, code, fn.rt.next_calls, fn.logs()
+        finally:
+            fn.stop()
+
+    def test_missing_ssm_parameter(self):
+        name = "/scigate/lambda-it/nowhere-" + os.urandom(3).hex()
+        err, code, nexts, logs = self.run_init("ssm:" + name)
+        self.assertIsNotNone(err, logs)
+        self.assertIn(name, err[1]["errorMessage"])
+        self.assertNotEqual(code, 0)
+        self.assertEqual(nexts, 0)
+
+    def test_missing_secret_in_an_ssm_config(self):
+        self.fake.parameters["/scigate/lambda-it/config"] = self.config_text.replace(
+            "env:SCIGATE_IT_SECRET", "aws-secretsmanager:scigate/lambda-it/no-such-secret")
+        err, code, _, logs = self.run_init("ssm:/scigate/lambda-it/config")
+        self.assertIsNotNone(err, logs)
+        self.assertIn("scigate/lambda-it/no-such-secret", err[1]["errorMessage"])
+        self.assertNotEqual(code, 0)
+
+    def test_seed_mode_without_its_parameter(self):
+        """The seed's environment alone (no --config): the SSM parameter it implies is named."""
+        self.fake.parameters.pop("/labcas/workflow/api/config", None)
+        arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:jwtSecret-Lambda"
+        self.fake.secrets[arn] = SECRET
+        err, code, _, logs = self.run_init(None, MWAA_ENV_NAME="labcas-env", S3_BUCKET_STAGING="labcas-staging",
+                                           JWT_SECRET_KEY_ARN=arn, REGION="us-west-2")
+        self.assertIsNotNone(err, logs)
+        self.assertIn("/labcas/workflow/api/config", err[1]["errorMessage"])
+        self.assertNotIn(SECRET, json.dumps(err) + logs)
+        self.assertNotEqual(code, 0)
+
+    def test_config_from_ssm_serves(self):
+        """The happy path of the same: the config from SSM, the JWT key from Secrets Manager."""
+        arn = "arn:aws:secretsmanager:us-west-2:123456789012:secret:scigate-lambda-jwt"
+        self.fake.secrets[arn] = json.dumps({"jwt": SECRET})
+        self.fake.parameters["/scigate/lambda-it/good"] = self.config_text.replace(
+            "env:SCIGATE_IT_SECRET", f"aws-secretsmanager:{arn}#jwt")
+        fn = Lambda("ssm:/scigate/lambda-it/good", {**self.fake.env(), "SCIGATE_IT_SECRET": ""})
+        try:
+            resp = fn.answer(event("v1-list-workflows.json", TOKEN=token()))
+            self.assertEqual(resp["statusCode"], 200, resp)
+            ssm_calls = self.fake.count("AmazonSSM.GetParameter")
+            for _ in range(3):
+                self.assertEqual(fn.answer(event("v1-list-workflows.json", TOKEN=token()))["statusCode"], 200)
+            self.assertEqual(self.fake.count("AmazonSSM.GetParameter"), ssm_calls, "config read again per call")
+        finally:
+            fn.stop()
 
 
 if __name__ == "__main__":
