@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 600
 FUZZ_OUT ?= $(FUZZ_BUILD_DIR)/fuzz-out
-FUZZ_TARGETS ?= jwt request_body key_path http_request s3_xml airflow credentials config sidecar cog image
+FUZZ_TARGETS ?= jwt request_body key_path http_request s3_xml airflow credentials config sidecar cog image lambda_event
 
 .PHONY: all deps build build-fuzz demo test fuzz bench lambda-package clean
 

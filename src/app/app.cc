@@ -8,6 +8,7 @@
 
 #include "app/logging.h"
 #include "core/url_signer.h"
+#include "engine/airflow_sync.h"
 #include "engine/engine_factory.h"
 #include "engine/step_env.h"
 #include "ledger/ledger_factory.h"
@@ -98,7 +99,11 @@ App::App(Config config)
     : config_(std::move(config)), policy_(config_.collections), verifier_(config_.jwt, kVerifiedTokenCacheEntries) {}
 
 App::~App() {
-  if (engine_) engine_->stop();
+  if (started_) {
+    stop();
+  } else if (engine_) {
+    engine_->stop();
+  }
 }
 
 Result<std::unique_ptr<App>> App::create(Config config) {
@@ -138,32 +143,81 @@ Result<std::unique_ptr<App>> App::create(Config config) {
   app->metrics_.add_collector([self = app.get()] { return credential_metrics(self->credentials_); });
   app->metrics_.add_collector([self = app.get()] { return self->engine_->metrics_text(); });
 
-  ServerOptions opts = c.server;  // the options part of the config, as the server takes them
-  opts.max_connections = connection_cap(c.server.max_connections);
-  opts.access_log_fd = STDOUT_FILENO;
   App* self = app.get();
-  auto authenticate = [self](std::string_view authorization) -> Result<std::string> {
-    auto id = self->verifier_.verify(authorization, std::chrono::system_clock::now());
-    if (!id) return id.error();
-    return std::move(id->username);
-  };
-  app->server_ = std::make_unique<Server>(std::move(opts), app->router_, authenticate, app->metrics_);
+  app->pipeline_ = std::make_unique<RequestPipeline>(
+      app->router_, [self](std::string_view authorization) { return self->authenticate(authorization); },
+      c.server.cors_allowed_origins);
   return app;
 }
 
-Status App::listen() { return server_->listen(); }
+Result<std::string> App::authenticate(std::string_view authorization) const {
+  auto id = verifier_.verify(authorization, std::chrono::system_clock::now());
+  if (!id) return id.error();
+  return std::move(id->username);
+}
 
-int App::run() {
+Status App::listen() {
+  ServerOptions opts = config_.server;  // the options part of the config, as the server takes them
+  opts.max_connections = connection_cap(config_.server.max_connections);
+  opts.access_log_fd = STDOUT_FILENO;
+  server_ = std::make_unique<Server>(
+      std::move(opts), router_, [this](std::string_view authorization) { return authenticate(authorization); },
+      metrics_);
+  return server_->listen();
+}
+
+void App::start() {
+  if (started_) return;
+  started_ = true;
   for (auto& [name, creds] : credentials_) creds->start();
   ledger_->start();
   engine_->start();
+}
+
+void App::stop() {
+  if (!started_) return;
+  started_ = false;
+  engine_->stop();
+  ledger_->stop();
+  for (auto& [name, creds] : credentials_) creds->stop();
+}
+
+bool App::ledger_is_private_copy() const {
+  return !config_.ledger.local_folder().empty() && config_.engine.airflow() != nullptr;
+}
+
+Status App::import_engine_runs(std::chrono::milliseconds min_interval) {
+  // A run imported late only shows late; a run started less than this before the last
+  // import's start may carry an earlier logical date, hence the overlap.
+  constexpr auto kOverlap = std::chrono::minutes(5);
+  constexpr auto kFirstWindow = std::chrono::hours(24 * 30);
+  std::lock_guard lock(import_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (last_import_ != std::chrono::steady_clock::time_point{} && now - last_import_ < min_interval) {
+    return ok_status();
+  }
+  if (!import_conn_.client) {
+    auto conn = connect_airflow(config_.engine);
+    if (!conn) return conn.error();
+    import_conn_ = std::move(conn).value();
+  }
+  SystemTime started = std::chrono::system_clock::now();
+  SystemTime since = imported_until_ == SystemTime{} ? started - kFirstWindow : imported_until_ - kOverlap;
+  auto report = sync_ledger(*import_conn_.client, config_, *ledger_, since);
+  if (!report) return report.error();
+  last_import_ = now;
+  imported_until_ = started;
+  if (report->imported > 0) spdlog::info("imported {} runs started elsewhere from Airflow", report->imported);
+  return ok_status();
+}
+
+int App::run() {
+  start();
   spdlog::info("scigate listening on {}:{} (public URL {})", config_.server.host, server_->port(),
                config_.server.public_url);
   server_->run();
   spdlog::info("stopping the engine");
-  engine_->stop();
-  ledger_->stop();
-  for (auto& [name, creds] : credentials_) creds->stop();
+  stop();
   spdlog::info("scigate stopped");
   return 0;
 }

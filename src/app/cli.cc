@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/app.h"
+#include "app/lambda_main.h"
 #include "app/logging.h"
 #include "auth/jwt.h"
 #include "catalog/config_loader.h"
@@ -35,6 +36,8 @@ Commands:
   token         mint an HS256 token for local use
   credentials   credentials check: fetch each provider's credentials once
   ledger        ledger sync: import runs started directly in Airflow
+  lambda        run as an AWS Lambda function (custom runtime)
+  invoke        run one Lambda event locally and print the answer
   version       print the version
 
 Run 'scigate <command> --help' for a command's options.
@@ -63,7 +66,11 @@ struct Args {
   std::map<std::string, std::string> values;
   bool help = false;
   std::string error;
+  bool flag(const std::string& name) const { return values.count(name) > 0; }
 };
+
+// Options that take no value (their presence is the setting).
+const std::vector<std::string> kFlags = {"--authorizer", "--trust-authorizer"};
 
 Args parse_args(int argc, char** argv, int first, const std::vector<std::string>& known) {
   Args a;
@@ -84,7 +91,12 @@ Args parse_args(int argc, char** argv, int first, const std::vector<std::string>
       a.error = "unknown option " + name;
       return a;
     }
-    if (!has_value) {
+    bool is_flag = std::find(kFlags.begin(), kFlags.end(), name) != kFlags.end();
+    if (is_flag && has_value) {
+      a.error = name + " takes no value";
+      return a;
+    }
+    if (!has_value && !is_flag) {
       if (i + 1 >= argc) {
         a.error = name + " needs a value";
         return a;
@@ -225,6 +237,52 @@ int cmd_ledger_sync(const Args& a) {
   return 0;
 }
 
+constexpr const char* kLambdaUsage =
+    R"(Usage: scigate lambda [--config SPEC] [--operation NAME] [--authorizer] [--trust-authorizer]
+
+Runs as an AWS Lambda function (a custom runtime: the bootstrap of the Lambda package
+runs this), answering API Gateway events (REST API v1, HTTP API v2, function URLs) with
+the server's routes and handlers. Each option can also come from the function's
+environment: SCIGATE_CONFIG, SCIGATE_OPERATION (the seed's one function per operation:
+listworkflows, describeworkflow, createrun, listruns, browseoutputs, updateoutput, ...;
+"authorizer" for the authorizer), SCIGATE_TRUST_AUTHORIZER=true (the caller is API
+Gateway's requestContext.authorizer.username instead of a verified token).
+)";
+
+constexpr const char* kInvokeUsage =
+    R"(Usage: scigate invoke --event FILE [--operation NAME] [--authorizer] [--trust-authorizer]
+                      [--timeout 30s] [--config SPEC]
+
+Runs one Lambda event (FILE, or - for stdin) as `scigate lambda` would and prints the
+Lambda answer (JSON) on stdout. Exit 1 when the function fails (e.g. the authorizer
+refuses a token: {"errorMessage": "Unauthorized", ...}).
+)";
+
+LambdaCommand lambda_command(const Args& a) {
+  LambdaCommand c;
+  if (a.values.count("config")) c.config_spec = a.values.at("config");
+  if (a.values.count("operation")) c.operation = a.values.at("operation");
+  c.authorizer = a.flag("authorizer");
+  c.trust_authorizer = a.flag("trust-authorizer");
+  return c;
+}
+
+int cmd_lambda(const Args& a) { return run_lambda(lambda_command(a)); }
+
+int cmd_invoke(const Args& a) {
+  if (!a.values.count("event")) {
+    std::cerr << kInvokeUsage;
+    return 2;
+  }
+  auto timeout = parse_duration(a.values.count("timeout") ? a.values.at("timeout") : "30s");
+  if (!timeout || timeout->count() <= 0) {
+    std::cerr << "scigate invoke: --timeout must be a duration like 3s or 1m\n";
+    return 2;
+  }
+  return run_invoke(lambda_command(a), a.values.at("event"),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(*timeout));
+}
+
 int cmd_token(const Args& a) {
   if (!a.values.count("secret-env") || !a.values.count("user")) {
     std::cerr << kTokenUsage;
@@ -306,6 +364,11 @@ int run_cli(int argc, char** argv) {
   static const std::map<std::string, Command> kCommands{
       {"serve", {kServeUsage, {"--config"}, cmd_serve}},
       {"check-config", {kCheckUsage, {"--config"}, cmd_check}},
+      {"lambda", {kLambdaUsage, {"--config", "--operation", "--authorizer", "--trust-authorizer"}, cmd_lambda}},
+      {"invoke",
+       {kInvokeUsage,
+        {"--event", "--operation", "--authorizer", "--trust-authorizer", "--timeout", "--config"},
+        cmd_invoke}},
       {"token", {kTokenUsage, {"--secret-env", "--user", "--ttl", "--config"}, cmd_token}},
       {"version",
        {"Usage: scigate version\n",

@@ -12,7 +12,6 @@
 #include <charconv>
 #include <map>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include "core/json_util.h"
@@ -38,28 +37,6 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerBytes = 1 << 20;
 // How long the accept loop pauses when the process is out of file descriptors.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
-
-// Request ids must be unique, not unpredictable: a per-thread splitmix64 seeded once from
-// the OS, rather than the CSPRNG on every request (it showed in the profile).
-std::string new_request_id() {
-  thread_local uint64_t state = (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(16, '0');
-  for (int i = 15; i >= 0; --i, z >>= 4) id[static_cast<size_t>(i)] = kHex[z & 15];
-  return id;
-}
-
-bool origin_allowed(const std::vector<std::string>& allowed, const std::string& origin) {
-  if (origin.empty()) return false;
-  for (const auto& a : allowed) {
-    if (a == "*" || a == origin) return true;
-  }
-  return false;
-}
 
 // Connection-level counts, shared with the metrics collector (which may outlive the
 // server's internals, hence shared ownership).
@@ -110,8 +87,7 @@ bool out_of_descriptors(const boost::system::error_code& ec) {
 
 struct Server::Impl {
   ServerOptions opts;
-  const Router& router;
-  Authenticator authenticate;
+  RequestPipeline pipeline;
   Metrics& metrics;
   // One single-threaded io_context per I/O thread: a connection lives on one of them for
   // its whole life, so there are no strands and no cross-thread wake-ups per request.
@@ -141,8 +117,7 @@ struct Server::Impl {
 
   Impl(ServerOptions o, const Router& r, Authenticator a, Metrics& m)
       : opts(std::move(o)),
-        router(r),
-        authenticate(std::move(a)),
+        pipeline(r, std::move(a), opts.cors_allowed_origins),
         metrics(m),
         contexts(make_contexts(opts.io_threads)),
         ioc(*contexts[0]),
@@ -259,7 +234,8 @@ struct Server::Impl {
       close = true;
     } else {
       req = to_request(msg);
-      Dispatch d = dispatch(req, ctx, route);
+      RequestPipeline::Dispatch d = pipeline.dispatch(req, ctx);
+      route = d.route_label;
       bool body_pending = !parser.is_done();
       if (d.answer && body_pending && expects_continue(msg)) {
         // The client waits before sending the body: answer now and never read it.
@@ -281,7 +257,7 @@ struct Server::Impl {
           resp = co_await run_handler(*d.route, ctx, req);
       }
     }
-    decorate(resp, req, ctx);
+    pipeline.decorate(resp, req, ctx);
     if (resp.push) close = close || req.method != "HEAD";  // a pushed body ends with the connection
     bool keep_alive = !close && msg.keep_alive() && !stopping;
     auto bytes = co_await write(stream, resp, keep_alive, msg.version(), req.method == "HEAD");
@@ -331,78 +307,18 @@ struct Server::Impl {
     if (co_await write(stream, resp, false, 11, false)) co_await linger_close(stream);
   }
 
-  // What routing and authentication decide before the body is read: the route to run, or
-  // the answer itself (preflight, 404, 405, 401).
-  struct Dispatch {
-    const Route* route = nullptr;
-    std::optional<Response> answer;
-  };
-
-  Dispatch dispatch(Request& req, RequestContext& ctx, std::string& route_label) {
-    RouteMatch m = router.match(req);
-    if (req.method == "OPTIONS" && m.path_known) {
-      route_label = "preflight";
-      return {nullptr, preflight(req, m)};
-    }
-    if (!m.route) {
-      if (!m.path_known) return {nullptr, Response::error(Error::not_found("no such endpoint"), ctx.request_id)};
-      return {nullptr, Response::error({ErrorCode::kMethodNotAllowed, "method", "method not allowed"}, ctx.request_id)
-                           .with_header("Allow", m.allowed_methods)};
-    }
-    route_label = m.route->pattern;
-    bool token_given = !req.header("authorization").empty();
-    if (m.route->auth == Auth::kRequired || (m.route->auth == Auth::kOptional && token_given)) {
-      auto user = authenticate(req.header("authorization"));
-      if (!user) return {nullptr, Response::error(user.error(), ctx.request_id)};
-      ctx.username = std::move(user).value();
-    }
-    return {m.route, std::nullopt};
-  }
-
-  Response preflight(const Request& req, const RouteMatch& m) {
-    Response r = Response::text(204, "");
-    r.content_type.clear();
-    r.with_header("Allow", m.allowed_methods + ", OPTIONS");
-    if (origin_allowed(opts.cors_allowed_origins, req.header("origin"))) {
-      r.with_header("Access-Control-Allow-Methods", m.allowed_methods + ", OPTIONS")
-          .with_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, Range")
-          .with_header("Access-Control-Max-Age", "600");
-    }
-    return r;
-  }
-
   asio::awaitable<Response> run_handler(const Route& route, RequestContext& ctx, Request& req) {
-    if (!route.blocking) co_return call(route, ctx, req);
+    if (!route.blocking) co_return RequestPipeline::call(route, ctx, req);
     if (pending.load() >= opts.worker_queue + static_cast<size_t>(opts.worker_threads)) {
       co_return Response::error({ErrorCode::kUnavailable, "worker queue full", "server busy, retry later"},
                                 ctx.request_id);
     }
     ++pending;
     Response resp = co_await asio::co_spawn(
-        pool, [&]() -> asio::awaitable<Response> { co_return call(route, ctx, req); }, asio::use_awaitable);
+        pool, [&]() -> asio::awaitable<Response> { co_return RequestPipeline::call(route, ctx, req); },
+        asio::use_awaitable);
     --pending;
     co_return resp;
-  }
-
-  Response call(const Route& route, const RequestContext& ctx, const Request& req) {
-    try {
-      return route.handler(ctx, req);
-    } catch (const std::exception& e) {
-      spdlog::error("request {}: handler for {} threw: {}", ctx.request_id, route.pattern, e.what());
-    } catch (...) {
-      spdlog::error("request {}: handler for {} threw", ctx.request_id, route.pattern);
-    }
-    return Response::error(Error::internal_error("handler threw"), ctx.request_id);
-  }
-
-  void decorate(Response& resp, const Request& req, const RequestContext& ctx) {
-    resp.with_header("X-Request-Id", ctx.request_id);
-    std::string origin = req.header("origin");
-    if (origin_allowed(opts.cors_allowed_origins, origin)) {
-      resp.with_header("Access-Control-Allow-Origin", origin)
-          .with_header("Vary", "Origin")
-          .with_header("Access-Control-Expose-Headers", "X-Request-Id, Content-Range");
-    }
   }
 
   template <class Message>

@@ -23,13 +23,11 @@
 
 #include "core/error.h"
 #include "http/metrics.h"
+#include "http/pipeline.h"
 #include "http/router.h"
 #include "http/server_options.h"
 
 namespace scigate {
-
-// Returns the username for an Authorization header value, or the 401 to send.
-using Authenticator = std::function<Result<std::string>(std::string_view authorization)>;
 
 class Server {
  public:
