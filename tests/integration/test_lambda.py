@@ -447,7 +447,8 @@ class LambdaMode(unittest.TestCase):
     # ---- API Gateway's authorizer in front ------------------------------------------------
     def test_trust_authorizer_proxy(self):
         fn = self.fn("proxy-trusted", SCIGATE_TRUST_AUTHORIZER="true")
-        srv = server_request(self.gw, "GET", "/workflows", "", {"Authorization": "Bearer " + token("dliu")})
+        srv = server_request(self.gw, "GET", "/workflows", "", {"Authorization": "Bearer " + token("dliu"),
+                                                                "Origin": ORIGIN})
         resp = fn.answer(event("v1-trusted-list-workflows.json", **self.subs("dliu")))
         self.assert_same(Answer.of_lambda(resp), srv, "trusted v1")
         srv = server_request(self.gw, "GET", "/workflows/nebraska", "", {"Authorization": "Bearer " + token(),
