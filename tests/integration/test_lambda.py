@@ -550,9 +550,10 @@ class LambdaMode(unittest.TestCase):
         self.assertEqual(out["statusCode"] if isinstance(out, dict) else (code, out, err), 400)
 
 
-class Deadline(unittest.TestCase):
-    """A request that cannot finish before the invocation's deadline answers 504 before it:
-    the Airflow engine against a fake Airflow that is slow on demand."""
+class OnAirflow(unittest.TestCase):
+    """The Airflow engine (the seed's deployment) against a fake Airflow that is slow on
+    demand: the cold function's first event, and a request that cannot finish before the
+    invocation's deadline, which answers 504 before it."""
 
     @classmethod
     def setUpClass(cls):
@@ -570,6 +571,16 @@ class Deadline(unittest.TestCase):
         cls.fn.stop()
         cls.gw.cleanup()
         cls.fake.close()
+
+    def test_cold_function_answers_its_first_event(self):
+        """Lambda has no readiness probe: the event that started the environment is the first
+        request, and it must get the answer a warm function gives, not "not loaded yet"."""
+        fn = Lambda(self.gw.config)
+        try:
+            first = fn.answer(event("v1-describe-workflow.json", TOKEN=token()))
+            self.assertEqual(first["statusCode"], 200, first)
+        finally:
+            fn.stop()
 
     def test_slow_request_answers_504_before_the_deadline(self):
         r = self.gw.post("/workflows/nebraska/runs", {"in_data_selection": "nebraska_images", "label": "d"})
