@@ -499,6 +499,41 @@ class LambdaMode(unittest.TestCase):
         self.assertEqual(resp["statusCode"], 200, resp)
         self.assertIn("runs", json.loads(resp["body"]), resp)
 
+    def test_scigate_own_operations_per_function(self):
+        """scigate's routes beyond the seed's, each as a function of its own, with events
+        shaped like the seed's (pathParameters + requestContext.authorizer only)."""
+        self.settle()
+        own = [("getrun", {"run_id": self.run_id}, None, f"/runs/{self.run_id}", ""),
+               ("runlogs", {"run_id": self.run_id}, None, f"/runs/{self.run_id}/logs", ""),
+               ("listdataselections", {}, None, "/data-selections", ""),
+               ("browsedataselection", {"id": "nebraska_images", "path": self.file}, {"preview": ""},
+                f"/data-selections/nebraska_images/files/{self.file}", "preview=")]
+        for op, params, query, path, raw_query in own:
+            with self.subTest(operation=op):
+                fn = self.fn("op-" + op, SCIGATE_OPERATION=op, SCIGATE_TRUST_AUTHORIZER="true")
+                ev = {"pathParameters": params or None, "queryStringParameters": query,
+                      "requestContext": {"authorizer": {"username": "thomas"}}}
+                srv = server_request(self.gw, "GET", path, raw_query, {"Authorization": "Bearer " + token()})
+                self.assert_same(Answer.of_lambda(self.functions["op-" + op].answer(ev)), srv, op)
+
+    def test_cancel_through_lambda(self):
+        """POST /runs/{id}/cancel: the first cancel of a running run is accepted, a second
+        is a conflict, as through the server; the run ends canceled."""
+        fn = self.fn()
+        run = self.gw.start_run("sleepy", seconds=30)["run_id"]
+        self.gw.wait_run(run, states=("running",), timeout=30)
+        ev = event("v1-get-run.json", **self.subs(RUN_ID=run))
+        ev.update(httpMethod="POST", path=f"/runs/{run}/cancel", pathParameters={"proxy": f"runs/{run}/cancel"})
+        first = fn.answer(ev)
+        self.assertEqual(first["statusCode"], 202, first)
+        done = self.gw.wait_run(run)
+        self.assertEqual((done["status"], done["reason"]), ("canceled", "canceled by user"))
+        again = Answer.of_lambda(fn.answer(ev))
+        srv = server_request(self.gw, "POST", f"/runs/{run}/cancel", "",
+                             {"Authorization": "Bearer " + token(), "Origin": ORIGIN, "Accept": "application/json"})
+        self.assertEqual(srv.status, 409)
+        self.assert_same(again, srv, "second cancel")
+
     # ---- the authorizer ---------------------------------------------------------------
     def test_authorizer(self):
         fn = self.fn("authorizer", SCIGATE_OPERATION="authorizer")
