@@ -29,7 +29,6 @@ import collections
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading

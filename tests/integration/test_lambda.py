@@ -514,7 +514,7 @@ class LambdaMode(unittest.TestCase):
                 ev = {"pathParameters": params or None, "queryStringParameters": query,
                       "requestContext": {"authorizer": {"username": "thomas"}}}
                 srv = server_request(self.gw, "GET", path, raw_query, {"Authorization": "Bearer " + token()})
-                self.assert_same(Answer.of_lambda(self.functions["op-" + op].answer(ev)), srv, op)
+                self.assert_same(Answer.of_lambda(fn.answer(ev)), srv, op)
 
     def test_cancel_through_lambda(self):
         """POST /runs/{id}/cancel: the first cancel of a running run is accepted, a second
