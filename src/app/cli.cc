@@ -13,7 +13,7 @@
 #include "app/lambda_main.h"
 #include "app/logging.h"
 #include "auth/jwt.h"
-#include "catalog/config_loader.h"
+#include "awsconfig/config_source.h"
 #include "core/duration.h"
 #include "core/time_util.h"
 #include "credentials/credentials_provider.h"
@@ -43,10 +43,10 @@ Commands:
 Run 'scigate <command> --help' for a command's options.
 )";
 
-constexpr const char* kServeUsage = R"(Usage: scigate serve [--config FILE]
+constexpr const char* kServeUsage = R"(Usage: scigate serve [--config FILE|ssm:/NAME]
 
-Runs the server until SIGTERM or SIGINT. The config file comes from --config or the
-SCIGATE_CONFIG environment variable.
+Runs the server until SIGTERM or SIGINT. The config comes from --config or the
+SCIGATE_CONFIG environment variable: a file, or an SSM parameter (ssm:/NAME).
 )";
 
 constexpr const char* kCheckUsage = R"(Usage: scigate check-config [--config FILE]
@@ -108,26 +108,27 @@ Args parse_args(int argc, char** argv, int first, const std::vector<std::string>
   return a;
 }
 
+// --config, SCIGATE_CONFIG, or the seed's parameter (awsconfig/config_source.h).
 std::optional<std::string> config_path(const Args& a) {
-  if (a.values.count("config")) return a.values.at("config");
-  if (const char* env = std::getenv("SCIGATE_CONFIG"); env && *env) return std::string(env);
-  return std::nullopt;
+  return config_spec(a.values.count("config") ? std::optional<std::string>(a.values.at("config")) : std::nullopt);
 }
 
-std::optional<Config> load_or_report(const std::string& path) {
-  ConfigLoad load = load_config_file(path);
-  if (!load.problems.empty()) {
-    std::cerr << load.describe(path);
+// A file or ssm:/name, with aws-secretsmanager: secrets; problems go to stderr.
+std::optional<Config> load_or_report(const std::string& spec) {
+  auto loaded = load_config_spec(spec);
+  if (!loaded) {
+    std::string text = loaded.error().internal;
+    std::cerr << text << (text.empty() || text.back() != '\n' ? "\n" : "");
     return std::nullopt;
   }
-  return std::move(load.config);
+  return std::move(loaded->config);
 }
 
 // The config a command must have: from --config or SCIGATE_CONFIG, loaded and valid.
 std::optional<Config> required_config(const Args& a, const char* command) {
   auto path = config_path(a);
   if (!path) {
-    std::cerr << "scigate " << command << ": no config (use --config FILE or SCIGATE_CONFIG)\n";
+    std::cerr << "scigate " << command << ": no config (use --config FILE or ssm:/NAME, or SCIGATE_CONFIG)\n";
     return std::nullopt;
   }
   return load_or_report(*path);
@@ -152,8 +153,9 @@ int cmd_serve(const Args& a) {
 int cmd_check(const Args& a) {
   auto config = required_config(a, "check-config");
   if (!config) return 1;
-  std::cout << config->file.string() << ": OK (" << config->collections.size() << " collections, "
-            << config->workflows.size() << " workflows, " << config->providers.size() << " providers)\n";
+  std::cout << config->file.string() << ": OK (" << config->engine.type() << " engine, " << config->collections.size()
+            << " collections, " << config->workflows.size() << " workflows, " << config->providers.size()
+            << " providers)\n";
   return 0;
 }
 

@@ -42,6 +42,12 @@ std::optional<uint64_t> parse_byte_size(const std::string& text) {
   return std::nullopt;
 }
 
+// How the secrets of a config are resolved: by which resolver, relative to which folder.
+struct SecretContext {
+  const SecretResolver& resolver;
+  fs::path base;
+};
+
 // Walks one YAML mapping, remembering which keys were read so that unknown keys can be
 // reported, and reporting type problems with the full key path.
 class MapReader {
@@ -131,11 +137,11 @@ class MapReader {
       out.push_back(item.Scalar());
     }
   }
-  void secret(const std::string& key, const fs::path& base, std::optional<Secret>& out, bool required) {
+  void secret(const std::string& key, const SecretContext& secrets, std::optional<Secret>& out, bool required) {
     std::string ref;
     string(key, ref, required);
     if (ref.empty()) return;
-    auto s = resolve_secret(ref, base);
+    auto s = secrets.resolver.resolve(ref, secrets.base);
     if (!s) return problem(key, s.error().client);
     out = std::move(s).value();
   }
@@ -183,7 +189,7 @@ void for_each_entry(MapReader& parent, const std::string& key, std::vector<Confi
 
 class Loader {
  public:
-  Loader(const fs::path& file, const fs::path& base) {
+  Loader(const fs::path& file, const fs::path& base, const SecretResolver& resolver) : secrets_{resolver, base} {
     cfg_.file = file;
     cfg_.base_dir = base;
   }
@@ -232,7 +238,7 @@ class Loader {
     s.duration("event_stream_lifetime", out.event_stream_lifetime);
     if (out.event_stream_lifetime < std::chrono::seconds(1)) s.problem("event_stream_lifetime", "must be at least 1s");
     s.string("log_level", out.log_level);
-    s.secret("signing_key", cfg_.base_dir, out.signing_key, false);
+    s.secret("signing_key", secrets_, out.signing_key, false);
     if (out.signing_key && out.signing_key->value().size() < 32)
       s.problem("signing_key", "must be at least 32 characters long");
     static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
@@ -267,7 +273,7 @@ class Loader {
     }
     if (out.algorithms.empty()) jwt.problem("algorithms", "must name at least one algorithm");
     std::optional<Secret> secret;
-    jwt.secret("secret", cfg_.base_dir, secret, /*required=*/true);
+    jwt.secret("secret", secrets_, secret, /*required=*/true);
     if (secret) out.secret = std::move(*secret);
     jwt.string("issuer", out.issuer);
     jwt.string("audience", out.audience);
@@ -287,7 +293,7 @@ class Loader {
         FileProviderConfig& file = pc.backend.emplace<FileProviderConfig>();
         p.path("root", cfg_.base_dir, file.root);
         if (file.root.empty()) p.problem("root", "is required for a file provider");
-        p.secret("signing_key", cfg_.base_dir, file.signing_key, false);
+        p.secret("signing_key", secrets_, file.signing_key, false);
       } else if (type == "s3") {
         read_s3_provider(p, pc.backend.emplace<S3ProviderConfig>());
       } else if (!type.empty()) {
@@ -342,7 +348,7 @@ class Loader {
     std::string key_id;
     c.string("access_key_id", key_id, true);
     if (is_secret_reference(key_id)) {
-      auto resolved = resolve_secret(key_id, cfg_.base_dir);
+      auto resolved = secrets_.resolver.resolve(key_id, cfg_.base_dir);
       if (!resolved)
         c.problem("access_key_id", resolved.error().client);
       else
@@ -350,8 +356,8 @@ class Loader {
     } else {
       cc.access_key_id = key_id;
     }
-    c.secret("secret_access_key", cfg_.base_dir, cc.secret_access_key, true);
-    c.secret("session_token", cfg_.base_dir, cc.session_token, false);
+    c.secret("secret_access_key", secrets_, cc.secret_access_key, true);
+    c.secret("session_token", secrets_, cc.session_token, false);
   }
 
   void read_credentials_of(MapReader& c, DefaultChainCredentialsConfig& cc) {
@@ -365,9 +371,9 @@ class Loader {
     if (!cc.url.empty() && cc.url.rfind("http://", 0) != 0 && cc.url.rfind("https://", 0) != 0) {
       c.problem("url", "must start with http:// or https://");
     }
-    c.secret("token", cfg_.base_dir, cc.token, false);
-    c.secret("username", cfg_.base_dir, cc.username, false);
-    c.secret("password", cfg_.base_dir, cc.password, false);
+    c.secret("token", secrets_, cc.token, false);
+    c.secret("username", secrets_, cc.username, false);
+    c.secret("password", secrets_, cc.password, false);
     c.string("login_host", cc.login_host);
     if (!cc.token && !(cc.username && cc.password) && c.present()) {
       c.problem("token", "give a token, or a username and a password");
@@ -488,13 +494,13 @@ class Loader {
     if (out.url.empty() && !mwaa) e.problem("url", "is required for an airflow engine");
     if (auth.type == "basic" || auth.type == "airflow3-password") {
       a.string("username", auth.username, true);
-      a.secret("password", cfg_.base_dir, auth.password, true);
+      a.secret("password", secrets_, auth.password, true);
       if (auth.type == "airflow3-password") {
         a.string("token_url", auth.token_url);
         if (auth.token_url.empty()) auth.token_url = out.url + "/auth/token";
       }
     } else if (auth.type == "token") {
-      a.secret("token", cfg_.base_dir, auth.token, true);
+      a.secret("token", secrets_, auth.token, true);
     } else if (mwaa) {
       a.string("environment", auth.environment, true);
       a.string("region", auth.region, true);
@@ -523,7 +529,7 @@ class Loader {
     if (n && n.IsMap()) {
       map.emplace(n, "ledger", problems_);
       map->string("url", url, true);
-      map->secret("password", cfg_.base_dir, pg.password, false);
+      map->secret("password", secrets_, pg.password, false);
       map->integer("pool_size", 1, 256, pg.pool_size);
       map->duration("statement_timeout", pg.statement_timeout);
       if (pg.statement_timeout < milliseconds(1)) map->problem("statement_timeout", "must be at least 1ms");
@@ -808,6 +814,7 @@ class Loader {
     int line;
   };
 
+  SecretContext secrets_;
   Config cfg_;
   std::vector<ConfigProblem> problems_;
   std::map<std::string, int> collection_lines_;
@@ -827,7 +834,8 @@ std::string ConfigLoad::describe(const fs::path& file) const {
   return out.str();
 }
 
-ConfigLoad load_config_text(const std::string& yaml, const fs::path& file, const fs::path& base_dir) {
+ConfigLoad load_config_text(const std::string& yaml, const fs::path& file, const fs::path& base_dir,
+                            const SecretResolver* secrets) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -836,10 +844,11 @@ ConfigLoad load_config_text(const std::string& yaml, const fs::path& file, const
     out.problems.push_back({"", e.mark.line + 1, "invalid YAML: " + e.msg});
     return out;
   }
-  return Loader(file, base_dir).run(root);
+  static const SecretResolver kBuiltin;
+  return Loader(file, base_dir, secrets ? *secrets : kBuiltin).run(root);
 }
 
-ConfigLoad load_config_file(const fs::path& file) {
+ConfigLoad load_config_file(const fs::path& file, const SecretResolver* secrets) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     ConfigLoad out;
@@ -849,7 +858,7 @@ ConfigLoad load_config_file(const fs::path& file) {
   std::stringstream ss;
   ss << in.rdbuf();
   fs::path abs = fs::absolute(file);
-  return load_config_text(ss.str(), abs, abs.parent_path());
+  return load_config_text(ss.str(), abs, abs.parent_path(), secrets);
 }
 
 }  // namespace scigate

@@ -25,9 +25,11 @@ struct ConfigLoad {
   std::string describe(const std::filesystem::path& file) const;
 };
 
-ConfigLoad load_config_file(const std::filesystem::path& file);
+// `secrets`: resolves references beyond env: and file: (awsconfig's aws-secretsmanager:);
+// null: env: and file: only, and any other reference is a problem of the config.
+ConfigLoad load_config_file(const std::filesystem::path& file, const SecretResolver* secrets = nullptr);
 // For tests and embedded use: `base_dir` is what relative paths resolve against.
 ConfigLoad load_config_text(const std::string& yaml, const std::filesystem::path& file,
-                            const std::filesystem::path& base_dir);
+                            const std::filesystem::path& base_dir, const SecretResolver* secrets = nullptr);
 
 }  // namespace scigate

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -18,9 +19,11 @@ Secret::~Secret() {
   if (!value_.empty()) OPENSSL_cleanse(value_.data(), value_.size());
 }
 
-bool is_secret_reference(const std::string& text) { return text.rfind("env:", 0) == 0 || text.rfind("file:", 0) == 0; }
+namespace {
 
-Result<Secret> resolve_secret(const std::string& reference, const std::filesystem::path& base_dir) {
+constexpr const char* kAwsSecretsManager = "aws-secretsmanager";
+
+Result<Secret> resolve_builtin(const std::string& reference, const std::filesystem::path& base_dir) {
   if (reference.rfind("env:", 0) == 0) {
     std::string name = reference.substr(4);
     const char* v = name.empty() ? nullptr : std::getenv(name.c_str());
@@ -41,7 +44,39 @@ Result<Secret> resolve_secret(const std::string& reference, const std::filesyste
     if (value.empty()) return Error::bad_request("secret file " + p.string() + " is empty");
     return Secret(reference, std::move(value));
   }
-  return Error::bad_request("secrets must be given by reference (env:NAME or file:PATH), not inline");
+  return Error::bad_request(
+      "secrets must be given by reference (env:NAME, file:PATH or aws-secretsmanager:NAME), not inline");
+}
+
+}  // namespace
+
+bool is_secret_reference(const std::string& text) {
+  return text.rfind("env:", 0) == 0 || text.rfind("file:", 0) == 0 ||
+         text.rfind(std::string(kAwsSecretsManager) + ":", 0) == 0;
+}
+
+Result<Secret> SecretResolver::resolve(const std::string& reference, const std::filesystem::path& base_dir) const {
+  auto colon = reference.find(':');
+  std::string scheme = colon == std::string::npos ? "" : reference.substr(0, colon);
+  Result<Secret> out = Error::internal_error("unresolved");
+  if (auto it = schemes.find(scheme); it != schemes.end()) {
+    auto value = it->second(reference.substr(colon + 1));
+    if (!value) return value.error();
+    if (value->empty()) return Error::bad_request("secret " + reference + " is empty");
+    out = Secret(reference, std::move(value).value());
+  } else if (scheme == kAwsSecretsManager) {
+    return Error::bad_request(reference.substr(0, std::min(reference.size(), size_t{200})) +
+                              ": aws-secretsmanager: references cannot be resolved here (no Secrets Manager access "
+                              "was given to this config loader)");
+  } else {
+    out = resolve_builtin(reference, base_dir);
+  }
+  if (out && observe) observe(reference, out->value());
+  return out;
+}
+
+Result<Secret> resolve_secret(const std::string& reference, const std::filesystem::path& base_dir) {
+  return SecretResolver{}.resolve(reference, base_dir);
 }
 
 namespace {

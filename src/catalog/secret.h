@@ -1,9 +1,12 @@
-// Secrets are only ever referenced from config ("env:NAME", "file:PATH"), never inline.
+// Secrets are only ever referenced from config ("env:NAME", "file:PATH", and
+// "aws-secretsmanager:NAME_OR_ARN[#json_key]" where a resolver for it is given), never inline.
 // A Secret holds the resolved value; it has no operator<< and its reference (not its
 // value) is what appears in messages. The buffer is wiped when the Secret dies.
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <string>
 
 #include "core/error.h"
@@ -30,10 +33,25 @@ class Secret {
   std::string value_;
 };
 
-// True when `text` has the form of a secret reference.
+// True when `text` has the form of a secret reference (env:, file: or aws-secretsmanager:).
 bool is_secret_reference(const std::string& text);
-// Resolves "env:NAME" or "file:PATH" (relative to base_dir). A trailing newline of a file
-// is dropped. Fails when the variable is unset/empty or the file cannot be read.
+
+// Resolves references. env: and file: always; further schemes (aws-secretsmanager:) only
+// when whoever loads the config hands them in, so that catalog never links network code.
+struct SecretResolver {
+  // What follows "scheme:" → the value. Errors name the reference, never a value.
+  using Scheme = std::function<Result<std::string>(const std::string& rest)>;
+  std::map<std::string, Scheme> schemes;
+  // Sees every value resolved (a fingerprint of the config: was anything rotated?).
+  std::function<void(const std::string& reference, const std::string& value)> observe;
+
+  // "env:NAME" or "file:PATH" (relative to base_dir; a trailing newline of a file is
+  // dropped), or one of `schemes`. Fails when the variable is unset/empty, the file cannot
+  // be read, or the scheme is unknown here.
+  Result<Secret> resolve(const std::string& reference, const std::filesystem::path& base_dir) const;
+};
+
+// env: and file: only.
 Result<Secret> resolve_secret(const std::string& reference, const std::filesystem::path& base_dir);
 
 // The key in `path`, or a new random one written there (mode 0600) when the file does

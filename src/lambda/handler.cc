@@ -121,7 +121,14 @@ Outcome Handler::handle(std::string event, const std::string& request_id, System
       [self = *this, event = std::move(event), request_id]() { return self.handle_now(event, request_id); });
   std::future<Outcome> result = task->get_future();
   std::thread([task] { (*task)(); }).detach();
-  if (result.wait_until(respond_by) == std::future_status::ready) return result.get();
+  if (result.wait_until(respond_by) == std::future_status::ready) {
+    try {
+      return result.get();
+    } catch (const std::exception& e) {  // the handlers' own throws are caught in the pipeline
+      spdlog::error("request {}: invocation failed: {}", request_id, e.what());
+      return Outcome{true, "Runtime.UnhandledError", "internal error"};
+    }
+  }
   spdlog::warn("request {}: not answered {} ms before the deadline; answering 504", request_id,
                options_.deadline_margin.count());
   ++*overdue_;
