@@ -709,6 +709,8 @@ class InitErrorFromAws(unittest.TestCase):
         err, code, nexts, logs = self.run_init("ssm:" + name)
         self.assertIsNotNone(err, logs)
         self.assertIn(name, err[1]["errorMessage"])
+        self.assertIn("ParameterNotFound", err[1]["errorMessage"])  # asked SSM, not read as a file
+        self.assertEqual(self.fake.count("AmazonSSM.GetParameter") > 0, True)
         self.assertNotEqual(code, 0)
         self.assertEqual(nexts, 0)
 
@@ -718,6 +720,7 @@ class InitErrorFromAws(unittest.TestCase):
         err, code, _, logs = self.run_init("ssm:/scigate/lambda-it/config")
         self.assertIsNotNone(err, logs)
         self.assertIn("scigate/lambda-it/no-such-secret", err[1]["errorMessage"])
+        self.assertIn("ResourceNotFoundException", err[1]["errorMessage"])
         self.assertNotEqual(code, 0)
 
     def test_seed_mode_without_its_parameter(self):
