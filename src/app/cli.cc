@@ -265,7 +265,7 @@ LambdaCommand lambda_command(const Args& a) {
   if (a.values.count("config")) c.config_spec = a.values.at("config");
   if (a.values.count("operation")) c.operation = a.values.at("operation");
   c.authorizer = a.flag("authorizer");
-  c.trust_authorizer = a.flag("trust-authorizer");
+  if (a.flag("trust-authorizer")) c.trust_authorizer = true;
   return c;
 }
 

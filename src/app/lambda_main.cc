@@ -11,7 +11,7 @@
 
 #include "app/app.h"
 #include "app/logging.h"
-#include "catalog/config_loader.h"
+#include "awsconfig/config_source.h"
 #include "lambda/handler.h"
 #include "lambda/runtime.h"
 
@@ -34,17 +34,25 @@ std::string env_or(const char* name, std::string fallback = {}) {
 // What the command line leaves open comes from the function's environment, as a Lambda
 // function is configured.
 LambdaCommand with_environment(LambdaCommand c) {
-  if (!c.config_spec) {
-    if (auto spec = env_or("SCIGATE_CONFIG"); !spec.empty()) c.config_spec = spec;
-  }
+  c.config_spec = config_spec(c.config_spec);  // --config, SCIGATE_CONFIG, or the seed's parameter
   if (c.operation.empty()) c.operation = env_or("SCIGATE_OPERATION");
   if (c.operation == "authorizer") {
     c.authorizer = true;
     c.operation.clear();
   }
   std::string trust = env_or("SCIGATE_TRUST_AUTHORIZER");
-  if (trust == "true" || trust == "1") c.trust_authorizer = true;
+  if (!c.trust_authorizer && (trust == "true" || trust == "1")) c.trust_authorizer = true;
+  if (!c.trust_authorizer && (trust == "false" || trust == "0")) c.trust_authorizer = false;
   return c;
+}
+
+Result<const lambda::Operation*> operation_of(const LambdaCommand& c) {
+  if (c.operation.empty()) return static_cast<const lambda::Operation*>(nullptr);
+  if (const lambda::Operation* op = lambda::find_operation(c.operation)) return op;
+  std::string names;
+  for (const auto& o : lambda::operations()) names += (names.empty() ? "" : ", ") + std::string(o.name);
+  return Error::bad_request("unknown operation '" + c.operation + "' (SCIGATE_OPERATION / --operation): one of " +
+                            names + ", authorizer");
 }
 
 // An app and the handler in front of it, built from one config.
@@ -53,25 +61,13 @@ struct Runtime {
   std::unique_ptr<lambda::Handler> handler;
 };
 
-// Builds the app and its handler. A failure's text names what is wrong (a missing file,
-// parameter or secret, a bad key), never a secret's value.
-Result<Runtime> build(const LambdaCommand& c) {
-  const lambda::Operation* op = nullptr;
-  if (!c.operation.empty()) {
-    op = lambda::find_operation(c.operation);
-    if (!op) {
-      std::string names;
-      for (const auto& o : lambda::operations()) names += (names.empty() ? "" : ", ") + std::string(o.name);
-      return Error::bad_request("unknown operation '" + c.operation + "' (SCIGATE_OPERATION / --operation): one of " +
-                                names + ", authorizer");
-    }
-  }
-  if (!c.config_spec) return Error::bad_request("no config: set SCIGATE_CONFIG or pass --config");
-  ConfigLoad load = load_config_file(*c.config_spec);
-  if (!load.problems.empty())
-    return Error::bad_request("config " + *c.config_spec + ":\n" + load.describe(*c.config_spec));
-  setup_logging(load.config->server.log_level);
-  auto created = App::create(std::move(*load.config));
+// Builds and starts the app and its handler. A failure's text names what is wrong,
+// never a secret's value.
+Result<Runtime> build(const LambdaCommand& c, LoadedConfig loaded) {
+  auto op = operation_of(c);
+  if (!op) return op.error();
+  setup_logging(loaded.config.server.log_level);
+  auto created = App::create(std::move(loaded.config));
   if (!created) return Error::bad_request("cannot start: " + created.error().internal);
   std::shared_ptr<App> app = std::move(created).value();
   app->start();
@@ -85,11 +81,29 @@ Result<Runtime> build(const LambdaCommand& c) {
       app, app->pipeline(), [raw](std::string_view authorization) { return raw->authenticate(authorization); },
       std::move(refresh_runs)});
   lambda::HandlerOptions options;
-  options.operation = op;
+  options.operation = *op;
   options.authorizer = c.authorizer;
-  options.trust_authorizer = c.trust_authorizer;
+  // The seed's functions took the caller from the authorizer's context: so does its drop-in.
+  options.trust_authorizer = c.trust_authorizer.value_or(loaded.seed_mode);
   options.limits.max_body_bytes = app->config().server.max_body_bytes;
   return Runtime{std::move(app), std::make_unique<lambda::Handler>(std::move(target), options)};
+}
+
+// The config source and the first runtime built from it; the error names what is missing.
+Result<std::pair<ConfigSource, Runtime>> initialise(const LambdaCommand& c) {
+  if (auto op = operation_of(c); !op) return op.error();
+  if (!c.config_spec) {
+    return Error::bad_request(
+        "no config: pass --config, set SCIGATE_CONFIG (a file or ssm:/parameter), or give the "
+        "seed's environment (MWAA_ENV_NAME, ...)");
+  }
+  auto source = ConfigSource::from_environment(*c.config_spec);
+  if (!source) return source.error();
+  auto loaded = source->load();
+  if (!loaded) return Error::bad_request("config " + *c.config_spec + ": " + loaded.error().internal);
+  auto rt = build(c, std::move(loaded).value());
+  if (!rt) return rt.error();
+  return std::make_pair(std::move(source).value(), std::move(rt).value());
 }
 
 }  // namespace
@@ -104,14 +118,15 @@ int run_lambda(LambdaCommand command) {
   }
   lambda::RuntimeClient runtime(api);
   LambdaCommand c = with_environment(std::move(command));
-  auto rt = build(c);
-  if (!rt) {
-    spdlog::critical("scigate lambda: {}", rt.error().client);
-    if (auto st = runtime.init_error("Runtime.InitError", rt.error().client); !st) {
+  auto init = initialise(c);
+  if (!init) {
+    spdlog::critical("scigate lambda: {}", init.error().internal);
+    if (auto st = runtime.init_error("Runtime.InitError", init.error().internal); !st) {
       spdlog::error("cannot report the init error: {}", st.error().internal);
     }
     return 1;
   }
+  auto& [source, rt] = *init;
   std::string mode = c.authorizer ? "authorizer" : c.operation.empty() ? "routing by path" : "operation " + c.operation;
   spdlog::info("scigate lambda ready ({})", mode);
   int failures = 0;
@@ -124,7 +139,22 @@ int run_lambda(LambdaCommand command) {
       continue;
     }
     failures = 0;
-    lambda::Outcome out = rt->handler->handle(std::move(inv->event), inv->request_id, inv->deadline);
+    // The config is read again once its TTL has passed; a change rebuilds the app between
+    // invocations (a request still running on the old one keeps it alive until it ends).
+    if (auto reloaded = source.reload_if_changed(); !reloaded) {
+      spdlog::error("config {}: reload failed, keeping the current one: {}", source.spec(), reloaded.error().internal);
+    } else if (*reloaded) {
+      auto next = build(c, std::move(**reloaded));
+      if (!next) {
+        spdlog::error("config {} changed but cannot be used, keeping the current one: {}", source.spec(),
+                      next.error().internal);
+      } else {
+        spdlog::info("config {} changed: app rebuilt", source.spec());
+        rt.app->stop();
+        rt = std::move(next).value();
+      }
+    }
+    lambda::Outcome out = rt.handler->handle(std::move(inv->event), inv->request_id, inv->deadline);
     Status posted = out.failed ? runtime.fail(inv->request_id, out.error_type, out.payload)
                                : runtime.respond(inv->request_id, out.payload);
     if (!posted) spdlog::error("request {}: cannot post the answer: {}", inv->request_id, posted.error().internal);
@@ -145,15 +175,16 @@ int run_invoke(LambdaCommand command, const std::string& event_file, std::chrono
     event << in.rdbuf();
   }
   LambdaCommand c = with_environment(std::move(command));
-  auto rt = build(c);
-  if (!rt) {
-    std::cerr << "scigate invoke: " << rt.error().client << "\n";
+  auto init = initialise(c);
+  if (!init) {
+    std::cerr << "scigate invoke: " << init.error().internal << "\n";
     return 1;
   }
-  lambda::Outcome out = rt->handler->handle(event.str(), "invoke-" + std::to_string(::getpid()),
-                                            std::chrono::system_clock::now() + timeout);
+  Runtime& rt = init->second;
+  lambda::Outcome out = rt.handler->handle(event.str(), "invoke-" + std::to_string(::getpid()),
+                                           std::chrono::system_clock::now() + timeout);
   std::cout << (out.failed ? lambda::error_payload(out.error_type, out.payload) : out.payload) << std::endl;
-  rt->app->stop();
+  rt.app->stop();
   return out.failed ? 1 : 0;
 }
 

@@ -13,7 +13,8 @@ struct LambdaCommand {
   std::optional<std::string> config_spec;  // --config or SCIGATE_CONFIG
   std::string operation;                   // --operation or SCIGATE_OPERATION; "" = route by path
   bool authorizer = false;                 // --authorizer, or operation "authorizer"
-  bool trust_authorizer = false;           // --trust-authorizer or SCIGATE_TRUST_AUTHORIZER=true
+  // --trust-authorizer, or SCIGATE_TRUST_AUTHORIZER=true/false; unset: on in seed mode only.
+  std::optional<bool> trust_authorizer;
 };
 
 // The Runtime API loop (AWS_LAMBDA_RUNTIME_API); returns only when initialisation fails
