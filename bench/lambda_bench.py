@@ -12,14 +12,14 @@ and upstream calls per invocation against the seed's per-call sequence.
    own (Python) queueing.
 3. Upstream cost per invocation: the seed's Python Lambdas did, on every call, SSM
    GetParameter (the config) + MWAA CreateWebLoginToken + the web login + the Airflow
-   call. Reproduced here with botocore and requests against the fakes (a SigV4-checking
-   fake SSM below, tests/fakes/fake_airflow.py for MWAA and Airflow), next to scigate
-   (config read once per environment, MWAA session cached) against the same fakes.
+   call. Reproduced here with botocore and requests against the fakes (tests/fakes/fake_aws.py
+   for SSM, tests/fakes/fake_airflow.py for MWAA and Airflow; both check SigV4 with
+   botocore), next to scigate (its config from the same SSM parameter with `ssm:`, read
+   once per environment; MWAA session cached) against the same fakes.
 
 Run through bench/run-lambda. Environment: SCIGATE_BIN, BENCH_COLD (N cold starts),
 BENCH_WARM (warm requests per side), BENCH_UPSTREAM (invocations per operation)."""
 import http.client
-import http.server
 import json
 import os
 import socketserver
@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,6 +34,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "fakes"))
 import fake_airflow  # noqa: E402
 from fake_airflow import FakeAirflow  # noqa: E402
+from fake_aws import FakeAws  # noqa: E402
 from harness import BIN, SECRET, Gateway, token  # noqa: E402
 from lambda_runtime import LambdaRuntime  # noqa: E402
 
@@ -149,72 +149,6 @@ def warm(gw, argv, name, path):
 
 
 # ---- 3. upstream calls per invocation -------------------------------------------------
-class FakeSSM:
-    """SSM's GetParameter (JSON 1.1 protocol), SigV4 checked with botocore through the fake
-    Airflow's verifier (same fake credentials); counts calls."""
-
-    def __init__(self, verifier, parameters):
-        self.calls = 0
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fake.calls += 1
-                try:
-                    verifier(self.headers, raw)
-                    target = self.headers.get("X-Amz-Target")
-                    name = json.loads(raw)["Name"]
-                    assert target == "AmazonSSM.GetParameter", target
-                    out = {"Parameter": {"Name": name, "Type": "SecureString", "Value": parameters[name], "Version": 1}}
-                    status = 200
-                except (PermissionError, KeyError, AssertionError) as e:
-                    out, status = {"__type": "ParameterNotFound", "message": str(e)}, 400
-                data = json.dumps(out).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def ssm_verifier(fake):
-    """SigV4 for service ssm with the fake's credentials (botocore recomputes it)."""
-    import hmac
-    import re
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    def verify(headers, body):
-        m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
-                     r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$", headers.get("Authorization", ""))
-        if not m or m.group(4) != "ssm":
-            raise PermissionError("no SigV4 for ssm")
-        names = m.group(5).split(";")
-        req = AWSRequest(method="POST", url=f"http://{headers.get('Host')}/", data=body,
-                         headers={n: headers.get(n, "") for n in names})
-        req.context["timestamp"] = headers.get("X-Amz-Date", "")
-        signer = SigV4Auth(Credentials(fake_airflow.AWS_KEY, fake_airflow.AWS_SECRET), "ssm", fake_airflow.AWS_REGION)
-        expected = signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req)
-        if not hmac.compare_digest(expected, m.group(6)):
-            raise PermissionError("signature mismatch")
-    return verify
-
-
 SEED_COLLECTIONS = """collections:
   nebraska_images:
     bucket: edrn-bucket
@@ -230,10 +164,12 @@ def seed_sequence(fake, ssm, op, run_id):
     import yaml
     from botocore.config import Config
     session = botocore.session.get_session()
-    creds = dict(aws_access_key_id=fake_airflow.AWS_KEY, aws_secret_access_key=fake_airflow.AWS_SECRET,
-                 region_name=fake_airflow.AWS_REGION)
-    ssm_client = session.create_client("ssm", endpoint_url=ssm.url, **creds)
-    mwaa = session.create_client("mwaa", endpoint_url=fake.url, config=Config(inject_host_prefix=False), **creds)
+    ssm_client = session.create_client("ssm", endpoint_url=ssm.url, region_name=ssm.region,
+                                       aws_access_key_id=ssm.access_key, aws_secret_access_key=ssm.secret_key,
+                                       aws_session_token=ssm.session_token)
+    mwaa = session.create_client("mwaa", endpoint_url=fake.url, config=Config(inject_host_prefix=False),
+                                 aws_access_key_id=fake_airflow.AWS_KEY, aws_secret_access_key=fake_airflow.AWS_SECRET,
+                                 region_name=fake_airflow.AWS_REGION)
     http_session = requests.Session()
 
     def call():
@@ -255,13 +191,33 @@ def seed_sequence(fake, ssm, op, run_id):
     return call
 
 
+def measure(rt, what, stats, ssm_calls):
+    """(Airflow-side calls, SSM calls, ms) per invocation over UPSTREAM warm invocations."""
+    before, ssm_before = stats(), ssm_calls()
+    t0 = time.perf_counter()
+    for _ in range(UPSTREAM):
+        if rt is None:
+            what()
+        else:
+            inv = rt.invoke(what)
+            assert json.loads(inv.body)["statusCode"] == 200, inv
+    ms = (time.perf_counter() - t0) * 1000 / UPSTREAM
+    return (stats() - before) / UPSTREAM, (ssm_calls() - ssm_before) / UPSTREAM, ms
+
+
 def upstream(argv):
     fake = FakeAirflow(api="v1", auth="session", queue_delay=0.05, task_seconds=0.05)
-    ssm = FakeSSM(ssm_verifier(fake), {SSM_PARAMETER: SEED_COLLECTIONS})
+    ssm = FakeAws(access_key="ASIAFAKELAMBDA00003", session_token="lambda-session-" + os.urandom(8).hex())
     engine = (f'engine: {{type: airflow, url: "{fake.url}", api: v1, timeout: 10s, dag_cache_ttl: 1h, '
               f"auth: {fake_airflow.scigate_auth('session', fake.url)}}}")
     gw = Gateway(engine=engine, workflows="", collections="\n" + SEED_COLLECTIONS,
                  extra_env=fake_airflow.SCIGATE_ENV).start()
+    # The seed's parameter holds its collections; scigate's, the whole config (the same
+    # file the server runs on), both read from the one fake SSM.
+    ssm.parameters[SSM_PARAMETER] = SEED_COLLECTIONS
+    with open(gw.config) as f:
+        ssm.parameters["/scigate/bench/config"] = f.read()
+    ssm_calls = lambda: ssm.count("AmazonSSM.GetParameter")  # noqa: E731
     results = {}
     try:
         # A run that stays running (the fake's sleepy DAG): reading it asks Airflow every time.
@@ -273,44 +229,36 @@ def upstream(argv):
         ops = {"describeworkflow": ("v1-describe-workflow.json", "/workflows/nebraska"),
                "listruns": ("v1-list-runs-multivalue.json", "/workflows/nebraska/runs"),
                "getrun": ("v1-get-run.json", f"/runs/{run_id}")}
-        # scigate as a Lambda function, one warm environment per operation
+        # scigate as a Lambda function, one warm environment per operation; its config
+        # from SSM; cwd the server's folder, so that the config's relative paths (the
+        # ledger) are the server's.
+        env = {"SCIGATE_CONFIG": "ssm:/scigate/bench/config", "SCIGATE_IT_SECRET": SECRET,
+               **fake_airflow.SCIGATE_ENV, **ssm.env()}
+        init_ssm = []
         for op, (name, _) in ops.items():
             rt = LambdaRuntime()
-            with tempfile.TemporaryDirectory() as d:
-                rt.start_bootstrap(argv, env={"SCIGATE_CONFIG": gw.config, "SCIGATE_IT_SECRET": SECRET,
-                                              **fake_airflow.SCIGATE_ENV}, cwd=d,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                ev = event(name, TOKEN=token(), USER="thomas", RUN_ID=run_id)
-                for _ in range(100):  # a cold function answers 503 until the DAG list is loaded
-                    first = rt.invoke(ev)
-                    if json.loads(first.body)["statusCode"] == 200:
-                        break
-                    time.sleep(0.1)
-                assert json.loads(first.body)["statusCode"] == 200, first
-                before, ssm_before = stats(), ssm.calls
-                t0 = time.perf_counter()
-                for _ in range(UPSTREAM):
-                    inv = rt.invoke(ev)
-                    assert json.loads(inv.body)["statusCode"] == 200, inv
-                ms = (time.perf_counter() - t0) * 1000 / UPSTREAM
-                results[("scigate lambda", op)] = ((stats() - before) / UPSTREAM, (ssm.calls - ssm_before) / UPSTREAM, ms)
-                rt.stop()
+            at_start = ssm_calls()
+            rt.start_bootstrap(argv, env=env, cwd=gw.dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ev = event(name, TOKEN=token(), USER="thomas", RUN_ID=run_id)
+            for _ in range(100):  # a cold function answers 503 until the DAG list is loaded
+                first = rt.invoke(ev)
+                if json.loads(first.body)["statusCode"] == 200:
+                    break
+                time.sleep(0.1)
+            assert json.loads(first.body)["statusCode"] == 200, first
+            init_ssm.append(ssm_calls() - at_start)
+            results[("scigate lambda", op)] = measure(rt, ev, stats, ssm_calls)
+            rt.stop()
         # the seed's sequence
         for op in ops:
             call = seed_sequence(fake, ssm, op, dag_run_id)
             call()
-            before, ssm_before = stats(), ssm.calls
-            t0 = time.perf_counter()
-            for _ in range(UPSTREAM):
-                call()
-            ms = (time.perf_counter() - t0) * 1000 / UPSTREAM
-            results[("seed (Python, per call)", op)] = ((stats() - before) / UPSTREAM, (ssm.calls - ssm_before) / UPSTREAM,
-                                                        ms)
+            results[("seed (Python, per call)", op)] = measure(None, call, stats, ssm_calls)
     finally:
         gw.cleanup()
         ssm.close()
         fake.close()
-    return results
+    return results, init_ssm
 
 
 def main():
@@ -337,12 +285,13 @@ def main():
         lines.append("")
     finally:
         gw.cleanup()
-    res = upstream(argv)
+    res, init_ssm = upstream(argv)
     lines += [f"## Upstream calls per invocation ({UPSTREAM} warm invocations per operation, MWAA web login auth)", "",
               "| who | operation | Airflow-side calls (MWAA token + login + API) | SSM calls | ms / invocation |",
               "|---|---|---|---|---|"]
     for (who, op), (calls, ssm_calls, ms) in res.items():
         lines.append(f"| {who} | {op} | {calls:.2f} | {ssm_calls:.2f} | {ms:.2f} |")
+    lines += ["", f"scigate's SSM calls at init, per execution environment: {init_ssm}"]
     print("\n".join(lines))
 
 
