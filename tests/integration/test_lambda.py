@@ -753,5 +753,92 @@ class InitErrorFromAws(unittest.TestCase):
             fn.stop()
 
 
+@unittest.skipIf(FakeAws is None, "tests/fakes/fake_aws.py (aws-config) is not on this branch")
+class SeedDropIn(unittest.TestCase):
+    """The seed's functions replaced by scigate with nothing but the seed's environment
+    (REGION, MWAA_ENV_NAME, S3_BUCKET_STAGING, JWT_SECRET_KEY_ARN) and its SSM parameter
+    holding only `collections:`: the seed's events through MWAA's InvokeRestApi (the fake
+    Airflow checks the SigV4 of the function's own credentials), the JWT key from Secrets
+    Manager for the authorizer."""
+
+    @classmethod
+    def setUpClass(cls):
+        session = "lambda-session-" + os.urandom(8).hex()
+        # One set of credentials, as a Lambda role gives: SSM, Secrets Manager and MWAA.
+        cls.aws = FakeAws(region=fake_airflow.AWS_REGION, access_key=fake_airflow.AWS_KEY,
+                          secret_key=fake_airflow.AWS_SECRET, session_token=session)
+        cls.airflow = fake_airflow.FakeAirflow(api="v1", auth="invoke")
+        cls.arn = f"arn:aws:secretsmanager:{fake_airflow.AWS_REGION}:123456789012:secret:jwtSecret-Seed"
+        cls.aws.secrets[cls.arn] = SECRET
+        cls.aws.parameters["/labcas/workflow/api/config"] = (
+            "collections:\n  nebraska_images:\n    description: Tissue images\n    bucket: edrn-bucket\n"
+            "    prefix: nebraska_images/\n    workflows:\n      nebraska: {authorized_users: [thomas]}\n")
+        cls.dir = tempfile.mkdtemp(prefix="scigate-lambda-seed-")
+        env = cls.aws.env()
+        del env["AWS_REGION"]  # the seed's functions are configured with REGION
+        cls.env = {**env, "REGION": fake_airflow.AWS_REGION, "MWAA_ENV_NAME": fake_airflow.MWAA_ENV,
+                   "S3_BUCKET_STAGING": "labcas-staging", "JWT_SECRET_KEY_ARN": cls.arn,
+                   "AWS_ENDPOINT_URL_MWAA": cls.airflow.url, "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9",
+                   "SCIGATE_LEDGER": "sqlite:" + os.path.join(cls.dir, "scigate.db")}
+        cls.functions = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        for fn in cls.functions.values():
+            fn.stop()
+        cls.airflow.close()
+        cls.aws.close()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def fn(self, op):
+        if op not in self.functions:
+            env = dict(self.env)
+            env["AWS_LAMBDA_FUNCTION_NAME"] = "labcas-iac-" + op
+            self.functions[op] = Lambda(None, {**env, "SCIGATE_OPERATION": op})
+        return self.functions[op]
+
+    def answer(self, op, name, **subs):
+        """The answer once the function's DAG list is loaded (its first answer may be 503:
+        OnAirflow.test_cold_function_answers_its_first_event)."""
+        ev = name if isinstance(name, dict) else event(name, USER="thomas", TOKEN=token(), RUN_ID="-", **subs)
+        for _ in range(50):
+            resp = self.fn(op).answer(ev)
+            if resp["statusCode"] != 503:
+                return resp
+            time.sleep(0.2)
+        return resp
+
+    def test_seed_events_through_mwaa(self):
+        listed = self.answer("listworkflows", "seed-listworkflows.json")
+        self.assertEqual(listed["statusCode"], 200, listed)
+        self.assertEqual([w["id"] for w in json.loads(listed["body"])["workflows"]], ["nebraska"])
+        described = self.answer("describeworkflow", "seed-describeworkflow.json")
+        self.assertEqual(described["statusCode"], 200, described)
+        self.assertIn("label", json.loads(described["body"])["parameters"]["properties"])  # the DAG's params
+        ev = event("seed-createrun.json", USER="thomas")
+        ev["body"] = json.dumps({"in_data_selection": "nebraska_images", "params": {"label": "seed", "tile_size": 32}})
+        before = len(self.airflow.sigv4_seen)
+        created = self.answer("createrun", ev)
+        self.assertEqual(created["statusCode"], 201, created)
+        run = json.loads(created["body"])
+        self.assertTrue(any(dag == "nebraska" for dag, _ in self.airflow.runs), "no DAG run triggered")
+        seen = self.airflow.sigv4_seen[before:]
+        self.assertTrue(seen and all(path.startswith("/restapi/") and key == fake_airflow.AWS_KEY
+                                     for path, key, _, _ in seen), seen)
+        self.assertTrue(all("x-amz-security-token" in names for _, _, _, names in seen), "session token not signed")
+        runs = self.answer("listruns", "seed-listruns.json")
+        self.assertEqual(runs["statusCode"], 200, runs)
+        self.assertIn(run["run_id"], [r["run_id"] for r in json.loads(runs["body"])["runs"]])
+        # The config and the key were read once per environment, not per call.
+        self.assertLessEqual(self.aws.count("AmazonSSM.GetParameter"), len(self.functions))
+
+    def test_seed_authorizer(self):
+        fn = self.fn("authorizer")
+        policy = fn.answer(event("authorizer-request.json", TOKEN=token("thomas")))
+        self.assertEqual((policy["principalId"], policy["context"]), ("thomas", {"username": "thomas"}))
+        inv = fn.invoke(event("authorizer-token.json", TOKEN=token("thomas", secret="not-the-seed-key")))
+        self.assertEqual((inv.kind, inv.json()["errorMessage"]), ("error", "Unauthorized"))
+
+
 if __name__ == "__main__":
     unittest.main()
