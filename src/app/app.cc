@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <sstream>
+#include <thread>
 
 #include "app/logging.h"
 #include "core/url_signer.h"
@@ -166,12 +167,22 @@ Status App::listen() {
   return server_->listen();
 }
 
-void App::start() {
+void App::start(bool run_local_steps) {
   if (started_) return;
   started_ = true;
   for (auto& [name, creds] : credentials_) creds->start();
   ledger_->start();
-  engine_->start();
+  if (run_local_steps || config_.engine.local() == nullptr) engine_->start();
+}
+
+bool App::wait_until_ready(std::chrono::milliseconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    auto listed = engine_->list_workflows();
+    if (listed || listed.error().code != ErrorCode::kUnavailable) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 void App::stop() {

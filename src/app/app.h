@@ -34,8 +34,15 @@ class App {
   // The caller of an Authorization header value, by the server's rules.
   Result<std::string> authenticate(std::string_view authorization) const;
   const Config& config() const { return config_; }
-  void start();
+  // `run_local_steps` false (Lambda): the local engine is not started, so this process
+  // runs no steps and ends no other instance's runs; what it triggers waits in the
+  // ledger for a server on the same ledger. Other engines start as usual.
+  void start(bool run_local_steps = true);
   void stop();
+  // Waits, at most `limit`, until the engine can list its workflows (the Airflow engine
+  // loads its DAG list in the background): a cold Lambda then answers its first request
+  // instead of a 503. Returns whether it is ready.
+  bool wait_until_ready(std::chrono::milliseconds limit);
 
   // True when this app's ledger is a file of its own (SQLite) while runs live in Airflow:
   // Lambda functions in seed mode, where each function has its own /tmp and none sees the

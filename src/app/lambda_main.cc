@@ -25,6 +25,9 @@ constexpr int kRuntimeFailuresToExit = 5;
 // A function whose ledger is its own copy asks Airflow for runs started elsewhere at most
 // this often: a run another function started this recently may not show yet.
 constexpr std::chrono::milliseconds kImportInterval{1'000};
+// How long initialisation waits for the engine's first answer (Airflow's DAG list):
+// Lambda allows 10 s of init, and a first request answered 503 would be worse.
+constexpr std::chrono::milliseconds kReadyWait{6'000};
 
 std::string env_or(const char* name, std::string fallback = {}) {
   const char* v = std::getenv(name);
@@ -70,7 +73,16 @@ Result<Runtime> build(const LambdaCommand& c, LoadedConfig loaded) {
   auto created = App::create(std::move(loaded.config));
   if (!created) return Error::bad_request("cannot start: " + created.error().internal);
   std::shared_ptr<App> app = std::move(created).value();
-  app->start();
+  // A Lambda is frozen between invocations: steps of the local engine could not run
+  // there (and under the package's loader they cannot even start); runs it triggers wait
+  // in the ledger for a scigate server on the same ledger.
+  if (app->config().engine.local()) {
+    spdlog::warn("local engine: this function queues runs; a scigate server on the same ledger runs them");
+  }
+  app->start(/*run_local_steps=*/false);
+  if (!app->wait_until_ready(kReadyWait)) {
+    spdlog::warn("the engine is not ready after {} ms; requests may answer 503 until it is", kReadyWait.count());
+  }
   const App* raw = app.get();
   std::function<Status()> refresh_runs;
   if (app->ledger_is_private_copy()) {

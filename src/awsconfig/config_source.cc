@@ -24,7 +24,6 @@ std::optional<std::string> config_spec(const std::optional<std::string>& given, 
 namespace {
 
 constexpr const char* kSeedVariables[] = {"MWAA_ENV_NAME", "S3_BUCKET_STAGING", "JWT_SECRET_KEY_ARN", "REGION"};
-constexpr const char* kSeedLedger = "sqlite:/tmp/scigate/scigate.db";
 
 bool is_seed_layout(const YAML::Node& root) { return root.IsMap() && root.size() == 1 && root["collections"]; }
 
@@ -66,7 +65,10 @@ YAML::Node seed_sections(const EnvLookup& env) {
 
   // A ledger on a server needs its password and the instances' shared signing key, which
   // only references may hold: their variables, when set.
-  std::string ledger = env("SCIGATE_LEDGER").empty() ? kSeedLedger : env("SCIGATE_LEDGER");
+  // Without one, each function keeps its own file in its execution environment's /tmp
+  // (TMPDIR when set): App::import_engine_runs brings in the runs other functions started.
+  std::string tmp = env("TMPDIR").empty() ? "/tmp" : env("TMPDIR");
+  std::string ledger = env("SCIGATE_LEDGER").empty() ? "sqlite:" + tmp + "/scigate/scigate.db" : env("SCIGATE_LEDGER");
   if (!env("SCIGATE_LEDGER_PASSWORD").empty()) {
     out["ledger"]["url"] = ledger;
     out["ledger"]["password"] = "env:SCIGATE_LEDGER_PASSWORD";

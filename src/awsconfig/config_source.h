@@ -38,7 +38,7 @@ std::optional<std::string> config_spec(const std::optional<std::string>& given, 
 // sections the seed's environment implies: airflow engine over MWAA_ENV_NAME with
 // mwaa-invoke-rest-api, an s3 provider `aws` for collections and staging in
 // S3_BUCKET_STAGING, HS256 with aws-secretsmanager:$JWT_SECRET_KEY_ARN, issuer and
-// audience LabCAS, ledger SCIGATE_LEDGER or sqlite:/tmp/scigate/scigate.db), or
+// audience LabCAS, ledger SCIGATE_LEDGER or sqlite:$TMPDIR/scigate/scigate.db, /tmp when TMPDIR is unset), or
 // kBadRequest naming the seed variables that are not set.
 std::optional<Result<std::string>> seed_config_yaml(const std::string& yaml, const EnvLookup& env);
 

@@ -794,6 +794,9 @@ class SeedDropIn(unittest.TestCase):
         if op not in self.functions:
             env = dict(self.env)
             env["AWS_LAMBDA_FUNCTION_NAME"] = "labcas-iac-" + op
+            # Each function has a /tmp of its own on Lambda, hence a ledger of its own: a run
+            # another function started is only seen through the import from Airflow.
+            env["TMPDIR"] = tempfile.mkdtemp(prefix=op + "-", dir=self.dir)
             self.functions[op] = Lambda(None, {**env, "SCIGATE_OPERATION": op})
         return self.functions[op]
 
