@@ -206,6 +206,18 @@ TEST(LambdaAuthorizer, RefusesBadAbsentTokensAndBadEvents) {
   EXPECT_EQ(broken.error().code, ErrorCode::kBadRequest);
 }
 
+// An event stream with two events ready at once, then an open end (a run still going).
+struct TwoEvents : PushSource {
+  int polls = 0;
+  Chunk poll() override {
+    ++polls;
+    if (polls == 1) return {"id: 1\ndata: a\n\n", false, true};
+    if (polls == 2) return {"id: 2\ndata: b\n\n", false, false};
+    return {"never sent\n", false, false};
+  }
+  std::chrono::milliseconds interval() const override { return std::chrono::milliseconds(1000); }
+};
+
 // A router with a few routes standing in for the API.
 struct Api {
   Router router;
@@ -222,6 +234,14 @@ struct Api {
     router.add({"GET", "/file", Auth::kNone, true, [](const RequestContext&, const Request&) {
                   return Response::streamed(200, string_source(std::string("\x01\x02\x03", 3)),
                                             "application/octet-stream");
+                }});
+    router.add({"GET", "/big", Auth::kNone, true, [](const RequestContext&, const Request&) {
+                  return Response::streamed(200, string_source(std::string(5 << 20, 'x')), "application/octet-stream");
+                }});
+    router.add({"GET", "/events", Auth::kNone, true, [](const RequestContext&, const Request&) {
+                  Response r = Response::text(200, "", "text/event-stream");
+                  r.push = std::make_shared<TwoEvents>();
+                  return r;
                 }});
     router.add({"GET", "/throws", Auth::kNone, true,
                 [](const RequestContext&, const Request&) -> Response { throw std::runtime_error("boom"); }});
@@ -256,6 +276,23 @@ TEST(LambdaHandler, RoutesVerifiesAndShapesAnswers) {
   auto file = call(h, R"({"version": "2.0", "rawPath": "/file", "requestContext": {"http": {"method": "GET"}}})");
   EXPECT_EQ(file["isBase64Encoded"], true);
   EXPECT_EQ(file["body"], "AQID");
+}
+
+TEST(LambdaHandler, BufferedAnswersHaveLimits) {
+  Api api;
+  Handler h(api.target, {});
+  // An event stream sends what is ready and ends (EventSource resumes with Last-Event-ID).
+  auto events = call(h, R"({"httpMethod": "GET", "path": "/events"})");
+  EXPECT_EQ(events["statusCode"], 200);
+  EXPECT_EQ(events["body"], "id: 1\ndata: a\n\nid: 2\ndata: b\n\n");
+  // Past what a Lambda answer may carry once base64-encoded: a 502 that says so.
+  auto big = call(h, R"({"httpMethod": "GET", "path": "/big"})");
+  EXPECT_EQ(big["statusCode"], 502);
+  EXPECT_NE(big["body"].as_string().find("6 MB"), std::string::npos);
+  // HEAD: the GET answer's headers, no body.
+  auto head = call(h, R"({"httpMethod": "HEAD", "path": "/file"})");
+  EXPECT_EQ(head["statusCode"], 200);
+  EXPECT_EQ(head["body"], "");
 }
 
 TEST(LambdaHandler, TrustsTheAuthorizerOnlyWhenTold) {
