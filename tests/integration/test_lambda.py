@@ -639,18 +639,24 @@ class OnAirflow(unittest.TestCase):
         self.assertEqual(self.fn.answer(ev, timeout_ms=15000)["statusCode"], 200)
 
 
+def run_init(config, env):
+    """Starts a function that must fail to initialise: (its /init/error, exit code, /next
+    calls made, logs)."""
+    fn = Lambda(config, env)
+    try:
+        err = fn.rt.wait_init_error(timeout=20)
+        code = fn.proc.wait(20)
+        return err, code, fn.rt.next_calls, fn.logs()
+    finally:
+        fn.stop()
+
+
 class InitError(unittest.TestCase):
     """A configuration that cannot be loaded stops initialisation: /init/error names what is
     missing, the process exits non-zero, no invocation is ever asked for."""
 
     def run_init(self, config, env=None):
-        fn = Lambda(config, env)
-        try:
-            err = fn.rt.wait_init_error(timeout=20)
-            code = fn.proc.wait(20)
-            return err, code, fn.rt.next_calls, fn.logs()
-        finally:
-            fn.stop()
+        return run_init(config, env)
 
     def test_missing_config_file(self):
         missing = "/nonexistent/scigate-" + os.urandom(4).hex() + ".yaml"
@@ -696,13 +702,7 @@ class InitErrorFromAws(unittest.TestCase):
         cls.gw.cleanup()
 
     def run_init(self, config, **env):
-        fn = Lambda(config, {**self.fake.env(), **env})
-        try:
-            err = fn.rt.wait_init_error(timeout=20)
-            code = fn.proc.wait(20)
-            return err, code, fn.rt.next_calls, fn.logs()
-        finally:
-            fn.stop()
+        return run_init(config, {**self.fake.env(), **env})
 
     def test_missing_ssm_parameter(self):
         name = "/scigate/lambda-it/nowhere-" + os.urandom(3).hex()
