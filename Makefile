@@ -59,6 +59,7 @@ bench: deps
 	bench/run-webapp
 	bench/run-deepzoom
 	bench/run-instances
+	bench/run-lambda
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR) build-release
