@@ -28,7 +28,6 @@ import json
 import os
 import re
 import socket
-import sys
 import threading
 import time
 import urllib.parse
@@ -39,6 +38,8 @@ import jwt
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+from loopback import LoopbackServer
 
 BASIC_USER, BASIC_PASSWORD = "admin", "basic-" + os.urandom(4).hex()
 STATIC_TOKEN = "static-" + os.urandom(8).hex()
@@ -86,14 +87,6 @@ DAGS = {
 FILLER_DAGS = 130  # with scigate's page size of 100, the DAG list needs two pages
 
 
-class QuietServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)  # a client that gave up is normal here
-
-
 def iso(t):
     return None if t is None else datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat()
 
@@ -123,19 +116,13 @@ class FakeAirflow:
         for i in range(FILLER_DAGS):
             self.dags[f"filler_{i:03d}"] = ("filler", {}, ["t"], {})
         self.connections = set()  # open client sockets, cut by close() like a crash would
-        handler = self._handler()
-        self.server = QuietServer(("127.0.0.1", port), handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.http = LoopbackServer(self._handler(), port)
+        self.port, self.url = self.http.port, self.http.url
 
     def close(self):
         """Stops like a crashed Airflow: no listener, kept-alive connections cut."""
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        if self.http.server:
+            self.http.close()
             with self.lock:
                 for conn in self.connections:
                     try:

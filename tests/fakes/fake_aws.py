@@ -18,22 +18,15 @@ import http.server
 import json
 import os
 import re
-import sys
 import threading
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from loopback import LoopbackServer
+
 TARGETS = {"AmazonSSM.GetParameter": "ssm", "secretsmanager.GetSecretValue": "secretsmanager"}
-
-
-class QuietServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
 
 
 class Refused(Exception):
@@ -53,17 +46,11 @@ class FakeAws:
         self.lock = threading.Lock()
         self.calls = {}  # target -> count, verified or not
         self.refusals = []  # (target, aws_type) of refused requests
-        self.server = QuietServer(("127.0.0.1", port), self._handler())
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.http = LoopbackServer(self._handler(), port)
+        self.port, self.url = self.http.port, self.http.url
 
     def close(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        self.http.close()
 
     def env(self, **extra):
         """The environment a scigate process needs to reach this fake with valid credentials."""
@@ -189,7 +176,7 @@ def main():
     args = ap.parse_args()
     fake = FakeAws(port=args.port, session_token=args.session_token)
     print(json.dumps(fake.env()), flush=True)
-    fake.thread.join()
+    fake.http.thread.join()
 
 
 if __name__ == "__main__":

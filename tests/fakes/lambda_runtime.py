@@ -35,16 +35,10 @@ import threading
 import time
 import uuid
 
+from loopback import LoopbackServer
+
 PREFIX = "/2018-06-01/runtime"
 MAX_RESPONSE = 6 * 1024 * 1024
-
-
-class QuietServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
 
 
 class Invocation:
@@ -101,11 +95,9 @@ class LambdaRuntime:
         self.proc_started = None
         self.first_next = None  # time of the first /next
         self.latencies = []  # seconds, delivery → answer, per invocation
-        self.server = QuietServer(("127.0.0.1", 0), self._handler())
-        self.port = self.server.server_address[1]
+        self.http = LoopbackServer(self._handler())
+        self.port = self.http.port
         self.api = f"127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
 
     # ---- the function's process -----------------------------------------------------
     def lambda_env(self, task_root, handler="scigate", extra=None, credentials=None):
@@ -158,8 +150,7 @@ class LambdaRuntime:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.close()
 
     # ---- the invoking side ----------------------------------------------------------
     def submit(self, event, timeout_ms=30000):
