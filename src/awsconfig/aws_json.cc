@@ -101,13 +101,8 @@ Result<std::string> parse_get_secret_value(const std::string& body) {
   const auto& obj = json->get_object();
   if (const auto* s = obj.if_contains("SecretString"); s && s->is_string()) return std::string(s->get_string());
   if (const auto* b = obj.if_contains("SecretBinary"); b && b->is_string()) {
-    // Standard base64 (padded); base64url_decode takes the URL alphabet without padding.
-    std::string text(b->get_string());
-    std::replace(text.begin(), text.end(), '+', '-');
-    std::replace(text.begin(), text.end(), '/', '_');
-    while (!text.empty() && text.back() == '=') text.pop_back();
     std::string bytes;
-    if (!base64url_decode(text, bytes)) return answer_failed("GetSecretValue", "SecretBinary is not base64");
+    if (!base64_decode(b->get_string(), bytes)) return answer_failed("GetSecretValue", "SecretBinary is not base64");
     return bytes;
   }
   return answer_failed("GetSecretValue", "answer has neither SecretString nor SecretBinary");

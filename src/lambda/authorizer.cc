@@ -1,7 +1,7 @@
 #include "lambda/authorizer.h"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
-#include <cctype>
 
 #include "core/json_util.h"
 
@@ -10,14 +10,6 @@ namespace scigate::lambda {
 namespace json = boost::json;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
 
 std::string string_member(const json::object& o, std::string_view key) {
   auto it = o.find(key);
@@ -29,7 +21,7 @@ std::string authorization_header(const json::object& event) {
   auto it = event.find("headers");
   if (it == event.end() || !it->value().is_object()) return {};
   for (const auto& [k, v] : it->value().get_object()) {
-    if (iequals(k, "authorization") && v.is_string()) return std::string(v.get_string());
+    if (boost::beast::iequals(k, "authorization") && v.is_string()) return std::string(v.get_string());
   }
   return {};
 }

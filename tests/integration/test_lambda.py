@@ -30,10 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 from lambda_runtime import LambdaRuntime, decode_body  # noqa: E402
 import fake_airflow  # noqa: E402
 
-try:  # helper A's fake SSM / Secrets Manager (branch aws-config), when merged
-    from fake_aws import FakeAws  # noqa: E402
-except ImportError:
-    FakeAws = None
+from fake_aws import FakeAws  # noqa: E402
 
 EVENTS = os.path.join(SOURCE, "tests/fixtures/lambda-events")
 PACKAGER = os.path.join(SOURCE, "scripts/lambda-package")
@@ -57,14 +54,16 @@ def find_zip():
 
 
 class Function:
-    """The function's code: the unpacked zip (its bootstrap), or the build binary."""
+    """The function's code: the unpacked zip's bootstrap (made by the project's packager when
+    no up-to-date zip exists; a packaging failure fails the tests rather than testing the
+    build binary instead), or SCIGATE_LAMBDA_ARGV when debugging the test itself."""
 
     def __init__(self):
         self.zip = find_zip()
         if self.zip and os.path.getmtime(self.zip) < os.path.getmtime(BIN):
             print(f"\n[test_lambda] {self.zip} is older than {BIN}: not used", file=sys.stderr)
             self.zip = None
-        if not self.zip and os.access(PACKAGER, os.X_OK) and not os.environ.get("SCIGATE_LAMBDA_ARGV"):
+        if not self.zip and not os.environ.get("SCIGATE_LAMBDA_ARGV"):
             self.zip = self.package()
         if os.environ.get("SCIGATE_LAMBDA_ARGV"):  # debugging the test itself: any runtime
             self.argv = json.loads(os.environ["SCIGATE_LAMBDA_ARGV"])
@@ -82,9 +81,7 @@ class Function:
             self.argv = [os.path.join(self.root, "bootstrap")]
             self.what = f"the unpacked {os.path.basename(self.zip)}'s bootstrap"
         else:
-            self.root = os.path.dirname(os.path.abspath(BIN))
-            self.argv = [BIN, "lambda"]
-            self.what = f"{BIN} lambda (no lambda package zip, and it could not be made: fallback to the build binary)"
+            raise RuntimeError(f"no Lambda package: {PACKAGER} could not make the zip (see above)")
 
     @staticmethod
     def package():
@@ -683,7 +680,6 @@ class InitError(unittest.TestCase):
         self.assertNotEqual(code, 0)
 
 
-@unittest.skipIf(FakeAws is None, "tests/fakes/fake_aws.py (aws-config) is not on this branch")
 class InitErrorFromAws(unittest.TestCase):
     """Configuration from SSM / Secrets Manager (signed with the function's credentials,
     session token included): what is missing is named in /init/error, its value never."""
@@ -753,7 +749,6 @@ class InitErrorFromAws(unittest.TestCase):
             fn.stop()
 
 
-@unittest.skipIf(FakeAws is None, "tests/fakes/fake_aws.py (aws-config) is not on this branch")
 class SeedDropIn(unittest.TestCase):
     """The seed's functions replaced by scigate with nothing but the seed's environment
     (REGION, MWAA_ENV_NAME, S3_BUCKET_STAGING, JWT_SECRET_KEY_ARN) and its SSM parameter
